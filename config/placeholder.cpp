@@ -1,0 +1,1 @@
+int ember_placeholder_config() { return 0; }

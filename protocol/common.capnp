@@ -1,0 +1,3 @@
+@0x859a1d7cfebaeffb;
+
+struct Placeholder { x @0 :UInt32; }

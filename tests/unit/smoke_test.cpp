@@ -1,0 +1,2 @@
+#include <doctest/doctest.h>
+TEST_CASE("build smoke") { CHECK(1 + 1 == 2); }
