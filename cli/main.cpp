@@ -1,1 +1,79 @@
-int main() { return 0; }
+// The `ember` command. Global options (--conf, --properties-file) feed config::load; the
+// subcommands (only `conf` so far) run with the resolved configuration.
+// Exit codes: 0 ok, 1 unexpected failure, 2 configuration or usage error (one line on stderr).
+
+#include <exception>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/conf_command.hpp"
+#include "config/config.hpp"
+
+namespace {
+
+constexpr int exit_ok = 0;
+constexpr int exit_failure = 1;
+constexpr int exit_usage = 2;
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Ember: a native cluster runtime with Spark's architecture", "ember"};
+  app.require_subcommand(1);
+
+  std::vector<std::string> conf;
+  std::string properties_file;
+  app.add_option("--conf", conf, "Set a configuration key: --conf key=value (repeatable)")
+      ->allow_extra_args(false)
+      ->type_name("KEY=VALUE");
+  app.add_option("--properties-file", properties_file,
+                 "Defaults file to read instead of $EMBER_CONF_DIR/ember-defaults.conf")
+      ->type_name("FILE");
+
+  auto* conf_cmd = app.add_subcommand("conf", "Print the configuration keys, or the effective values");
+  conf_cmd->fallthrough();  // `ember conf --effective --conf k=v` works as well
+  bool effective = false;
+  bool markdown = false;
+  auto* effective_flag =
+      conf_cmd->add_flag("--effective", effective, "Print the merged values and where each came from");
+  conf_cmd->add_flag("--markdown", markdown, "Print the key reference as a Markdown table (docs/configuration.md)")
+      ->excludes(effective_flag);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "ember: " << e.what() << " (see ember --help)\n";
+    return exit_usage;
+  }
+
+  try {
+    ember::config::load_options options;
+    options.conf = conf;
+    if (!properties_file.empty())
+      options.properties_file = properties_file;
+    auto config = ember::config::load(options);
+    if (conf_cmd->parsed()) {
+      if (effective)
+        ember::cli::print_effective(std::cout, config);
+      else if (markdown)
+        ember::cli::print_markdown(std::cout);
+      else
+        ember::cli::print_registry(std::cout);
+    }
+    std::cout.flush();
+    return std::cout ? exit_ok : exit_failure;
+  } catch (const ember::config::config_error& e) {
+    std::cerr << "ember: " << e.what() << '\n';
+    return exit_usage;
+  } catch (const std::exception& e) {
+    std::cerr << "ember: internal error: " << e.what() << '\n';
+    return exit_failure;
+  }
+}

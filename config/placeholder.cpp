@@ -1,1 +1,0 @@
-int ember_placeholder_config() { return 0; }

@@ -1,0 +1,679 @@
+#include "config/registry.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <charconv>
+#include <climits>
+#include <cmath>
+#include <stdexcept>
+
+namespace ember::config {
+
+namespace {
+
+// -- key builders (keep the table below one entry per line of intent) --------------
+
+constexpr std::int64_t int_max = INT32_MAX;  // counts fit in int
+
+key_spec make(std::string_view name, key_type type, std::string_view def, std::string_view doc) {
+  key_spec spec;
+  spec.name = name;
+  spec.type = type;
+  spec.default_text = def;
+  spec.doc = doc;
+  return spec;
+}
+
+key_spec boolean(std::string_view name, std::string_view def, std::string_view doc) {
+  return make(name, key_type::boolean, def, doc);
+}
+
+key_spec integer(std::string_view name, std::string_view def, std::int64_t lo, std::int64_t hi,
+                 std::string_view doc) {
+  auto spec = make(name, key_type::integer, def, doc);
+  spec.min_int = lo;
+  spec.max_int = hi;
+  return spec;
+}
+
+key_spec real(std::string_view name, std::string_view def, double lo, double hi, bool lo_exclusive,
+              std::string_view doc) {
+  auto spec = make(name, key_type::real, def, doc);
+  spec.min_real = lo;
+  spec.max_real = hi;
+  spec.min_exclusive = lo_exclusive;
+  return spec;
+}
+
+key_spec size(std::string_view name, std::string_view def, std::int64_t plain_unit,
+              std::int64_t lo, std::int64_t hi, std::string_view doc) {
+  auto spec = make(name, key_type::size, def, doc);
+  spec.plain_unit = plain_unit;
+  spec.min_int = lo;
+  spec.max_int = hi;
+  return spec;
+}
+
+key_spec duration(std::string_view name, std::string_view def, std::int64_t plain_unit,
+                  std::int64_t lo, std::int64_t hi, std::string_view doc) {
+  auto spec = make(name, key_type::duration, def, doc);
+  spec.plain_unit = plain_unit;
+  spec.min_int = lo;
+  spec.max_int = hi;
+  return spec;
+}
+
+key_spec text(std::string_view name, std::string_view def, std::string_view doc,
+              string_check check = nullptr) {
+  auto spec = make(name, key_type::string, def, doc);
+  spec.check = check;
+  return spec;
+}
+
+key_spec choice(std::string_view name, std::string_view def, std::string_view choices,
+                std::string_view doc) {
+  auto spec = make(name, key_type::enumeration, def, doc);
+  spec.choices = choices;
+  return spec;
+}
+
+key_spec inherits(key_spec spec, std::string_view parent) {
+  spec.default_text = {};
+  spec.inherits = parent;
+  return spec;
+}
+
+// -- string checks --------------------------------------------------------------------
+
+bool all_digits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); });
+}
+
+// local | local[N] | local[*] | local[N,F] | local[*,F] | ember://host:port
+std::optional<std::string> check_master(std::string_view s) {
+  static const std::string expected =
+      "expected local, local[N], local[*], local[N,F] or ember://host:port";
+  if (s == "local")
+    return std::nullopt;
+  if (s.starts_with("local[") && s.ends_with("]")) {
+    auto inner = s.substr(6, s.size() - 7);
+    auto comma = inner.find(',');
+    auto threads = inner.substr(0, comma);
+    bool ok = threads == "*" || (all_digits(threads) && threads != "0" && threads.size() < 6);
+    if (comma != std::string_view::npos) {
+      auto failures = inner.substr(comma + 1);
+      ok = ok && all_digits(failures) && failures != "0" && failures.size() < 6;
+    }
+    return ok ? std::nullopt : std::optional<std::string>{expected};
+  }
+  if (s.starts_with("ember://")) {
+    auto rest = s.substr(8);
+    auto colon = rest.rfind(':');
+    if (colon != std::string_view::npos && colon > 0) {
+      auto port = rest.substr(colon + 1);
+      if (all_digits(port) && port.size() <= 5) {
+        int p = 0;
+        std::from_chars(port.data(), port.data() + port.size(), p);
+        if (p >= 1 && p <= 65535)
+          return std::nullopt;
+      }
+    }
+  }
+  return expected;
+}
+
+std::optional<std::string> check_not_empty(std::string_view s) {
+  if (s.empty())
+    return std::string{"expected a non-empty value"};
+  return std::nullopt;
+}
+
+// -- the table ------------------------------------------------------------------------
+
+std::vector<key_spec> make_registry() {
+  constexpr auto k = kib;
+  constexpr auto m = mib;
+  constexpr auto s = seconds;
+  constexpr auto ms = millis;
+  constexpr auto size_max = INT64_MAX;
+  constexpr auto dur_max = INT64_MAX;
+  std::vector<key_spec> r{
+      // application and driver
+      text("ember.app.name", "",
+           "Application name shown by the master and in logs; empty = the application binary's file name."),
+      text("ember.master", "local[*]",
+           "Cluster to run on: local (1 slot), local[N], local[*] (one slot per core), local[N,F] (F task attempts), or ember://host:port.",
+           check_master),
+      size("ember.driver.memory", "1g", m, 16 * m, size_max,
+           "Memory of the driver process (cluster deploy mode); a plain number is MiB, as in Spark."),
+      size("ember.driver.maxResultSize", "1g", m, 0, size_max,
+           "Limit on the total serialized results of one action returned to the driver; the job fails beyond it. 0 = unlimited; plain number = MiB."),
+      text("ember.driver.host", "",
+           "Host name or address executors use to reach the driver; empty = this host's name."),
+      integer("ember.driver.port", "0", 0, 65535, "Port of the driver's actor system; 0 = any free port."),
+      // executors
+      integer("ember.executor.instances", "2", 0, int_max,
+              "Executors to request when dynamic allocation is off (ignored in local mode)."),
+      integer("ember.executor.cores", "1", 1, int_max,
+              "Task threads per executor (cores it may use concurrently)."),
+      size("ember.executor.memory", "1g", m, 16 * m, size_max,
+           "Memory per executor; storage and execution memory are accounted against it. Plain number = MiB, as in Spark."),
+      duration("ember.executor.heartbeatInterval", "10s", ms, 10, dur_max,
+               "Interval between executor heartbeats to the driver; must be below ember.network.timeout."),
+      boolean("ember.executor.pinCores", "false",
+              "Pin each executor task thread to one CPU core (Linux sched_setaffinity)."),
+      // network
+      duration("ember.network.timeout", "120s", s, 1000, dur_max,
+               "Silence after which a peer (executor, worker, driver) is considered lost; plain number = seconds."),
+      size("ember.network.maxChunkSize", "1m", bytes, 4 * k, 64 * m,
+           "Largest chunk of bulk data (shuffle, cached or result blocks) in one message; bounded by Cap'n Proto's 64 MiB traversal limit."),
+      duration("ember.rpc.askTimeout", "", s, 1000, dur_max,
+               "Timeout of request/response messages between actors; plain number = seconds."),
+      // locality and tasks
+      duration("ember.locality.wait", "3s", ms, 0, dur_max,
+               "How long to wait for a free slot at a better locality level before trying the next level; 0 = no delay scheduling."),
+      duration("ember.locality.wait.process", "", ms, 0, dur_max,
+               "Wait for a PROCESS_LOCAL slot (cached partition in that executor)."),
+      duration("ember.locality.wait.node", "", ms, 0, dur_max,
+               "Wait for a NODE_LOCAL slot (data on the same host)."),
+      duration("ember.locality.wait.rack", "", ms, 0, dur_max, "Wait for a RACK_LOCAL slot."),
+      integer("ember.task.maxFailures", "4", 1, int_max,
+              "Attempts of one task before the job fails (executor loss does not count)."),
+      integer("ember.task.cpus", "1", 1, int_max,
+              "Cores reserved for each task; must not exceed ember.executor.cores."),
+      integer("ember.stage.maxConsecutiveAttempts", "4", 1, int_max,
+              "Consecutive attempts of a stage after fetch failures before the job is aborted."),
+      integer("ember.default.parallelism", "0", 0, int_max,
+              "Partitions of shuffles and parallelize without an explicit count; 0 = total executor cores (local[N]: N)."),
+      // dynamic allocation
+      boolean("ember.dynamicAllocation.enabled", "false",
+              "Scale the number of executors with the task backlog."),
+      integer("ember.dynamicAllocation.minExecutors", "0", 0, int_max,
+              "Lower bound on executors with dynamic allocation."),
+      integer("ember.dynamicAllocation.maxExecutors", "0", 0, int_max,
+              "Upper bound on executors with dynamic allocation; 0 = unlimited (Spark: infinity)."),
+      integer("ember.dynamicAllocation.initialExecutors", "", 0, int_max,
+              "Executors to start with when dynamic allocation is on."),
+      duration("ember.dynamicAllocation.executorIdleTimeout", "60s", s, 0, dur_max,
+               "Release an executor idle this long; plain number = seconds."),
+      duration("ember.dynamicAllocation.cachedExecutorIdleTimeout", "0", s, 0, dur_max,
+               "Release an idle executor holding cached blocks after this long; 0 = never (Spark: infinity)."),
+      duration("ember.dynamicAllocation.schedulerBacklogTimeout", "1s", s, 1, dur_max,
+               "Request executors once tasks have been backlogged this long; plain number = seconds."),
+      duration("ember.dynamicAllocation.sustainedSchedulerBacklogTimeout", "", s, 1, dur_max,
+               "Interval of the following requests (doubling each time) while the backlog persists."),
+      boolean("ember.dynamicAllocation.shuffleTracking.enabled", "true",
+              "Keep executors holding live shuffle data instead of releasing them (no shuffle service needed)."),
+      // speculation
+      boolean("ember.speculation", "false", "Re-launch slow tasks speculatively; the first attempt to finish wins."),
+      duration("ember.speculation.interval", "100ms", ms, 1, dur_max, "How often to check for tasks to speculate."),
+      real("ember.speculation.multiplier", "1.5", 1.0, 1e6, false,
+           "A task is slow when it runs this many times longer than the median of its stage."),
+      real("ember.speculation.quantile", "0.75", 0.0, 1.0, false,
+           "Fraction of a stage's tasks that must finish before speculation is considered."),
+      duration("ember.speculation.minTaskRuntime", "100ms", ms, 0, dur_max,
+               "Minimum runtime before a task is considered for speculation."),
+      // exclusion of failing executors/nodes
+      boolean("ember.excludeOnFailure.enabled", "false",
+              "Stop scheduling on executors and nodes with too many task failures."),
+      integer("ember.excludeOnFailure.task.maxTaskAttemptsPerExecutor", "1", 1, int_max,
+              "Attempts of one task on one executor before that executor is excluded for the task."),
+      integer("ember.excludeOnFailure.task.maxTaskAttemptsPerNode", "2", 1, int_max,
+              "Attempts of one task on one node before that node is excluded for the task."),
+      integer("ember.excludeOnFailure.stage.maxFailedTasksPerExecutor", "2", 1, int_max,
+              "Failed tasks of one stage on one executor before it is excluded for the stage."),
+      integer("ember.excludeOnFailure.stage.maxFailedExecutorsPerNode", "2", 1, int_max,
+              "Executors excluded for a stage on one node before the node is excluded for the stage."),
+      integer("ember.excludeOnFailure.application.maxFailedTasksPerExecutor", "2", 1, int_max,
+              "Failed tasks (in successful stages) on one executor before it is excluded for the application."),
+      duration("ember.excludeOnFailure.timeout", "1h", ms, 1, dur_max,
+               "How long an executor or node stays excluded for the application."),
+      // compression and shuffle
+      choice("ember.io.compression.codec", "lz4", "lz4|none",
+             "Codec for shuffle files, spills, serialized cached blocks and broadcasts."),
+      size("ember.io.compression.lz4.blockSize", "32k", bytes, 1 * k, 4 * m,
+           "Uncompressed size of the blocks LZ4 compresses independently."),
+      boolean("ember.shuffle.compress", "true", "Compress map outputs with ember.io.compression.codec."),
+      boolean("ember.shuffle.checksum.enabled", "true",
+              "Checksum each shuffle partition so corruption is detected and the block refetched or recomputed."),
+      size("ember.shuffle.file.buffer", "32k", k, 1 * k, 64 * m,
+           "In-memory buffer of each shuffle file writer; plain number = KiB, as in Spark."),
+      boolean("ember.shuffle.service.enabled", "false",
+              "Serve shuffle files from the worker's shuffle service so they outlive their executor."),
+      size("ember.reducer.maxSizeInFlight", "48m", m, 1 * k, size_max,
+           "Most remote shuffle data one reduce task fetches at a time; plain number = MiB, as in Spark."),
+      integer("ember.reducer.maxReqsInFlight", "0", 0, int_max,
+              "Most remote fetch requests one reduce task has outstanding; 0 = unlimited (Spark: Int.MaxValue)."),
+      text("ember.local.dir", "/tmp",
+           "Scratch directories for shuffle files and spills, comma-separated (spread over disks).",
+           check_not_empty),
+      size("ember.files.maxPartitionBytes", "128m", bytes, 1 * k, size_max,
+           "Largest split of an input file read by one task (text_file)."),
+      // memory
+      real("ember.memory.fraction", "0.6", 0.0, 1.0, true,
+           "Fraction of executor memory shared by execution and storage; the rest is for user data structures."),
+      real("ember.memory.storageFraction", "0.5", 0.0, 1.0, false,
+           "Part of the unified region where cached blocks are safe from eviction by execution."),
+      // standalone cluster
+      integer("ember.master.port", "7077", 1, 65535, "Port the standalone master listens on."),
+      boolean("ember.deploy.spreadOut", "true",
+              "Spread an application's executors over as many workers as possible instead of packing them."),
+      choice("ember.deploy.recoveryMode", "NONE", "NONE|FILESYSTEM",
+             "How a restarted master recovers registered workers and applications."),
+      text("ember.deploy.recoveryDirectory", "",
+           "Directory of the master's recovery log (required with recoveryMode FILESYSTEM)."),
+      integer("ember.deploy.defaultCores", "0", 0, int_max,
+              "Cores given to applications that do not set ember.cores.max; 0 = unlimited."),
+      integer("ember.cores.max", "0", 0, int_max,
+              "Most cores an application takes from the cluster; 0 = ember.deploy.defaultCores."),
+      duration("ember.worker.timeout", "60s", s, 1000, dur_max,
+               "The master declares a worker lost after this long without a heartbeat; plain number = seconds."),
+      choice("ember.scheduler.mode", "FIFO", "FIFO|FAIR",
+             "Order of jobs within one application: first come first served, or fair sharing."),
+      duration("ember.scheduler.maxRegisteredResourcesWaitingTime", "30s", ms, 0, dur_max,
+               "Longest wait for executors to register before scheduling starts."),
+      real("ember.scheduler.minRegisteredResourcesRatio", "0", 0.0, 1.0, false,
+           "Fraction of requested executor cores that must register before scheduling starts (Spark standalone: 0)."),
+      text("ember.topology.file", "",
+           "File mapping host names to racks (`host rack` lines); empty = no rack information."),
+      text("ember.topology.script", "",
+           "Executable printing the rack of each host given as argument (used when no topology file is set)."),
+      // UI, event log, security, logging
+      boolean("ember.ui.showConsoleProgress", "true",
+              "Show a progress bar of running stages on the driver's console (stderr)."),
+      boolean("ember.eventLog.enabled", "false", "Record scheduler events to ember.eventLog.dir for later replay."),
+      text("ember.eventLog.dir", "/tmp/ember-events", "Directory of the event logs.", check_not_empty),
+      boolean("ember.authenticate", "false",
+              "Require peers to prove knowledge of ember.authenticate.secret when connecting."),
+      text("ember.authenticate.secret", "", "Shared secret for ember.authenticate (keep it out of command lines)."),
+      choice("ember.log.level", "info", "trace|debug|info|warn|error|off",
+             "Level of every component logger."),
+  };
+  auto with_parent = [&](std::string_view name, std::string_view parent) {
+    for (auto& spec : r)
+      if (spec.name == name)
+        spec = inherits(spec, parent);
+  };
+  with_parent("ember.rpc.askTimeout", "ember.network.timeout");
+  with_parent("ember.locality.wait.process", "ember.locality.wait");
+  with_parent("ember.locality.wait.node", "ember.locality.wait");
+  with_parent("ember.locality.wait.rack", "ember.locality.wait");
+  with_parent("ember.dynamicAllocation.initialExecutors", "ember.dynamicAllocation.minExecutors");
+  with_parent("ember.dynamicAllocation.sustainedSchedulerBacklogTimeout",
+              "ember.dynamicAllocation.schedulerBacklogTimeout");
+  std::sort(r.begin(), r.end(), [](const key_spec& a, const key_spec& b) { return a.name < b.name; });
+  return r;
+}
+
+// -- small string helpers ------------------------------------------------------------------
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())))
+    s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())))
+    s.remove_suffix(1);
+  return s;
+}
+
+std::string quoted(std::string_view s) {
+  std::string out;
+  out.reserve(s.size() + 2);
+  out += '\'';
+  out += s;
+  out += '\'';
+  return out;
+}
+
+// Splits "<digits><suffix>"; false when there are no leading digits.
+bool split_number(std::string_view s, std::string_view& digits, std::string& suffix) {
+  std::size_t i = 0;
+  while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i])))
+    ++i;
+  if (i == 0)
+    return false;
+  digits = s.substr(0, i);
+  suffix = lower(trim(s.substr(i)));
+  return true;
+}
+
+// digits * unit, or nothing on overflow.
+std::optional<std::int64_t> scaled(std::string_view digits, std::int64_t unit) {
+  std::int64_t n = 0;
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
+  if (ec != std::errc{} || end != digits.data() + digits.size())
+    return std::nullopt;
+  if (unit != 0 && n > INT64_MAX / unit)
+    return std::nullopt;
+  return n * unit;
+}
+
+std::string format_real(double d) {
+  std::array<char, 64> buf{};
+  auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), d);
+  return std::string(buf.data(), end);
+}
+
+}  // namespace
+
+// -- key_type / key_spec ----------------------------------------------------------------
+
+std::string_view to_string(key_type t) {
+  switch (t) {
+    case key_type::boolean: return "bool";
+    case key_type::integer: return "int";
+    case key_type::real: return "double";
+    case key_type::size: return "size";
+    case key_type::duration: return "duration";
+    case key_type::string: return "string";
+    case key_type::enumeration: return "enum";
+  }
+  return "?";
+}
+
+std::string key_spec::unit() const {
+  if (type == key_type::size) {
+    switch (plain_unit) {
+      case bytes: return "B";
+      case kib: return "KiB";
+      case mib: return "MiB";
+      case gib: return "GiB";
+    }
+  } else if (type == key_type::duration) {
+    return plain_unit == seconds ? "s" : "ms";
+  }
+  return "";
+}
+
+std::vector<std::string_view> key_spec::allowed() const {
+  std::vector<std::string_view> out;
+  std::string_view rest = choices;
+  while (!rest.empty()) {
+    auto bar = rest.find('|');
+    out.push_back(rest.substr(0, bar));
+    if (bar == std::string_view::npos)
+      break;
+    rest.remove_prefix(bar + 1);
+  }
+  return out;
+}
+
+std::string key_spec::valid() const {
+  auto bound = [this](std::int64_t v) {
+    if (type == key_type::size)
+      return format_size(v);
+    if (type == key_type::duration)
+      return format_duration(v);
+    return std::to_string(v);
+  };
+  auto open_max = [this] {
+    return max_int == INT64_MAX || (type == key_type::integer && max_int == INT32_MAX);
+  };
+  switch (type) {
+    case key_type::boolean: return "true, false";
+    case key_type::integer:
+    case key_type::size:
+    case key_type::duration:
+      if (open_max())
+        return ">= " + bound(min_int);
+      return bound(min_int) + " .. " + bound(max_int);
+    case key_type::real:
+      return format_real(min_real) + (min_exclusive ? " < x <= " : " <= x <= ") + format_real(max_real);
+    case key_type::enumeration: {
+      std::string out;
+      for (auto v : allowed())
+        out += (out.empty() ? "" : ", ") + std::string(v);
+      return out;
+    }
+    case key_type::string:
+      if (name == "ember.master")
+        return "local[N|*|N,F], ember://host:port";
+      return check ? "non-empty" : "any";
+  }
+  return "";
+}
+
+// -- registry ----------------------------------------------------------------------------
+
+const std::vector<key_spec>& registry() {
+  static const std::vector<key_spec> r = make_registry();
+  return r;
+}
+
+const key_spec* find_key(std::string_view name) {
+  const auto& r = registry();
+  auto it = std::lower_bound(r.begin(), r.end(), name,
+                             [](const key_spec& s, std::string_view n) { return s.name < n; });
+  return it != r.end() && it->name == name ? &*it : nullptr;
+}
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  const std::size_t n = a.size();
+  const std::size_t m = b.size();
+  std::vector<std::vector<std::size_t>> d(n + 1, std::vector<std::size_t>(m + 1));
+  for (std::size_t i = 0; i <= n; ++i)
+    d[i][0] = i;
+  for (std::size_t j = 0; j <= m; ++j)
+    d[0][j] = j;
+  for (std::size_t i = 1; i <= n; ++i) {
+    for (std::size_t j = 1; j <= m; ++j) {
+      std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  }
+  return d[n][m];
+}
+
+std::optional<std::string_view> suggest_key(std::string_view name) {
+  if (name.starts_with("spark.")) {
+    std::string twin = "ember." + std::string(name.substr(6));
+    if (auto spec = find_key(twin))
+      return spec->name;
+  }
+  // Compare case-insensitively: "heartbeatinterval" is one key, not a typo of three letters.
+  const std::string needle = lower(name);
+  constexpr std::size_t max_distance = 3;
+  std::optional<std::string_view> best;
+  std::size_t best_distance = max_distance + 1;
+  for (const auto& spec : registry()) {
+    auto dist = edit_distance(needle, lower(spec.name));
+    if (dist < best_distance) {
+      best_distance = dist;
+      best = spec.name;
+    }
+  }
+  return best;
+}
+
+// -- parsing ----------------------------------------------------------------------------
+
+parsed<std::int64_t> parse_size(std::string_view text, std::int64_t plain_unit) {
+  const auto s = trim(text);
+  const std::string not_a_size = quoted(text) + " is not a size (expected e.g. 512m, 4g)";
+  std::string_view digits;
+  std::string suffix;
+  if (!split_number(s, digits, suffix))
+    return {std::nullopt, not_a_size};
+  std::int64_t unit = 0;
+  if (suffix.empty())
+    unit = plain_unit;
+  else if (suffix == "b")
+    unit = 1;
+  else if (suffix == "k" || suffix == "kb")
+    unit = kib;
+  else if (suffix == "m" || suffix == "mb")
+    unit = mib;
+  else if (suffix == "g" || suffix == "gb")
+    unit = gib;
+  else if (suffix == "t" || suffix == "tb")
+    unit = gib * 1024;
+  else if (suffix == "p" || suffix == "pb")
+    unit = gib * 1024 * 1024;
+  else
+    return {std::nullopt, not_a_size};
+  auto v = scaled(digits, unit);
+  if (!v)
+    return {std::nullopt, quoted(text) + " is too large for a size (at most 8191p)"};
+  return {v, {}};
+}
+
+parsed<std::int64_t> parse_duration(std::string_view text, std::int64_t plain_unit) {
+  const auto s = trim(text);
+  const std::string not_a_duration =
+      quoted(text) + " is not a duration (expected e.g. 500ms, 30s, 2min, 1h)";
+  std::string_view digits;
+  std::string suffix;
+  if (!split_number(s, digits, suffix))
+    return {std::nullopt, not_a_duration};
+  std::int64_t unit = 0;
+  if (suffix.empty())
+    unit = plain_unit;
+  else if (suffix == "ms")
+    unit = 1;
+  else if (suffix == "s" || suffix == "sec")
+    unit = 1000;
+  else if (suffix == "m" || suffix == "min" || suffix == "mins")
+    unit = 60 * 1000;
+  else if (suffix == "h")
+    unit = 3600 * 1000;
+  else if (suffix == "d")
+    unit = 24 * 3600 * 1000;
+  else
+    return {std::nullopt, not_a_duration};
+  auto v = scaled(digits, unit);
+  if (!v)
+    return {std::nullopt, quoted(text) + " is too large for a duration"};
+  return {v, {}};
+}
+
+std::string format_size(std::int64_t n) {
+  if (n == 0)
+    return "0";
+  static constexpr std::array<std::pair<std::int64_t, const char*>, 5> units{{
+      {gib * 1024 * 1024, "p"}, {gib * 1024, "t"}, {gib, "g"}, {mib, "m"}, {kib, "k"}}};
+  for (auto [unit, suffix] : units)
+    if (n % unit == 0)
+      return std::to_string(n / unit) + suffix;
+  return std::to_string(n) + "b";
+}
+
+std::string format_duration(std::int64_t ms) {
+  if (ms == 0)
+    return "0";
+  if (ms % (3600 * 1000) == 0)
+    return std::to_string(ms / (3600 * 1000)) + "h";
+  if (ms % 1000 == 0)
+    return std::to_string(ms / 1000) + "s";
+  return std::to_string(ms) + "ms";
+}
+
+parsed<value> parse_value(const key_spec& spec, std::string_view text) {
+  auto out_of_range = [&](std::string_view t) {
+    return parsed<value>{std::nullopt, quoted(t) + " is out of range (expected " + spec.valid() + ")"};
+  };
+  auto ranged = [&](parsed<std::int64_t> p) -> parsed<value> {
+    if (!p)
+      return {std::nullopt, p.error};
+    if (*p.value < spec.min_int || *p.value > spec.max_int)
+      return out_of_range(text);
+    return {value{*p.value}, {}};
+  };
+  switch (spec.type) {
+    case key_type::boolean: {
+      auto l = lower(trim(text));
+      if (l == "true")
+        return {value{true}, {}};
+      if (l == "false")
+        return {value{false}, {}};
+      return {std::nullopt, quoted(text) + " is not a boolean (expected true or false)"};
+    }
+    case key_type::integer: {
+      auto s = trim(text);
+      std::int64_t n = 0;
+      auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+      if (s.empty() || end != s.data() + s.size()) {
+        return {std::nullopt, quoted(text) + " is not an integer"};
+      }
+      if (ec == std::errc::result_out_of_range)
+        return out_of_range(text);
+      return ranged({n, {}});
+    }
+    case key_type::size: return ranged(parse_size(text, spec.plain_unit));
+    case key_type::duration: return ranged(parse_duration(text, spec.plain_unit));
+    case key_type::real: {
+      auto s = trim(text);
+      double d = 0;
+      auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), d, std::chars_format::fixed);
+      if (s.empty() || ec != std::errc{} || end != s.data() + s.size() || !std::isfinite(d))
+        return {std::nullopt, quoted(text) + " is not a number (expected e.g. 0.6)"};
+      bool low_ok = spec.min_exclusive ? d > spec.min_real : d >= spec.min_real;
+      if (!low_ok || d > spec.max_real)
+        return out_of_range(text);
+      return {value{d}, {}};
+    }
+    case key_type::enumeration: {
+      auto l = lower(trim(text));
+      for (auto choice : spec.allowed())
+        if (lower(choice) == l)
+          return {value{std::string(choice)}, {}};
+      return {std::nullopt, quoted(text) + " is not one of " + spec.valid()};
+    }
+    case key_type::string:
+      if (spec.check)
+        if (auto err = spec.check(text))
+          return {std::nullopt, quoted(text) + " is not valid (" + *err + ")"};
+      return {value{std::string(text)}, {}};
+  }
+  return {std::nullopt, "unsupported key type"};
+}
+
+std::string format_value(const key_spec& spec, const value& v) {
+  switch (spec.type) {
+    case key_type::boolean: return std::get<bool>(v) ? "true" : "false";
+    case key_type::integer: return std::to_string(std::get<std::int64_t>(v));
+    case key_type::size: return format_size(std::get<std::int64_t>(v));
+    case key_type::duration: return format_duration(std::get<std::int64_t>(v));
+    case key_type::real: return format_real(std::get<double>(v));
+    case key_type::string:
+    case key_type::enumeration: return std::get<std::string>(v);
+  }
+  return {};
+}
+
+std::string registry_markdown() {
+  auto cell = [](std::string_view s) {
+    std::string out;
+    for (char c : s) {
+      if (c == '|')
+        out += "\\|";
+      else
+        out += c;
+    }
+    return out;
+  };
+  std::string out = "| key | type | default | unit | valid | description |\n"
+                    "| --- | --- | --- | --- | --- | --- |\n";
+  for (const auto& spec : registry()) {
+    std::string def;
+    if (!spec.inherits.empty())
+      def.append("= `").append(spec.inherits).append("`");
+    else if (spec.default_text.empty())
+      def = "(empty)";
+    else
+      def.append("`").append(spec.default_text).append("`");
+    out += "| `" + std::string(spec.name) + "` | " + std::string(to_string(spec.type)) + " | "
+           + def + " | " + spec.unit() + " | " + cell(spec.valid()) + " | " + cell(spec.doc) + " |\n";
+  }
+  return out;
+}
+
+}  // namespace ember::config
