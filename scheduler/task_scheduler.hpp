@@ -1,0 +1,122 @@
+// The task scheduler's logic: the live executors with their free cores and the task sets in
+// FIFO order (job id, then stage id). Free cores become launches, status updates are routed to
+// the right task set. Owned by the task_scheduler actor, which schedules a wake-up at
+// next_timeout() for locality waits and calls check_speculation() periodically.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "scheduler/executor_table.hpp"
+#include "scheduler/task_set_manager.hpp"
+
+namespace ember::scheduler {
+
+struct task_scheduler_settings {
+  task_set_settings task_set;
+  uint32_t cpus_per_task = 1; // ember.task.cpus
+};
+
+enum class task_state { finished, failed, killed, fetch_failed };
+
+struct task_status {
+  uint64_t task_id = 0;
+  uint32_t attempt = 0;
+  task_state state = task_state::finished;
+  std::string reason;  // failure / kill reason
+  bool counts = true;  // failed: counts against max_task_failures
+};
+
+// A task_outcome plus where it happened.
+struct status_outcome : task_outcome {
+  uint32_t stage_id = 0;
+  uint32_t stage_attempt = 0;
+  uint32_t job_id = 0;
+  bool is_map_stage = false;
+};
+
+struct task_set_abort {
+  uint32_t stage_id = 0;
+  uint32_t stage_attempt = 0;
+  std::string message;
+};
+
+struct offer_result {
+  std::vector<task_launch> launches;
+  std::vector<task_set_abort> aborted; // task sets that can run nowhere (exclusion)
+};
+
+struct lost_task {
+  uint64_t task_id = 0;
+  uint32_t stage_id = 0;
+  uint32_t stage_attempt = 0;
+};
+
+struct resubmitted_map_task { // forward to dag_planner::map_task_resubmitted
+  uint32_t stage_id = 0;
+  uint32_t stage_attempt = 0;
+  uint32_t partition = 0;
+};
+
+struct executor_removal {
+  bool known = false;
+  std::string host;
+  bool host_lost = false; // it was the last executor on its host
+  std::string reason;
+  std::vector<lost_task> lost_tasks; // re-queued, not counted as failures
+  std::vector<resubmitted_map_task> resubmitted;
+};
+
+class task_scheduler {
+public:
+  explicit task_scheduler(task_scheduler_settings settings = {});
+
+  // -- executors -----------------------------------------------------------------
+
+  // False if the id is already known (a duplicate registration changes nothing).
+  bool add_executor(const std::string& id, const std::string& host, const std::string& rack, uint32_t cores);
+  // `outputs_lost`: no shuffle service keeps its map outputs, so finished map tasks there rerun.
+  executor_removal remove_executor(const std::string& id, const std::string& reason, bool outputs_lost = true);
+  const executor_table& executors() const { return *executors_; }
+
+  // -- task sets -----------------------------------------------------------------
+
+  // A new stage attempt; older attempts of the stage stop launching. A repeated submission of
+  // the same attempt is ignored.
+  void submit(stage_submission submission, clock_time now);
+  // Kills every attempt of the stage (its jobs are gone).
+  std::vector<kill_request> cancel_stage(uint32_t stage_id, const std::string& reason);
+  const task_set_manager* task_set(uint32_t stage_id, uint32_t stage_attempt) const;
+  size_t num_task_sets() const { return sets_.size(); }
+
+  // -- scheduling ----------------------------------------------------------------
+
+  // Fills free cores: task sets in priority order, locality levels from the most local, one
+  // task per executor per pass so tasks spread across executors.
+  offer_result offers(clock_time now);
+  status_outcome status_update(const task_status& status, clock_time now);
+  std::optional<clock_time> next_timeout(clock_time now);
+  // Marks stragglers; true if any became speculatable (then call offers()).
+  bool check_speculation(clock_time now);
+
+private:
+  using set_key = std::tuple<uint32_t, uint32_t, uint32_t>; // job id, stage id, stage attempt
+  struct running_task {
+    set_key key;
+    std::string executor_id;
+  };
+  std::map<set_key, std::unique_ptr<task_set_manager>>::iterator find_set_(uint32_t stage_id, uint32_t attempt);
+  void prune_();
+
+  task_scheduler_settings settings_;
+  std::shared_ptr<executor_table> executors_;
+  std::shared_ptr<task_id_allocator> ids_;
+  std::map<set_key, std::unique_ptr<task_set_manager>> sets_;
+  std::map<uint64_t, running_task> running_;
+};
+
+} // namespace ember::scheduler
