@@ -5,6 +5,7 @@
 
 #include "protocol/common.capnp.h"
 #include "protocol/deploy.capnp.h"
+#include "protocol/driver.capnp.h"
 #include "protocol/events.capnp.h"
 #include "protocol/executor.capnp.h"
 #include "protocol/shuffle.capnp.h"
@@ -31,5 +32,7 @@
   X(KillExecutors) X(UnregisterApplication) X(ApplicationRemoved) X(ApplicationFinished)         \
   X(FetchBinary) X(BinaryChunk) X(RequestSubmitDriver) X(SubmitDriverResponse)                   \
   X(RequestKillDriver) X(KillDriverResponse) X(RequestDriverStatus) X(DriverStatusResponse)      \
-  X(LaunchDriver) X(KillDriver) X(DriverStateChanged)
+  X(LaunchDriver) X(KillDriver) X(DriverStateChanged)                                           \
+  /* driver.capnp: between the driver's own actors */                                            \
+  X(SubmitJob) X(JobResult) X(SubmitTaskSet) X(TaskEnded) X(TaskSetFailed)
 // clang-format on

@@ -25,6 +25,8 @@ struct MapStatus {
   host @5 :Text $Common.required;
   port @6 :UInt16;          # block manager (or shuffle service) port serving the blocks
   sizes @7 :List(UInt64);   # bytes per reduce partition, 0 = empty block (not fetched)
+  dataPath @8 :Text;        # the data file on the owner's host, so readers on the same host open
+                            # it directly (its index sits beside it: X.data -> X.index)
 }
 
 struct RegisterShuffle {
