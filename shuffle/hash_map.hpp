@@ -151,26 +151,32 @@ template <class K, class V>
 class aggregation_map {
 public:
   /// Merges v into key's value with merge(V& acc, V&& v), or inserts it. h = stable_hash(key).
+  /// Returns by how many bytes memory_bytes() grew (values may shrink: then it wraps, which
+  /// unsigned addition to a running total undoes correctly).
   template <class KL, class Merge>
-  void merge(KL&& key, uint64_t h, V&& v, Merge& merge) {
+  size_t merge(KL&& key, uint64_t h, V&& v, Merge& merge) {
+    size_t table_before = map_.memory_bytes();
     bool inserted = false;
-    auto [slot, fresh] = map_.try_emplace_with(std::forward<KL>(key), h, [&] {
-      inserted = true;
-      return std::move(v);
-    });
-    (void)fresh;
+    V* slot = map_.try_emplace_with(std::forward<KL>(key), h, [&] {
+                    inserted = true;
+                    return std::move(v);
+                  }).first;
     if (inserted) {
+      size_t heap_added = 0;
       if constexpr (!std::is_trivially_copyable_v<K> || !std::is_trivially_copyable_v<V>)
-        heap_ += heap_size_estimate(map_.entries().back().first) + heap_size_estimate(*slot);
-      return;
+        heap_added = heap_size_estimate(map_.entries().back().first) + heap_size_estimate(*slot);
+      heap_ += heap_added;
+      return map_.memory_bytes() - table_before + heap_added;
     }
     if constexpr (std::is_trivially_copyable_v<V>) {
       merge(*slot, std::move(v));
+      return 0;
     } else {
       size_t before = heap_size_estimate(*slot);
       merge(*slot, std::move(v));
-      heap_ += heap_size_estimate(*slot);
-      heap_ -= before;
+      size_t delta = heap_size_estimate(*slot) - before;
+      heap_ += delta;
+      return delta;
     }
   }
 

@@ -25,7 +25,10 @@ struct hash_partitioner {
   size_t n = 1;
   static constexpr bool uses_stable_hash = true;
   size_t num_partitions() const noexcept { return n; }
-  size_t of_hash(uint64_t h) const noexcept { return static_cast<size_t>(h % n); }
+  size_t of_hash(uint64_t h) const noexcept {
+    // Same value as h % n; a power of two (the common local[2^k] case) skips the division.
+    return (n & (n - 1)) == 0 ? static_cast<size_t>(h & (n - 1)) : static_cast<size_t>(h % n);
+  }
   template <class K> size_t operator()(const K& key) const { return of_hash(stable_hash(key)); }
 };
 
@@ -253,11 +256,7 @@ public:
     if (p >= maps_.size())
       throw std::out_of_range("combining_output: partitioner returned " + std::to_string(p) +
                               " for " + std::to_string(maps_.size()) + " partitions");
-    auto& m = maps_[p];
-    size_t before = m.memory_bytes();
-    m.merge(std::forward<KL>(key), h, std::move(value), combine_);
-    mem_ += m.memory_bytes();
-    mem_ -= before;
+    mem_ += maps_[p].merge(std::forward<KL>(key), h, std::move(value), combine_);
     ++records_in_;
     if (mem_ > limit_)
       flush();
