@@ -1,0 +1,235 @@
+#include "actors/dag_scheduler.hpp"
+
+#include <map>
+
+#include <caf/all.hpp>
+
+#include "actors/messages.hpp"
+#include "config/log.hpp"
+#include "scheduler/dag_planner.hpp"
+
+namespace ember::actors {
+
+namespace {
+
+std::string human_bytes(uint64_t n) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double v = static_cast<double>(n);
+  int u = 0;
+  while (v >= 1024 && u < 4) {
+    v /= 1024;
+    ++u;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
+  return buf;
+}
+
+struct job_entry {
+  std::vector<uint32_t> partitions;
+  std::map<uint32_t, size_t> slot;     // partition -> index in results
+  std::vector<std::string> results;
+  std::string result_fn;
+  std::string call_site;
+  uint32_t final_stage = 0;
+  uint64_t result_bytes = 0;
+  uint32_t results_received = 0;
+  caf::response_promise promise;
+};
+
+struct dag_state {
+  std::unique_ptr<scheduler::dag_planner> planner;
+  std::map<uint32_t, job_entry> jobs;
+  std::map<uint32_t, uint32_t> result_stage_job; // final stage id -> job id
+  std::shared_ptr<spdlog::logger> log;
+  caf::actor tasks;
+  static inline const char* name = "dag_scheduler";
+};
+
+caf::behavior dag_scheduler_actor(caf::stateful_actor<dag_state>* self, dag_scheduler_config cfg,
+                                  caf::actor tasks) {
+  auto& st = self->state;
+  st.log = log::get("dag_scheduler");
+  scheduler::dag_settings ds;
+  ds.max_consecutive_attempts = cfg.max_consecutive_attempts;
+  st.planner = std::make_unique<scheduler::dag_planner>(ds);
+  st.tasks = tasks;
+  self->link_to(tasks);
+
+  // Drains what the planner decided: ready stages become task sets, ended jobs are answered.
+  auto pump = [self] {
+    auto& st = self->state;
+    for (auto& sub : st.planner->take_ready_stages()) {
+      auto msg = make_wire<proto::SubmitTaskSet>([&](proto::SubmitTaskSet::Builder b) {
+        b.setJobId(sub.job_id);
+        b.setStageId(sub.stage_id);
+        b.setStageAttempt(sub.stage_attempt);
+        b.setName(sub.name);
+        std::string binary;
+        if (sub.is_map_stage) {
+          auto& writer = dynamic_cast<const detail::shuffle_writer_base&>(*sub.rdd);
+          b.setKind(proto::TaskKind::SHUFFLE_MAP);
+          b.setShuffleId(writer.shuffle_id());
+          binary = detail::encode_map_stage(writer);
+        } else {
+          b.setKind(proto::TaskKind::RESULT);
+          auto& job = st.jobs.at(st.result_stage_job.at(sub.stage_id));
+          binary = detail::encode_result_stage(dynamic_cast<const detail::node_base&>(*sub.rdd), job.result_fn);
+        }
+        b.setTaskBinary(bytes(binary));
+        auto ps = b.initPartitions(static_cast<unsigned>(sub.partitions.size()));
+        auto prefs = b.initPreferredHosts(static_cast<unsigned>(sub.partitions.size()));
+        for (unsigned i = 0; i < sub.partitions.size(); ++i) {
+          ps.set(i, sub.partitions[i]);
+          auto& hosts = sub.preferred_hosts[i];
+          auto hs = prefs.init(i, static_cast<unsigned>(hosts.size()));
+          for (unsigned j = 0; j < hosts.size(); ++j)
+            hs.set(j, hosts[j]);
+        }
+      });
+      self->send(st.tasks, msg);
+    }
+    for (auto& ev : st.planner->take_job_events()) {
+      auto i = st.jobs.find(ev.job_id);
+      if (i == st.jobs.end())
+        continue;
+      auto& job = i->second;
+      bool ok = ev.result == scheduler::job_event::outcome::succeeded;
+      job.promise.deliver(make_wire<proto::JobResult>([&](proto::JobResult::Builder b) {
+        b.setJobId(ev.job_id);
+        b.setSucceeded(ok);
+        b.setMessage(ev.message);
+        if (ok) {
+          auto rs = b.initResults(static_cast<unsigned>(job.results.size()));
+          for (unsigned k = 0; k < job.results.size(); ++k)
+            rs.set(k, bytes(job.results[k]));
+        }
+      }));
+      st.result_stage_job.erase(job.final_stage);
+      st.jobs.erase(i);
+    }
+  };
+  auto fail_job = [self, pump](uint32_t job_id, const std::string& message) {
+    self->state.planner->cancel_job(job_id, message);
+    pump();
+  };
+
+  return {
+    [=](const wire<proto::SubmitJob>& msg) {
+      auto& st = self->state;
+      auto r = msg.reader();
+      uint32_t job_id = r.getJobId();
+      auto& job = st.jobs[job_id];
+      job.promise = self->make_response_promise();
+      job.result_fn = std::string{view(r.getResultFn())};
+      job.call_site = str(r.getCallSite());
+      for (auto p : r.getPartitions()) {
+        job.slot.emplace(p, job.partitions.size());
+        job.partitions.push_back(p);
+      }
+      job.results.resize(job.partitions.size());
+      detail::node_ptr graph;
+      try {
+        graph = detail::decode_graph(view(r.getLineage()));
+      } catch (const std::exception& e) {
+        job.promise.deliver(make_wire<proto::JobResult>([&](proto::JobResult::Builder b) {
+          b.setJobId(job_id);
+          b.setSucceeded(false);
+          b.setMessage(std::string{"Job "} + std::to_string(job_id) + " failed: cannot decode its graph: " + e.what());
+        }));
+        st.jobs.erase(job_id);
+        return;
+      }
+      auto plan = st.planner->submit_job(graph, job.partitions, job_id);
+      job.final_stage = plan.final_stage_id;
+      st.result_stage_job[plan.final_stage_id] = job_id;
+      st.log->debug("job {} ({}): {} stages, {} skipped", job_id, job.call_site, plan.stage_ids.size(),
+                    plan.skipped_stage_ids.size());
+      pump();
+    },
+    [=](const wire<proto::TaskEnded>& msg) {
+      auto& st = self->state;
+      auto r = msg.reader();
+      auto u = r.getUpdate();
+      auto res = u.getResult();
+      switch (res.which()) {
+        case proto::StatusUpdate::Result::MAP_OUTPUT: {
+          auto status = to_status(res.getMapOutput());
+          st.planner->map_task_completed(r.getStageId(), r.getStageAttempt(), r.getPartition(), std::move(status));
+          break;
+        }
+        case proto::StatusUpdate::Result::DIRECT: {
+          auto j = st.result_stage_job.find(r.getStageId());
+          if (j == st.result_stage_job.end())
+            break;
+          auto& job = st.jobs.at(j->second);
+          auto data = view(res.getDirect());
+          if (!st.planner->result_task_completed(r.getStageId(), r.getStageAttempt(), r.getPartition()))
+            break;
+          job.result_bytes += data.size();
+          ++job.results_received;
+          if (static_cast<int64_t>(job.result_bytes) > cfg.max_result_size) {
+            fail_job(j->second, "Job " + std::to_string(j->second) + " aborted: total size of serialized results of "
+                                  + std::to_string(job.results_received) + " tasks (" + human_bytes(job.result_bytes)
+                                  + ") is bigger than ember.driver.maxResultSize ("
+                                  + human_bytes(static_cast<uint64_t>(cfg.max_result_size)) + ")");
+            return;
+          }
+          job.results[job.slot.at(r.getPartition())] = std::string{data};
+          break;
+        }
+        case proto::StatusUpdate::Result::FETCH_FAILED: {
+          auto f = res.getFetchFailed();
+          auto out = st.planner->fetch_failed(r.getStageId(), r.getStageAttempt(), f.getShuffleId(),
+                                              std::optional<uint32_t>{f.getMapIndex()}, str(f.getExecutorId()),
+                                              str(f.getMessage()));
+          if (out.resubmit_needed)
+            self->delayed_send(self, cfg.resubmit_delay, resubmit_atom::value);
+          break;
+        }
+        default:
+          break;
+      }
+      pump();
+    },
+    [=](resubmit_atom) {
+      self->state.planner->resubmit_failed_stages();
+      pump();
+    },
+    [=](const wire<proto::TaskSetFailed>& msg) {
+      auto r = msg.reader();
+      self->state.planner->task_set_failed(r.getStageId(), r.getStageAttempt(), str(r.getReason()));
+      pump();
+    },
+    [=](const wire<proto::ExecutorLost>& msg) {
+      auto r = msg.reader();
+      self->state.planner->executor_lost(str(r.getExecutorId()), str(r.getHost()), false);
+      pump();
+    },
+    [=](const wire<proto::GetMapOutputs>& msg) {
+      auto& reg = self->state.planner->registry();
+      uint32_t shuffle = msg.reader().getShuffleId();
+      auto missing = reg.missing_maps(shuffle);
+      return make_wire<proto::MapOutputs>([&](proto::MapOutputs::Builder b) {
+        b.setShuffleId(shuffle);
+        b.setEpoch(reg.epoch());
+        auto ms = b.initMissingMapIndexes(static_cast<unsigned>(missing.size()));
+        for (unsigned i = 0; i < missing.size(); ++i)
+          ms.set(i, missing[i]);
+        if (auto outs = reg.outputs(shuffle)) {
+          auto ss = b.initStatuses(static_cast<unsigned>(outs->size()));
+          for (unsigned i = 0; i < outs->size(); ++i)
+            fill(ss[i], (*outs)[i]);
+        }
+      });
+    },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_dag_scheduler(caf::actor_system& sys, dag_scheduler_config cfg, caf::actor task_scheduler) {
+  return sys.spawn(dag_scheduler_actor, cfg, std::move(task_scheduler));
+}
+
+} // namespace ember::actors

@@ -1,0 +1,218 @@
+#include "actors/executor.hpp"
+
+#include <unistd.h>
+
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include <caf/all.hpp>
+
+#include "actors/messages.hpp"
+#include "config/log.hpp"
+
+namespace ember::actors {
+
+namespace {
+
+// The task threads. The actor only pushes (never waits); threads pop, run user code, and send
+// the result back to the actor as a message.
+class task_pool {
+public:
+  using job = std::function<void()>;
+
+  explicit task_pool(uint32_t threads) {
+    for (uint32_t i = 0; i < threads; ++i)
+      threads_.emplace_back([this] { loop(); });
+  }
+  ~task_pool() { stop(); }
+
+  void push(job j) {
+    {
+      std::lock_guard guard{mtx_};
+      queue_.push_back(std::move(j));
+    }
+    cv_.notify_one();
+  }
+
+  void stop() {
+    {
+      std::lock_guard guard{mtx_};
+      if (stopping_)
+        return;
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    for (auto& t : threads_)
+      if (t.joinable())
+        t.join();
+  }
+
+private:
+  void loop() {
+    for (;;) {
+      job j;
+      {
+        std::unique_lock lock{mtx_};
+        cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+        if (queue_.empty())
+          return;
+        j = std::move(queue_.front());
+        queue_.pop_front();
+      }
+      j();
+    }
+  }
+
+  std::mutex mtx_;
+  std::condition_variable cv_;
+  std::deque<job> queue_;
+  bool stopping_ = false;
+  std::vector<std::thread> threads_;
+};
+
+struct executor_state {
+  std::shared_ptr<task_pool> pool;
+  std::shared_ptr<spdlog::logger> log;
+  ~executor_state() {
+    if (pool)
+      pool->stop();
+  }
+  static inline const char* name = "executor";
+};
+
+void fill_metrics(proto::TaskMetrics::Builder m, const detail::task_env& env, uint64_t run_ns) {
+  m.setExecutorRunTimeNs(run_ns);
+  m.setInputBytes(env.bytes_read);
+  m.setInputRecords(env.records_read);
+  m.setOutputRecords(env.records_written);
+  m.setOutputBytes(env.bytes_written);
+  m.setShuffleReadRecords(env.shuffle_records_read);
+  m.setShuffleReadLocalBytes(env.shuffle_bytes_read);
+  m.setShuffleWriteRecords(env.shuffle_records_written);
+  m.setShuffleWriteBytes(env.shuffle_bytes_written);
+  m.setDiskBytesSpilled(env.spill_bytes);
+}
+
+// Runs on a task thread: decodes, computes, reports.
+wire<proto::StatusUpdate> run_one(caf::actor_system& sys, const executor_config& cfg, caf::actor tracker,
+                                  const wire<proto::LaunchTask>& launch) {
+  auto lt = launch.reader();
+  detail::task_env env;
+  env.task_id = lt.getTaskId();
+  env.attempt = lt.getAttempt();
+  env.stage_id = lt.getStageId();
+  env.stage_attempt = lt.getStageAttempt();
+  env.partition = lt.getPartition();
+  env.executor_id = cfg.executor_id;
+  env.host = cfg.host;
+  env.local_dir = (std::filesystem::path{cfg.app_dir} / cfg.executor_id).string();
+  env.memory_limit = cfg.task_memory;
+  env.compress = cfg.compress;
+  env.block_size = cfg.block_size;
+  auto timeout = cfg.ask_timeout;
+  env.map_outputs = [&sys, tracker, timeout](uint32_t shuffle) {
+    caf::scoped_actor self{sys};
+    std::vector<scheduler::map_status> out;
+    std::string failure;
+    auto req = make_wire<proto::GetMapOutputs>([&](auto b) { b.setShuffleId(shuffle); });
+    self->request(tracker, timeout, req)
+      .receive(
+        [&](const wire<proto::MapOutputs>& reply) {
+          auto r = reply.reader();
+          if (r.getMissingMapIndexes().size() > 0) {
+            failure = "map output " + std::to_string(r.getMissingMapIndexes()[0]) + " of shuffle "
+                      + std::to_string(shuffle) + " is missing";
+            return;
+          }
+          for (auto s : r.getStatuses())
+            out.push_back(to_status(s));
+        },
+        [&](const caf::error& err) { failure = "cannot get map outputs of shuffle " + std::to_string(shuffle) + ": " + describe(err); });
+    if (!failure.empty())
+      throw detail::fetch_failed_error(shuffle, 0, "", failure);
+    return out;
+  };
+
+  auto start = std::chrono::steady_clock::now();
+  auto outcome = detail::run_task(view(lt.getTaskBinary()), env);
+  auto run_ns = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                        std::chrono::steady_clock::now() - start).count());
+  return make_wire<proto::StatusUpdate>([&](proto::StatusUpdate::Builder b) {
+    b.setExecutorId(cfg.executor_id);
+    b.setTaskId(env.task_id);
+    b.setAttempt(env.attempt);
+    auto res = b.initResult();
+    switch (outcome.what) {
+      case detail::task_outcome::kind::result:
+        b.setState(proto::TaskState::FINISHED);
+        res.setDirect(bytes(outcome.result));
+        break;
+      case detail::task_outcome::kind::map_output:
+        b.setState(proto::TaskState::FINISHED);
+        fill(res.initMapOutput(), outcome.status);
+        break;
+      case detail::task_outcome::kind::error: {
+        b.setState(proto::TaskState::FAILED);
+        auto e = res.initError();
+        e.setKind(outcome.error_kind);
+        e.setMessage(outcome.error_message);
+        break;
+      }
+      case detail::task_outcome::kind::fetch_failed: {
+        b.setState(proto::TaskState::FAILED);
+        auto f = res.initFetchFailed();
+        f.setShuffleId(outcome.failed_shuffle);
+        f.setMapIndex(outcome.failed_map);
+        f.setExecutorId(outcome.failed_executor);
+        f.setMessage(outcome.error_message);
+        break;
+      }
+    }
+    fill_metrics(b.initMetrics(), env, run_ns);
+  });
+}
+
+caf::behavior executor_actor(caf::stateful_actor<executor_state>* self, executor_config cfg,
+                             caf::actor scheduler, caf::actor tracker) {
+  self->state.log = log::get("executor");
+  self->state.pool = std::make_shared<task_pool>(cfg.cores);
+  std::filesystem::create_directories(std::filesystem::path{cfg.app_dir} / cfg.executor_id);
+  self->link_to(scheduler); // local mode: executor and driver live and die together
+  auto reg = make_wire<proto::RegisterExecutor>([&](proto::RegisterExecutor::Builder b) {
+    b.setExecutorId(cfg.executor_id);
+    b.setHost(cfg.host);
+    b.setCores(cfg.cores);
+    b.setMemoryBytes(cfg.task_memory * cfg.cores);
+    b.setPid(static_cast<uint32_t>(::getpid()));
+    b.setWorkDir(cfg.app_dir);
+  });
+  self->send(scheduler, reg);
+  return {
+    [=](const wire<proto::LaunchTask>& launch) {
+      auto pool = self->state.pool;
+      auto& sys = self->system();
+      caf::actor me = caf::actor_cast<caf::actor>(self);
+      pool->push([&sys, cfg, tracker, launch, me] {
+        caf::anon_send(me, run_one(sys, cfg, tracker, launch));
+      });
+    },
+    [=](const wire<proto::StatusUpdate>& update) { self->send(scheduler, update); },
+    [=](const wire<proto::ExecutorRegistered>&) {
+      self->state.log->debug("executor {} registered", cfg.executor_id);
+    },
+    [=](const wire<proto::StopExecutor>&) { self->quit(); },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_executor(caf::actor_system& sys, executor_config cfg, caf::actor task_scheduler,
+                          caf::actor map_output_tracker) {
+  return sys.spawn(executor_actor, std::move(cfg), std::move(task_scheduler), std::move(map_output_tracker));
+}
+
+} // namespace ember::actors

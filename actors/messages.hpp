@@ -1,0 +1,36 @@
+// Helpers shared by the actors: conversions between the plain structs of scheduler/ and api/
+// and their Cap'n Proto messages, and the few atoms (timers, internal ticks).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include <caf/atom.hpp>
+
+#include "api/task.hpp"
+#include "protocol/driver.capnp.h"
+#include "protocol/messages.hpp"
+#include "protocol/wire.hpp"
+#include "scheduler/map_output_registry.hpp"
+
+namespace ember::actors {
+
+using resubmit_atom = caf::atom_constant<caf::atom("resubmit")>;
+using offer_atom = caf::atom_constant<caf::atom("offer")>;
+
+inline std::string_view view(capnp::Data::Reader d) {
+  return {reinterpret_cast<const char*>(d.begin()), d.size()};
+}
+
+inline std::string str(capnp::Text::Reader t) { return {t.cStr(), t.size()}; }
+
+inline kj::ArrayPtr<const kj::byte> bytes(std::string_view s) {
+  return {reinterpret_cast<const kj::byte*>(s.data()), s.size()};
+}
+
+void fill(proto::MapStatus::Builder b, const scheduler::map_status& s);
+scheduler::map_status to_status(proto::MapStatus::Reader r);
+// A map output's index file sits beside its data file: X.data -> X.index.
+std::string index_path_for(const std::string& data_path);
+
+} // namespace ember::actors

@@ -1,0 +1,155 @@
+#include "actors/runtime.hpp"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include <caf/all.hpp>
+
+#include "actors/dag_scheduler.hpp"
+#include "actors/executor.hpp"
+#include "actors/messages.hpp"
+#include "actors/task_scheduler.hpp"
+#include "config/log.hpp"
+#include "config/settings.hpp"
+#include "protocol/register_types.hpp"
+
+namespace ember::actors {
+
+std::optional<uint32_t> parse_local_master(const std::string& master) {
+  if (master == "local")
+    return 1;
+  if (!master.starts_with("local[") || !master.ends_with("]"))
+    return std::nullopt;
+  auto inner = master.substr(6, master.size() - 7);
+  if (inner == "*")
+    return std::max(1u, std::thread::hardware_concurrency());
+  try {
+    size_t used = 0;
+    auto n = std::stoul(inner, &used);
+    if (used != inner.size() || n == 0 || n > 4096)
+      return std::nullopt;
+    return static_cast<uint32_t>(n);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+namespace {
+
+detail::dataset_settings dataset_settings_from(const config::config& c, uint32_t cores) {
+  detail::dataset_settings s;
+  auto sched = config::scheduler_settings::from(c);
+  s.default_parallelism = sched.default_parallelism > 0 ? static_cast<uint32_t>(sched.default_parallelism) : cores;
+  s.max_partition_bytes = static_cast<uint64_t>(c.get_size("ember.files.maxPartitionBytes"));
+  return s;
+}
+
+std::string new_app_id() {
+  auto now = std::chrono::system_clock::now().time_since_epoch();
+  return "local-" + std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(now).count()) + "-"
+         + std::to_string(::getpid());
+}
+
+std::string host_name() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof buf - 1) != 0)
+    return "localhost";
+  return buf;
+}
+
+} // namespace
+
+local_runtime::local_runtime(config::config conf, uint32_t cores)
+  : detail::context_impl(dataset_settings_from(conf, cores)), conf_(std::move(conf)) {
+  log::configure(conf_);
+  auto exec = config::executor_settings::from(conf_);
+  auto shuf = config::shuffle_settings::from(conf_);
+  auto sched = config::scheduler_settings::from(conf_);
+  auto drv = config::driver_settings::from(conf_);
+  app_id_ = new_app_id();
+  app_dir_ = (std::filesystem::path{shuf.local_dirs.at(0)} / ("ember-" + app_id_)).string();
+  std::filesystem::create_directories(app_dir_);
+
+  cfg_ = std::make_unique<caf::actor_system_config>();
+  register_types(*cfg_);
+  cfg_->set("scheduler.max-threads", std::max<size_t>(2, std::thread::hardware_concurrency()));
+  cfg_->set("logger.verbosity", caf::atom("quiet"));
+  sys_ = std::make_unique<caf::actor_system>(*cfg_);
+
+  task_scheduler_config tc;
+  tc.settings = sched;
+  tasks_ = spawn_task_scheduler(*sys_, tc);
+  dag_scheduler_config dc;
+  dc.max_consecutive_attempts = sched.max_stage_attempts;
+  dc.max_result_size = drv.max_result_size;
+  dag_ = spawn_dag_scheduler(*sys_, dc, tasks_);
+  caf::anon_send(tasks_, dag_);
+
+  executor_config ec;
+  ec.executor_id = "driver";
+  ec.host = host_name();
+  ec.cores = cores;
+  ec.app_dir = app_dir_;
+  // Local mode: the driver's memory is the executor's (as in Spark), shared by the task threads.
+  ec.task_memory = static_cast<size_t>(static_cast<double>(drv.memory_bytes) * exec.memory_fraction / cores);
+  ec.compress = shuf.compress;
+  ec.block_size = static_cast<size_t>(shuf.lz4_block_size);
+  ec.ask_timeout = drv.ask_timeout;
+  executor_ = spawn_executor(*sys_, ec, tasks_, dag_);
+}
+
+local_runtime::~local_runtime() { stop(); }
+
+void local_runtime::stop() {
+  if (stopped_)
+    return;
+  stopped_ = true;
+  caf::anon_send_exit(executor_, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(dag_, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(tasks_, caf::exit_reason::user_shutdown);
+  sys_.reset(); // waits for every actor (and the executor's task threads) to finish
+  std::error_code ec;
+  std::filesystem::remove_all(app_dir_, ec);
+}
+
+std::vector<std::string> local_runtime::run_job(const detail::node_ptr& rdd, const std::vector<uint32_t>& partitions,
+                                                const detail::result_fn& fn) {
+  if (stopped_)
+    throw detail::job_error("cannot run a job: the context was stopped");
+  uint32_t job_id = next_job_.fetch_add(1);
+  auto graph = detail::encode_graph(*rdd);
+  byte_writer fw;
+  detail::encode_result_fn(fw, fn);
+  auto msg = make_wire<proto::SubmitJob>([&](proto::SubmitJob::Builder b) {
+    b.setJobId(job_id);
+    b.setLineage(bytes(graph));
+    auto ps = b.initPartitions(static_cast<unsigned>(partitions.size()));
+    for (unsigned i = 0; i < partitions.size(); ++i)
+      ps.set(i, partitions[i]);
+    b.setResultFn(bytes(fw.view()));
+    b.setCallSite(rdd->name());
+  });
+  std::vector<std::string> results;
+  std::string failure;
+  caf::scoped_actor self{*sys_};
+  self->request(dag_, caf::infinite, msg)
+    .receive(
+      [&](const wire<proto::JobResult>& res) {
+        auto r = res.reader();
+        if (!r.getSucceeded()) {
+          failure = str(r.getMessage());
+          return;
+        }
+        for (auto d : r.getResults())
+          results.emplace_back(view(d));
+      },
+      [&](const caf::error& err) { failure = "Job " + std::to_string(job_id) + " failed: " + describe(err); });
+  if (!failure.empty())
+    throw detail::job_error(failure);
+  return results;
+}
+
+} // namespace ember::actors

@@ -1,0 +1,245 @@
+#include "actors/task_scheduler.hpp"
+
+#include <map>
+
+#include <caf/all.hpp>
+
+#include "actors/messages.hpp"
+#include "config/log.hpp"
+#include "scheduler/task_scheduler.hpp"
+
+namespace ember::actors {
+
+namespace {
+
+using clock = std::chrono::steady_clock;
+
+struct task_set_info {
+  std::shared_ptr<const std::string> binary;
+  proto::TaskKind kind = proto::TaskKind::RESULT;
+  uint32_t shuffle_id = 0;
+  uint32_t job_id = 0;
+};
+
+struct task_scheduler_state {
+  std::unique_ptr<scheduler::task_scheduler> logic;
+  std::map<std::pair<uint32_t, uint32_t>, task_set_info> sets; // (stage, attempt)
+  std::map<std::string, caf::actor> executors;
+  std::map<caf::actor_addr, std::string> executor_ids;
+  caf::actor dag;
+  std::optional<clock::time_point> wakeup; // earliest pending offer_atom
+  std::shared_ptr<spdlog::logger> log;
+  static inline const char* name = "task_scheduler";
+};
+
+scheduler::task_scheduler_settings logic_settings(const config::scheduler_settings& s) {
+  scheduler::task_scheduler_settings out;
+  auto& t = out.task_set;
+  t.max_task_failures = s.max_task_failures;
+  t.locality_wait_process = s.locality_wait_process;
+  t.locality_wait_node = s.locality_wait_node;
+  t.locality_wait_rack = s.locality_wait_rack;
+  t.speculation = s.speculation;
+  t.speculation_multiplier = s.speculation_multiplier;
+  t.speculation_quantile = s.speculation_quantile;
+  t.speculation_min_runtime = s.speculation_min_task_runtime;
+  if (s.exclude_on_failure) {
+    t.max_task_attempts_per_executor = s.max_task_attempts_per_executor;
+    t.max_task_attempts_per_node = s.max_task_attempts_per_node;
+  }
+  out.cpus_per_task = static_cast<uint32_t>(s.task_cpus);
+  return out;
+}
+
+proto::Locality to_proto(scheduler::locality_level l) {
+  switch (l) {
+    case scheduler::locality_level::process_local:
+      return proto::Locality::PROCESS_LOCAL;
+    case scheduler::locality_level::node_local:
+      return proto::Locality::NODE_LOCAL;
+    case scheduler::locality_level::rack_local:
+      return proto::Locality::RACK_LOCAL;
+    default:
+      return proto::Locality::ANY;
+  }
+}
+
+caf::behavior task_scheduler_actor(caf::stateful_actor<task_scheduler_state>* self, task_scheduler_config cfg) {
+  self->state.log = log::get("task_scheduler");
+  self->state.logic = std::make_unique<scheduler::task_scheduler>(logic_settings(cfg.settings));
+
+  auto abort_set = [self](uint32_t stage, uint32_t attempt, const std::string& message) {
+    self->send(self->state.dag, make_wire<proto::TaskSetFailed>([&](proto::TaskSetFailed::Builder b) {
+      b.setStageId(stage);
+      b.setStageAttempt(attempt);
+      b.setReason(message);
+    }));
+  };
+
+  // Fills free cores, then sets a wake-up for the next locality timeout.
+  auto launch = [self, abort_set] {
+    auto& st = self->state;
+    auto now = clock::now();
+    auto res = st.logic->offers(now);
+    for (auto& l : res.launches) {
+      auto& set = st.sets.at({l.stage_id, l.stage_attempt});
+      auto exec = st.executors.find(l.executor_id);
+      if (exec == st.executors.end())
+        continue;
+      self->send(exec->second, make_wire<proto::LaunchTask>([&](proto::LaunchTask::Builder b) {
+        b.setTaskId(l.task_id);
+        b.setAttempt(l.attempt);
+        b.setJobId(l.job_id);
+        b.setStageId(l.stage_id);
+        b.setStageAttempt(l.stage_attempt);
+        b.setPartition(l.partition);
+        b.setLocality(to_proto(l.locality));
+        b.setKind(set.kind);
+        b.setShuffleId(set.shuffle_id);
+        b.setTaskBinary(bytes(*set.binary));
+        b.setSpeculative(l.speculative);
+      }));
+    }
+    for (auto& a : res.aborted)
+      abort_set(a.stage_id, a.stage_attempt, a.message);
+    if (auto next = st.logic->next_timeout(now); next && (!st.wakeup || *next < *st.wakeup)) {
+      st.wakeup = *next;
+      self->delayed_send(self, std::chrono::duration_cast<std::chrono::milliseconds>(*next - now)
+                                 + std::chrono::milliseconds{1}, offer_atom::value);
+    }
+  };
+
+  self->set_down_handler([self, launch](const caf::down_msg& dm) {
+    auto& st = self->state;
+    auto i = st.executor_ids.find(dm.source);
+    if (i == st.executor_ids.end())
+      return;
+    auto id = i->second;
+    st.executor_ids.erase(i);
+    st.executors.erase(id);
+    auto removal = st.logic->remove_executor(id, "executor " + id + " lost: " + to_string(dm.reason));
+    self->send(st.dag, make_wire<proto::ExecutorLost>([&](proto::ExecutorLost::Builder b) {
+      b.setExecutorId(id);
+      b.setHost(removal.host);
+      b.setCause(proto::ExecutorLossCause::CONNECTION_LOST);
+      b.setMessage(to_string(dm.reason));
+    }));
+    launch();
+  });
+
+  return {
+    [=](caf::actor dag) { self->state.dag = std::move(dag); },
+    [=](const wire<proto::RegisterExecutor>& msg) {
+      auto& st = self->state;
+      auto r = msg.reader();
+      auto id = str(r.getExecutorId());
+      auto handle = caf::actor_cast<caf::actor>(self->current_sender());
+      if (!st.logic->add_executor(id, str(r.getHost()), str(r.getRack()), r.getCores())) {
+        self->send(handle, make_wire<proto::RegisterExecutorFailed>([&](proto::RegisterExecutorFailed::Builder b) {
+          b.setExecutorId(id);
+          b.setReason("duplicate executor id " + id);
+        }));
+        return;
+      }
+      st.executors[id] = handle;
+      st.executor_ids[handle.address()] = id;
+      self->monitor(handle);
+      self->send(handle, make_wire<proto::ExecutorRegistered>([&](proto::ExecutorRegistered::Builder b) {
+        b.setAppId("local");
+        b.setExecutorId(id);
+      }));
+      launch();
+    },
+    [=](const wire<proto::SubmitTaskSet>& msg) {
+      auto& st = self->state;
+      auto r = msg.reader();
+      scheduler::stage_submission sub;
+      sub.stage_id = r.getStageId();
+      sub.stage_attempt = r.getStageAttempt();
+      sub.job_id = r.getJobId();
+      sub.is_map_stage = r.getKind() == proto::TaskKind::SHUFFLE_MAP;
+      sub.name = str(r.getName());
+      for (auto p : r.getPartitions())
+        sub.partitions.push_back(p);
+      for (auto hs : r.getPreferredHosts()) {
+        auto& v = sub.preferred_hosts.emplace_back();
+        for (auto h : hs)
+          v.push_back(str(h));
+      }
+      sub.preferred_hosts.resize(sub.partitions.size());
+      sub.preferred_executors.resize(sub.partitions.size());
+      st.sets[{sub.stage_id, sub.stage_attempt}]
+        = {std::make_shared<const std::string>(view(r.getTaskBinary())), r.getKind(), r.getShuffleId(), sub.job_id};
+      st.logic->submit(std::move(sub), clock::now());
+      launch();
+    },
+    [=](const wire<proto::StatusUpdate>& msg) {
+      auto& st = self->state;
+      auto u = msg.reader();
+      scheduler::task_status ts;
+      ts.task_id = u.getTaskId();
+      ts.attempt = u.getAttempt();
+      auto res = u.getResult();
+      switch (u.getState()) {
+        case proto::TaskState::FINISHED:
+          ts.state = scheduler::task_state::finished;
+          break;
+        case proto::TaskState::KILLED:
+          ts.state = scheduler::task_state::killed;
+          break;
+        case proto::TaskState::LOST:
+          ts.state = scheduler::task_state::failed;
+          ts.counts = false;
+          break;
+        case proto::TaskState::FAILED:
+          if (res.isFetchFailed()) {
+            ts.state = scheduler::task_state::fetch_failed;
+            ts.reason = str(res.getFetchFailed().getMessage());
+          } else {
+            ts.state = scheduler::task_state::failed;
+            auto e = res.getError();
+            ts.reason = str(e.getKind()) + ": " + str(e.getMessage());
+          }
+          break;
+        default:
+          return; // launching / running: progress only
+      }
+      auto out = st.logic->status_update(ts, clock::now());
+      using kind = scheduler::task_event_kind;
+      if (out.kind == kind::finished || out.kind == kind::fetch_failed) {
+        self->send(st.dag, make_wire<proto::TaskEnded>([&](proto::TaskEnded::Builder b) {
+          b.setStageId(out.stage_id);
+          b.setStageAttempt(out.stage_attempt);
+          b.setPartition(out.partition);
+          b.setUpdate(u);
+        }));
+      } else if (out.kind == kind::aborted) {
+        abort_set(out.stage_id, out.stage_attempt, out.message);
+      } else if (out.kind == kind::failed) {
+        st.log->warn("task {}.{} (partition {}) failed: {}", ts.task_id, ts.attempt, out.partition, ts.reason);
+      }
+      for (auto& k : out.kills)
+        if (auto e = st.executors.find(k.executor_id); e != st.executors.end())
+          self->send(e->second, make_wire<proto::KillTask>([&](proto::KillTask::Builder b) {
+            b.setTaskId(k.task_id);
+            b.setAttempt(k.attempt);
+            b.setReason(k.reason);
+          }));
+      if (out.task_set_done)
+        st.sets.erase({out.stage_id, out.stage_attempt});
+      launch();
+    },
+    [=](offer_atom) {
+      self->state.wakeup.reset();
+      launch();
+    },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_task_scheduler(caf::actor_system& sys, task_scheduler_config cfg) {
+  return sys.spawn(task_scheduler_actor, std::move(cfg));
+}
+
+} // namespace ember::actors

@@ -1,0 +1,20 @@
+// The task_scheduler actor: turns task sets (SubmitTaskSet) and free executor cores into
+// LaunchTask messages with scheduler::task_scheduler, routes StatusUpdates, and reports
+// accepted task ends, aborted task sets and lost executors to the dag_scheduler. It learns the
+// dag_scheduler's handle from its first message (the two know each other).
+#pragma once
+
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+
+#include "config/settings.hpp"
+
+namespace ember::actors {
+
+struct task_scheduler_config {
+  config::scheduler_settings settings;
+};
+
+caf::actor spawn_task_scheduler(caf::actor_system& sys, task_scheduler_config cfg);
+
+} // namespace ember::actors

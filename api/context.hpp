@@ -1,0 +1,74 @@
+// ember::context: the application's entry to Ember, Spark's SparkContext. create() reads
+// --master / --conf / --name; in the executor role (a worker started this binary to run tasks)
+// it runs the executor and never returns.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "api/dataset.hpp"
+
+namespace ember::config {
+class config;
+}
+
+namespace ember {
+
+class context {
+public:
+  // Parses and removes Ember's options from argv (argc/argv are rewritten to what is left, so
+  // the application reads its own arguments as usual). Exits with code 2 and a one-line message
+  // on a configuration error.
+  static context create(int& argc, char**& argv);
+
+  context(context&&) noexcept;
+  context& operator=(context&&) noexcept;
+  ~context();
+
+  const config::config& conf() const;
+
+  // Cores the application has (local[N]: N).
+  uint32_t default_parallelism() const { return impl_->settings().default_parallelism; }
+
+  template <class T>
+  dataset<T> parallelize(const std::vector<T>& data, uint32_t slices = 0) const {
+    uint32_t n = slices ? slices : default_parallelism();
+    std::vector<std::vector<T>> parts(n);
+    for (uint32_t p = 0; p < n; ++p)
+      parts[p].assign(data.begin() + static_cast<ptrdiff_t>(data.size() * p / n),
+                      data.begin() + static_cast<ptrdiff_t>(data.size() * (p + 1) / n));
+    return {impl_, std::make_shared<detail::parallelize_node<T>>(impl_->next_node_id(), std::move(parts))};
+  }
+
+  // Lines of the files matching `path` (a file, a directory or a glob), split near
+  // ember.files.maxPartitionBytes at line boundaries. Throws naming a path that does not exist.
+  dataset<std::string> text_file(const std::string& path) const;
+
+  dataset<int64_t> range(int64_t start, int64_t end, int64_t step = 1, uint32_t slices = 0) const;
+
+  // Stops the application's actors and executors; called by the destructor.
+  void stop();
+
+private:
+  explicit context(std::shared_ptr<detail::context_impl> impl);
+  std::shared_ptr<detail::context_impl> impl_;
+};
+
+// Splits text into words at ASCII whitespace (the word count's tokenizer).
+template <class F>
+void for_each_word(std::string_view line, F&& f) {
+  size_t i = 0, n = line.size();
+  while (i < n) {
+    while (i < n && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r' || line[i] == '\n' || line[i] == '\f' || line[i] == '\v'))
+      ++i;
+    size_t b = i;
+    while (i < n && !(line[i] == ' ' || line[i] == '\t' || line[i] == '\r' || line[i] == '\n' || line[i] == '\f' || line[i] == '\v'))
+      ++i;
+    if (i > b)
+      f(line.substr(b, i - b));
+  }
+}
+
+} // namespace ember

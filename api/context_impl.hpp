@@ -1,0 +1,55 @@
+// What datasets need from the running application: ids, settings and a way to run a job. The
+// runtime (actors/runtime.cpp) implements it over the driver's actors; this header keeps the
+// typed API free of CAF.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "api/node.hpp"
+
+namespace ember::detail {
+
+// Settings datasets read when they are built.
+struct dataset_settings {
+  uint32_t default_parallelism = 2;   // ember.default.parallelism (local: the number of cores)
+  uint64_t max_partition_bytes = 128ull << 20; // ember.files.maxPartitionBytes
+};
+
+class context_impl {
+public:
+  explicit context_impl(dataset_settings s) : settings_(s) {}
+  virtual ~context_impl() = default;
+
+  uint32_t next_node_id() { return next_node_.fetch_add(1); }
+  uint32_t next_shuffle_id() { return next_shuffle_.fetch_add(1); }
+  const dataset_settings& settings() const { return settings_; }
+
+  // Partitions of a shuffle's output when the user does not say: ember.default.parallelism.
+  uint32_t default_partitions(uint32_t /*parent_partitions*/) const { return settings_.default_parallelism; }
+
+  // Runs `fn` over `partitions` of `rdd` and returns each partition's bytes, in the order of
+  // `partitions`. Blocks the calling (user) thread; throws job_error when the job fails.
+  virtual std::vector<std::string> run_job(const node_ptr& rdd, const std::vector<uint32_t>& partitions,
+                                           const result_fn& fn)
+    = 0;
+
+private:
+  dataset_settings settings_;
+  std::atomic<uint32_t> next_node_{1};
+  std::atomic<uint32_t> next_shuffle_{0};
+};
+
+// A job that failed: one line naming job, stage, partition, attempt and the cause.
+class job_error : public std::runtime_error {
+public:
+  using std::runtime_error::runtime_error;
+};
+
+// Moves each partition's committed attempt file into place and writes _SUCCESS (the driver's
+// half of the output commit protocol); removes the attempts that lost.
+void commit_text_output(const std::string& dir, const std::vector<std::string>& attempt_files);
+
+} // namespace ember::detail

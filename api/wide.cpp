@@ -1,0 +1,93 @@
+#include "api/wide.hpp"
+
+#include <filesystem>
+#include <system_error>
+
+namespace ember::detail {
+
+shuffle::output_options output_options_for(const task_env& env, uint32_t num_partitions) {
+  shuffle::output_options o;
+  o.num_partitions = num_partitions;
+  o.spill_dir = env.local_dir;
+  if (env.memory_limit > 0)
+    o.memory_limit = env.memory_limit;
+  o.codec = env.compress ? shuffle::codec::lz4 : shuffle::codec::none;
+  o.block_size = env.block_size;
+  return o;
+}
+
+shuffle::external_options external_options_for(const task_env& env) {
+  shuffle::external_options o;
+  o.spill_dir = env.local_dir;
+  if (env.memory_limit > 0)
+    o.memory_limit = env.memory_limit;
+  o.codec = env.compress ? shuffle::codec::lz4 : shuffle::codec::none;
+  o.block_size = env.block_size;
+  return o;
+}
+
+std::pair<std::string, std::string> map_output_paths(const task_env& env, uint32_t shuffle_id) {
+  auto stem = std::filesystem::path{env.local_dir}
+              / ("shuffle_" + std::to_string(shuffle_id) + "_" + std::to_string(env.partition) + "_"
+                 + std::to_string(env.task_id));
+  return {stem.string() + ".data", stem.string() + ".index"};
+}
+
+scheduler::map_status make_status(const task_env& env, uint32_t shuffle_id, const shuffle::map_output& out,
+                                  std::string data_path, std::string index_path) {
+  scheduler::map_status s;
+  s.shuffle_id = shuffle_id;
+  s.map_id = env.partition;
+  s.map_attempt = env.attempt;
+  s.executor_id = env.executor_id;
+  s.host = env.host;
+  s.sizes = out.partition_lengths;
+  s.data_path = std::move(data_path);
+  s.index_path = std::move(index_path);
+  return s;
+}
+
+void read_shuffle_blocks(task_env& env, uint32_t shuffle_id, uint32_t p,
+                         const std::function<void(byte_reader&)>& fn) {
+  for (const auto& s : env.map_outputs(shuffle_id)) {
+    if (p >= s.sizes.size() || s.sizes[p] == 0)
+      continue;
+    // Only the shuffle's own failures (unreadable or corrupt files) become fetch failures; an
+    // exception from user code merging the records propagates as the task's own error.
+    std::optional<shuffle::shuffle_file_reader> reader;
+    try {
+      reader.emplace(s.data_path, s.index_path);
+      if (reader->num_partitions() <= p || reader->partition_size(p) != s.sizes[p])
+        throw shuffle::corruption_error(s.data_path, 0,
+                                        "partition " + std::to_string(p) + " does not have the "
+                                          + std::to_string(s.sizes[p]) + " bytes its map status says");
+    } catch (const std::exception& e) {
+      throw fetch_failed_error(shuffle_id, s.map_id, s.executor_id,
+                               "cannot read map output " + std::to_string(s.map_id) + " of shuffle "
+                                 + std::to_string(shuffle_id) + " on executor " + s.executor_id + ": " + e.what());
+    }
+    env.shuffle_bytes_read += s.sizes[p];
+    auto cursor = [&]() {
+      try {
+        return reader->open_partition(p);
+      } catch (const std::exception& e) {
+        throw fetch_failed_error(shuffle_id, s.map_id, s.executor_id, e.what());
+      }
+    }();
+    for (;;) {
+      std::string_view raw;
+      try {
+        if (!cursor.next(raw))
+          break;
+      } catch (const std::exception& e) {
+        throw fetch_failed_error(shuffle_id, s.map_id, s.executor_id,
+                                 "corrupt map output " + std::to_string(s.map_id) + " of shuffle "
+                                   + std::to_string(shuffle_id) + " on executor " + s.executor_id + ": " + e.what());
+      }
+      byte_reader r{raw};
+      fn(r);
+    }
+  }
+}
+
+} // namespace ember::detail
