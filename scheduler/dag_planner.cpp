@@ -231,7 +231,7 @@ void dag_planner::submit_missing_tasks_(stage_state& s) {
   for (uint32_t p : partitions) {
     sub.preferred_hosts.emplace_back();
     sub.preferred_executors.emplace_back();
-    preferred_locations_(s.rdd, p, sub.preferred_hosts.back(), sub.preferred_executors.back(), 0);
+    preferred_locations_(s.rdd, p, sub.preferred_hosts.back(), sub.preferred_executors.back());
   }
   s.pending = {partitions.begin(), partitions.end()};
   sub.partitions = std::move(partitions);
@@ -264,7 +264,7 @@ void dag_planner::stage_finished_(stage_state& s) {
 }
 
 void dag_planner::preferred_locations_(const lineage_ptr& rdd, uint32_t partition, std::vector<std::string>& hosts,
-                                       std::vector<std::string>& executors, int) const {
+                                       std::vector<std::string>& executors) const {
   const lineage_node* node = rdd.get();
   while (node != nullptr) {
     if (cache_locator_) {

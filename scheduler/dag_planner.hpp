@@ -181,7 +181,7 @@ private:
   void detach_job_(uint32_t job_id);
   std::optional<uint32_t> active_job_for_(const stage_state& s) const;
   void preferred_locations_(const lineage_ptr& rdd, uint32_t partition, std::vector<std::string>& hosts,
-                            std::vector<std::string>& executors, int depth) const;
+                            std::vector<std::string>& executors) const;
   stage_state* find_(uint32_t stage_id);
 
   dag_settings settings_;
