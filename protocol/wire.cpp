@@ -61,8 +61,11 @@ bool is_required(capnp::schema::Field::Reader proto) {
 }
 
 // -- schema walk: enum values, union discriminants, required fields ------------------------------
-// Returns a description of the first problem, or an empty string. Recursion depth is bounded by
-// the reader's nesting limit (deeper pointers throw before we get there).
+// Reads every pointer the schema declares, as the type the schema declares (a Text must be a
+// NUL-terminated byte list, a List(UInt64) a list of 8-byte elements...), so a frame that passes
+// can be read in full by any handler without an exception. Returns a description of the first
+// semantic problem, or an empty string; structural problems throw kj::Exception. Recursion depth
+// is bounded by the reader's nesting limit (deeper pointers throw before we get there).
 
 std::string walk_struct(capnp::DynamicStruct::Reader s, const std::string& path);
 
@@ -87,10 +90,18 @@ std::string walk_list(capnp::DynamicList::Reader list, const std::string& path) 
         if (auto problem = walk_list(list[i].as<capnp::DynamicList>(), at(i)); !problem.empty())
           return problem;
       return {};
+    case capnp::schema::Type::TEXT:
+      for (unsigned i = 0; i < list.size(); ++i)
+        list[i].as<capnp::Text>();
+      return {};
+    case capnp::schema::Type::DATA:
+      for (unsigned i = 0; i < list.size(); ++i)
+        list[i].as<capnp::Data>();
+      return {};
     case capnp::schema::Type::ANY_POINTER:
     case capnp::schema::Type::INTERFACE:
       return path + ": capabilities and AnyPointer are not allowed in messages";
-    default:
+    default:  // primitive elements: getting the list already checked their size
       return {};
   }
 }
@@ -114,12 +125,16 @@ std::string walk_field(capnp::DynamicStruct::Reader s, capnp::StructSchema::Fiel
       if (!s.has(field))
         return required ? missing() : std::string{};
       return walk_struct(s.get(field).as<capnp::DynamicStruct>(), field_path);
-    case capnp::schema::Type::TEXT:
-      if (required && (!s.has(field) || s.get(field).as<capnp::Text>().size() == 0))
+    case capnp::schema::Type::TEXT:  // reading checks the element size and the NUL terminator
+      if (!s.has(field))
+        return required ? missing() : std::string{};
+      if (s.get(field).as<capnp::Text>().size() == 0 && required)
         return missing();
       return {};
     case capnp::schema::Type::DATA:
-      if (required && (!s.has(field) || s.get(field).as<capnp::Data>().size() == 0))
+      if (!s.has(field))
+        return required ? missing() : std::string{};
+      if (s.get(field).as<capnp::Data>().size() == 0 && required)
         return missing();
       return {};
     case capnp::schema::Type::LIST: {
