@@ -3,6 +3,7 @@
 #pragma once
 
 #include <algorithm>
+#include <charconv>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -143,7 +144,8 @@ private:
 
 // -- text output ---------------------------------------------------------------
 
-// How save_as_text_file prints a record: strings as they are, numbers in decimal, pairs and
+// How save_as_text_file prints a record: strings as they are, integers in decimal, floating
+// point in the shortest form that reads back exactly, pairs and
 // tuples with tabs between fields (so "word<TAB>count"), anything else through operator<<.
 template <class T>
 void format_text(std::string& out, const T& x) {
@@ -153,6 +155,10 @@ void format_text(std::string& out, const T& x) {
     out += x ? "true" : "false";
   } else if constexpr (std::is_integral_v<T>) {
     out += std::to_string(x);
+  } else if constexpr (std::is_floating_point_v<T>) {
+    char buf[64]; // shortest text that reads back as the same value, as Spark prints doubles
+    auto res = std::to_chars(buf, buf + sizeof buf, x);
+    out.append(buf, res.ptr);
   } else if constexpr (requires { std::tuple_size<T>::value; }) {
     std::apply([&](const auto&... fs) {
       size_t i = 0;

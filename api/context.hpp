@@ -3,6 +3,7 @@
 // it runs the executor and never returns.
 #pragma once
 
+#include <cstdio>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -55,6 +56,18 @@ private:
   explicit context(std::shared_ptr<detail::context_impl> impl);
   std::shared_ptr<detail::context_impl> impl_;
 };
+
+// Runs an application's body; an exception escaping it (a failed job, a missing input) becomes
+// one line on stderr, "name: what", and exit code 1.
+template <class F>
+int run_app(const char* name, F&& body) {
+  try {
+    return body();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s: %s\n", name, e.what());
+    return 1;
+  }
+}
 
 // Splits text into words at ASCII whitespace (the word count's tokenizer).
 template <class F>

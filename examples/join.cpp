@@ -17,7 +17,7 @@ std::pair<std::string, std::string> split_tab(std::string line) {
 
 } // namespace
 
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   auto ctx = ember::context::create(argc, argv);
   if (argc != 4) {
     std::cerr << "usage: join [--master M] [--conf k=v]... LEFT RIGHT OUTPUT_DIR\n";
@@ -34,4 +34,7 @@ int main(int argc, char** argv) {
     .save_as_text_file(argv[3]);
   auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::fprintf(stderr, "join: %.3f s\n", secs);
+  return 0;
 }
+
+int main(int argc, char** argv) { return ember::run_app("join", [&] { return run(argc, argv); }); }

@@ -7,7 +7,7 @@
 
 #include "api/ember.hpp"
 
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   auto ctx = ember::context::create(argc, argv);
   if (argc != 4) {
     std::cerr << "usage: pagerank [--master M] [--conf k=v]... EDGES ITERATIONS OUTPUT_DIR\n";
@@ -43,4 +43,7 @@ int main(int argc, char** argv) {
   ranks.sort_by_key().save_as_text_file(argv[3]);
   auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::fprintf(stderr, "pagerank: %d iterations, %.3f s\n", iterations, secs);
+  return 0;
 }
+
+int main(int argc, char** argv) { return ember::run_app("pagerank", [&] { return run(argc, argv); }); }

@@ -11,7 +11,7 @@
 
 using key = std::array<char, 10>;
 
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   auto ctx = ember::context::create(argc, argv);
   if (argc != 3) {
     std::cerr << "usage: terasort [--master M] [--conf k=v]... INPUT OUTPUT_DIR\n";
@@ -29,4 +29,7 @@ int main(int argc, char** argv) {
     .save_as_text_file(argv[2]);
   auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::fprintf(stderr, "terasort: %.3f s\n", secs);
+  return 0;
 }
+
+int main(int argc, char** argv) { return ember::run_app("terasort", [&] { return run(argc, argv); }); }

@@ -6,7 +6,7 @@
 
 #include "api/ember.hpp"
 
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   auto ctx = ember::context::create(argc, argv);
   if (argc < 3) {
     std::cerr << "usage: wordcount [--master M] [--conf k=v]... INPUT... OUTPUT_DIR\n";
@@ -26,4 +26,7 @@ int main(int argc, char** argv) {
     std::cout << word << '\t' << n << '\n';
   auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::fprintf(stderr, "wordcount: %.3f s\n", secs);
+  return 0;
 }
+
+int main(int argc, char** argv) { return ember::run_app("wordcount", [&] { return run(argc, argv); }); }
