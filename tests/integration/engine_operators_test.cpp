@@ -336,3 +336,52 @@ TEST_CASE("aggregation and sort spill under a tiny memory setting and stay exact
   CHECK(sorted_keys.size() == 200000);
   CHECK(std::is_sorted(sorted_keys.begin(), sorted_keys.end()));
 }
+
+namespace {
+
+struct scale_params {
+  int64_t factor = 0;
+  std::string suffix;
+};
+
+template <class Inspector>
+auto inspect(Inspector& f, scale_params& p) {
+  return f(p.factor, p.suffix);
+}
+
+std::atomic<int> flaky_attempts{0};
+
+} // namespace
+
+TEST_CASE("ember::bind ships explicit state, user types included") {
+  auto ctx = make_context("local[2]");
+  scale_params p{7, "!"};
+  auto out = ctx.parallelize(std::vector<int64_t>{1, 2, 3}, 2)
+               .map(ember::bind([](const scale_params& sp, int64_t x) { return std::to_string(x * sp.factor) + sp.suffix; }, p))
+               .collect();
+  CHECK(out == std::vector<std::string>{"7!", "14!", "21!"});
+  auto kept = ctx.range(0, 20).filter(ember::bind([](int64_t m, int64_t x) { return x % m == 0; }, int64_t{5})).collect();
+  CHECK(kept == std::vector<int64_t>{0, 5, 10, 15});
+}
+
+TEST_CASE("save_as_text_file under a retried task keeps exactly one copy of each partition") {
+  temp_dir dir;
+  auto ctx = make_context("local[2]", {"ember.task.maxFailures=4"});
+  flaky_attempts = 0;
+  auto out = dir.path / "out";
+  // Partition 1's first attempt writes part of its file and then fails.
+  ctx.parallelize(std::vector<int>{1, 2, 3, 4, 5, 6}, 2)
+    .map_partitions([](std::vector<int>&& xs) {
+      if (xs.front() == 4 && flaky_attempts++ == 0)
+        throw std::runtime_error("first attempt dies");
+      return std::move(xs);
+    })
+    .save_as_text_file(out.string());
+  CHECK(flaky_attempts == 2);
+  CHECK(lines_of(out / "part-00000") == std::vector<std::string>{"1", "2", "3"});
+  CHECK(lines_of(out / "part-00001") == std::vector<std::string>{"4", "5", "6"});
+  std::vector<std::string> names;
+  for (auto& e : fs::directory_iterator(out))
+    names.push_back(e.path().filename().string());
+  CHECK(sorted(names) == std::vector<std::string>{"_SUCCESS", "part-00000", "part-00001"});
+}
