@@ -4,6 +4,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/listener_bus.hpp"
 #include "actors/messages.hpp"
 #include "config/log.hpp"
 #include "scheduler/dag_planner.hpp"
@@ -31,6 +32,7 @@ struct job_entry {
   std::vector<std::string> results;
   std::string result_fn;
   std::string call_site;
+  std::vector<uint32_t> stage_ids;
   uint32_t final_stage = 0;
   uint64_t result_bytes = 0;
   uint32_t results_received = 0;
@@ -41,6 +43,15 @@ struct dag_state {
   std::unique_ptr<scheduler::dag_planner> planner;
   std::map<uint32_t, job_entry> jobs;
   std::map<uint32_t, uint32_t> result_stage_job; // final stage id -> job id
+  // Stage attempts handed to the task scheduler and not yet reported complete (listener events).
+  struct stage_run {
+    uint32_t attempt = 0;
+    uint32_t num_tasks = 0;
+    std::string name;
+    uint64_t submitted = 0;
+  };
+  std::map<uint32_t, stage_run> submitted_stages;
+  std::map<uint32_t, std::string> stage_failures; // stage id -> why its running attempt stops
   std::shared_ptr<spdlog::logger> log;
   caf::actor tasks;
   static inline const char* name = "dag_scheduler";
@@ -57,8 +68,40 @@ caf::behavior dag_scheduler_actor(caf::stateful_actor<dag_state>* self, dag_sche
   self->link_to(tasks);
 
   // Drains what the planner decided: ready stages become task sets, ended jobs are answered.
-  auto pump = [self] {
+  auto pump = [self, bus = cfg.listener_bus] {
     auto& st = self->state;
+    auto job_events = st.planner->take_job_events();
+    // Attempts the planner no longer runs are complete: failed with the recorded reason, or with
+    // the failure of the job that needed them, else succeeded.
+    std::map<uint32_t, std::string> job_failures;
+    for (auto& ev : job_events)
+      if (auto j = st.jobs.find(ev.job_id); j != st.jobs.end() && ev.result == scheduler::job_event::outcome::failed)
+        for (auto id : j->second.stage_ids)
+          job_failures.emplace(id, ev.message);
+    for (auto it = st.submitted_stages.begin(); it != st.submitted_stages.end();) {
+      auto v = st.planner->stage(it->first);
+      if (v && v->running && v->latest_attempt == it->second.attempt + 1) {
+        ++it;
+        continue;
+      }
+      std::string reason;
+      if (auto f = st.stage_failures.find(it->first); f != st.stage_failures.end())
+        reason = std::move(f->second);
+      else if (auto jf = job_failures.find(it->first); jf != job_failures.end())
+        reason = jf->second;
+      st.stage_failures.erase(it->first);
+      post_event(self, bus, [&](proto::ListenerEvent::Builder e) {
+        auto b = e.initStageCompleted();
+        b.setStageId(it->first);
+        b.setAttempt(it->second.attempt);
+        b.setNumTasks(it->second.num_tasks);
+        b.setName(it->second.name);
+        b.setSubmissionTime(it->second.submitted);
+        b.setCompletionTime(epoch_ms());
+        b.setFailureReason(reason);
+      });
+      it = st.submitted_stages.erase(it);
+    }
     for (auto& sub : st.planner->take_ready_stages()) {
       auto msg = make_wire<proto::SubmitTaskSet>([&](proto::SubmitTaskSet::Builder b) {
         b.setJobId(sub.job_id);
@@ -87,9 +130,25 @@ caf::behavior dag_scheduler_actor(caf::stateful_actor<dag_state>* self, dag_sche
             hs.set(j, hosts[j]);
         }
       });
+      auto& run = st.submitted_stages[sub.stage_id];
+      run = {sub.stage_attempt, static_cast<uint32_t>(sub.partitions.size()), sub.name, epoch_ms()};
+      post_event(self, bus, [&](proto::ListenerEvent::Builder e) {
+        auto b = e.initStageSubmitted();
+        b.setStageId(sub.stage_id);
+        b.setAttempt(sub.stage_attempt);
+        b.setNumTasks(run.num_tasks);
+        b.setName(sub.name);
+        std::vector<uint32_t> parents;
+        if (auto v = st.planner->stage(sub.stage_id))
+          parents = v->parents;
+        auto ps = b.initParentIds(static_cast<unsigned>(parents.size()));
+        for (unsigned k = 0; k < parents.size(); ++k)
+          ps.set(k, parents[k]);
+        b.setTime(run.submitted);
+      });
       self->send(st.tasks, msg);
     }
-    for (auto& ev : st.planner->take_job_events()) {
+    for (auto& ev : job_events) {
       auto i = st.jobs.find(ev.job_id);
       if (i == st.jobs.end())
         continue;
@@ -105,6 +164,15 @@ caf::behavior dag_scheduler_actor(caf::stateful_actor<dag_state>* self, dag_sche
             rs.set(k, bytes(job.results[k]));
         }
       }));
+      post_event(self, bus, [&](proto::ListenerEvent::Builder e) {
+        auto b = e.initJobEnd();
+        b.setJobId(ev.job_id);
+        b.setTime(epoch_ms());
+        if (ok)
+          b.getResult().setOk();
+        else
+          b.getResult().setError(ev.message);
+      });
       st.result_stage_job.erase(job.final_stage);
       st.jobs.erase(i);
     }
@@ -132,16 +200,39 @@ caf::behavior dag_scheduler_actor(caf::stateful_actor<dag_state>* self, dag_sche
       try {
         graph = detail::decode_graph(view(r.getLineage()));
       } catch (const std::exception& e) {
+        auto message = std::string{"Job "} + std::to_string(job_id) + " failed: cannot decode its graph: " + e.what();
         job.promise.deliver(make_wire<proto::JobResult>([&](proto::JobResult::Builder b) {
           b.setJobId(job_id);
           b.setSucceeded(false);
-          b.setMessage(std::string{"Job "} + std::to_string(job_id) + " failed: cannot decode its graph: " + e.what());
+          b.setMessage(message);
         }));
+        post_event(self, cfg.listener_bus, [&](proto::ListenerEvent::Builder e) {
+          auto b = e.initJobStart();
+          b.setJobId(job_id);
+          b.setTime(epoch_ms());
+          b.setDescription(job.call_site);
+        });
+        post_event(self, cfg.listener_bus, [&](proto::ListenerEvent::Builder e) {
+          auto b = e.initJobEnd();
+          b.setJobId(job_id);
+          b.setTime(epoch_ms());
+          b.getResult().setError(message);
+        });
         st.jobs.erase(job_id);
         return;
       }
       auto plan = st.planner->submit_job(graph, job.partitions, job_id);
       job.final_stage = plan.final_stage_id;
+      job.stage_ids = plan.stage_ids;
+      post_event(self, cfg.listener_bus, [&](proto::ListenerEvent::Builder e) {
+        auto b = e.initJobStart();
+        b.setJobId(job_id);
+        auto ids = b.initStageIds(static_cast<unsigned>(plan.stage_ids.size()));
+        for (unsigned k = 0; k < plan.stage_ids.size(); ++k)
+          ids.set(k, plan.stage_ids[k]);
+        b.setTime(epoch_ms());
+        b.setDescription(job.call_site);
+      });
       st.result_stage_job[plan.final_stage_id] = job_id;
       st.log->debug("job {} ({}): {} stages, {} skipped", job_id, job.call_site, plan.stage_ids.size(),
                     plan.skipped_stage_ids.size());
@@ -183,6 +274,8 @@ caf::behavior dag_scheduler_actor(caf::stateful_actor<dag_state>* self, dag_sche
           auto out = st.planner->fetch_failed(r.getStageId(), r.getStageAttempt(), f.getShuffleId(),
                                               std::optional<uint32_t>{f.getMapIndex()}, str(f.getExecutorId()),
                                               str(f.getMessage()));
+          if (!out.ignored && !out.duplicate)
+            st.stage_failures.insert_or_assign(r.getStageId(), str(f.getMessage()));
           if (out.resubmit_needed)
             self->delayed_send(self, cfg.resubmit_delay, resubmit_atom::value);
           break;
@@ -198,6 +291,10 @@ caf::behavior dag_scheduler_actor(caf::stateful_actor<dag_state>* self, dag_sche
     },
     [=](const wire<proto::TaskSetFailed>& msg) {
       auto r = msg.reader();
+      auto& st = self->state;
+      if (auto i = st.submitted_stages.find(r.getStageId());
+          i != st.submitted_stages.end() && i->second.attempt == r.getStageAttempt())
+        st.stage_failures.insert_or_assign(r.getStageId(), str(r.getReason()));
       self->state.planner->task_set_failed(r.getStageId(), r.getStageAttempt(), str(r.getReason()));
       pump();
     },

@@ -16,6 +16,7 @@ struct dag_scheduler_config {
   int max_consecutive_attempts = 4;  // ember.stage.maxConsecutiveAttempts
   int64_t max_result_size = 1 << 30; // ember.driver.maxResultSize (bytes; INT64_MAX = unlimited)
   std::chrono::milliseconds resubmit_delay{200};
+  caf::actor listener_bus; // JobStart/JobEnd/StageSubmitted/StageCompleted go here; none if null
 };
 
 caf::actor spawn_dag_scheduler(caf::actor_system& sys, dag_scheduler_config cfg, caf::actor task_scheduler);

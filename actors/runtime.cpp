@@ -1,5 +1,6 @@
 #include "actors/runtime.hpp"
 
+#include <pwd.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -10,6 +11,7 @@
 
 #include "actors/dag_scheduler.hpp"
 #include "actors/executor.hpp"
+#include "actors/listener_bus.hpp"
 #include "actors/messages.hpp"
 #include "actors/task_scheduler.hpp"
 #include "config/log.hpp"
@@ -60,6 +62,14 @@ std::string host_name() {
   return buf;
 }
 
+std::string user_name() {
+  if (const auto* pw = ::getpwuid(::getuid()); pw != nullptr && pw->pw_name != nullptr)
+    return pw->pw_name;
+  if (const char* u = std::getenv("USER"))
+    return u;
+  return {};
+}
+
 } // namespace
 
 local_runtime::local_runtime(config::config conf, uint32_t cores)
@@ -79,12 +89,30 @@ local_runtime::local_runtime(config::config conf, uint32_t cores)
   cfg_->set("logger.verbosity", caf::atom("quiet"));
   sys_ = std::make_unique<caf::actor_system>(*cfg_);
 
+  listener_bus_config bc;
+  bc.app_id = app_id_;
+  bc.event_log = drv.event_log_enabled;
+  bc.event_log_dir = drv.event_log_dir;
+  bc.console_progress = drv.show_console_progress && ::isatty(STDERR_FILENO) == 1;
+  if (bc.console_progress)
+    bc.console_width = terminal_width();
+  bus_ = spawn_listener_bus(*sys_, bc); // first: ApplicationStart precedes every other event
+  caf::anon_send(bus_, make_wire<proto::ListenerEvent>([&](proto::ListenerEvent::Builder e) {
+    auto b = e.initApplicationStart();
+    b.setAppId(app_id_);
+    b.setAppName(conf_.get_string("ember.app.name"));
+    b.setUser(user_name());
+    b.setTime(epoch_ms());
+  }));
+
   task_scheduler_config tc;
   tc.settings = sched;
+  tc.listener_bus = bus_;
   tasks_ = spawn_task_scheduler(*sys_, tc);
   dag_scheduler_config dc;
   dc.max_consecutive_attempts = sched.max_stage_attempts;
   dc.max_result_size = drv.max_result_size;
+  dc.listener_bus = bus_;
   dag_ = spawn_dag_scheduler(*sys_, dc, tasks_);
   caf::anon_send(tasks_, dag_);
 
@@ -107,9 +135,23 @@ void local_runtime::stop() {
   if (stopped_)
     return;
   stopped_ = true;
-  caf::anon_send_exit(executor_, caf::exit_reason::user_shutdown);
-  caf::anon_send_exit(dag_, caf::exit_reason::user_shutdown);
-  caf::anon_send_exit(tasks_, caf::exit_reason::user_shutdown);
+  {
+    caf::scoped_actor self{*sys_};
+    caf::anon_send_exit(executor_, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(dag_, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(tasks_, caf::exit_reason::user_shutdown);
+    // Every event the schedulers posted is in the bus's mailbox once they are gone, so
+    // ApplicationEnd is the log's last line; the bus flushes and closes the log, then quits.
+    self->wait_for(executor_, dag_, tasks_);
+    self->send(bus_, make_wire<proto::ListenerEvent>([&](proto::ListenerEvent::Builder e) {
+      auto b = e.initApplicationEnd();
+      b.setAppId(app_id_);
+      b.setTime(epoch_ms());
+    }));
+    self->request(bus_, caf::infinite, caf::close_atom::value)
+      .receive([](caf::close_atom) {},
+               [&](const caf::error& err) { log::get("runtime")->warn("listener bus: {}", describe(err)); });
+  }
   sys_.reset(); // waits for every actor (and the executor's task threads) to finish
   std::error_code ec;
   std::filesystem::remove_all(app_dir_, ec);

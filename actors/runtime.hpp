@@ -34,7 +34,7 @@ private:
   std::string app_dir_;
   std::unique_ptr<caf::actor_system_config> cfg_;
   std::unique_ptr<caf::actor_system> sys_;
-  caf::actor tasks_, dag_, executor_;
+  caf::actor bus_, tasks_, dag_, executor_; // bus_: listener bus, spawned first, closed last
   std::atomic<uint32_t> next_job_{0};
   bool stopped_ = false;
 };

@@ -4,6 +4,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/listener_bus.hpp"
 #include "actors/messages.hpp"
 #include "config/log.hpp"
 #include "scheduler/task_scheduler.hpp"
@@ -21,11 +22,24 @@ struct task_set_info {
   uint32_t job_id = 0;
 };
 
+// A launched attempt, for its TaskEnd event.
+struct launched_task {
+  uint32_t attempt = 0;
+  uint32_t stage_id = 0;
+  uint32_t stage_attempt = 0;
+  uint32_t partition = 0;
+  std::string executor_id;
+  std::string host;
+  proto::Locality locality = proto::Locality::ANY;
+  uint64_t launch_time = 0;
+};
+
 struct task_scheduler_state {
   std::unique_ptr<scheduler::task_scheduler> logic;
   std::map<std::pair<uint32_t, uint32_t>, task_set_info> sets; // (stage, attempt)
   std::map<std::string, caf::actor> executors;
   std::map<caf::actor_addr, std::string> executor_ids;
+  std::map<uint64_t, launched_task> launched; // task id -> running attempt (listener events)
   caf::actor dag;
   std::optional<clock::time_point> wakeup; // earliest pending offer_atom
   std::shared_ptr<spdlog::logger> log;
@@ -76,8 +90,35 @@ caf::behavior task_scheduler_actor(caf::stateful_actor<task_scheduler_state>* se
     }));
   };
 
+  // Every attempt that ends (finished, failed and retried, killed, lost) becomes one TaskEnd.
+  auto post_task_end = [self, bus = cfg.listener_bus](uint64_t task_id, uint32_t attempt, proto::TaskState state,
+                                                      const std::string& reason, auto&& fill_rest) {
+    auto& launched = self->state.launched;
+    auto i = launched.find(task_id);
+    if (i == launched.end() || i->second.attempt != attempt)
+      return;
+    auto& t = i->second;
+    post_event(self, bus, [&](proto::ListenerEvent::Builder e) {
+      auto b = e.initTaskEnd();
+      b.setTaskId(task_id);
+      b.setAttempt(attempt);
+      b.setStageId(t.stage_id);
+      b.setStageAttempt(t.stage_attempt);
+      b.setPartition(t.partition);
+      b.setExecutorId(t.executor_id);
+      b.setHost(t.host);
+      b.setLocality(t.locality);
+      b.setLaunchTime(t.launch_time);
+      b.setFinishTime(epoch_ms());
+      b.setState(state);
+      b.setReason(reason);
+      fill_rest(b);
+    });
+    launched.erase(i);
+  };
+
   // Fills free cores, then sets a wake-up for the next locality timeout.
-  auto launch = [self, abort_set] {
+  auto launch = [self, abort_set, bus = cfg.listener_bus] {
     auto& st = self->state;
     auto now = clock::now();
     auto res = st.logic->offers(now);
@@ -99,6 +140,21 @@ caf::behavior task_scheduler_actor(caf::stateful_actor<task_scheduler_state>* se
         b.setTaskBinary(bytes(*set.binary));
         b.setSpeculative(l.speculative);
       }));
+      auto& t = st.launched[l.task_id];
+      t = {l.attempt, l.stage_id, l.stage_attempt, l.partition, l.executor_id, l.host, to_proto(l.locality), epoch_ms()};
+      post_event(self, bus, [&](proto::ListenerEvent::Builder e) {
+        auto b = e.initTaskStart();
+        b.setTaskId(l.task_id);
+        b.setAttempt(l.attempt);
+        b.setStageId(l.stage_id);
+        b.setStageAttempt(l.stage_attempt);
+        b.setPartition(l.partition);
+        b.setExecutorId(l.executor_id);
+        b.setHost(l.host);
+        b.setLocality(t.locality);
+        b.setLaunchTime(t.launch_time);
+        b.setSpeculative(l.speculative);
+      });
     }
     for (auto& a : res.aborted)
       abort_set(a.stage_id, a.stage_attempt, a.message);
@@ -109,7 +165,7 @@ caf::behavior task_scheduler_actor(caf::stateful_actor<task_scheduler_state>* se
     }
   };
 
-  self->set_down_handler([self, launch](const caf::down_msg& dm) {
+  self->set_down_handler([self, launch, post_task_end, bus = cfg.listener_bus](const caf::down_msg& dm) {
     auto& st = self->state;
     auto i = st.executor_ids.find(dm.source);
     if (i == st.executor_ids.end())
@@ -124,6 +180,16 @@ caf::behavior task_scheduler_actor(caf::stateful_actor<task_scheduler_state>* se
       b.setCause(proto::ExecutorLossCause::CONNECTION_LOST);
       b.setMessage(to_string(dm.reason));
     }));
+    for (auto& lost : removal.lost_tasks)
+      if (auto t = st.launched.find(lost.task_id); t != st.launched.end())
+        post_task_end(lost.task_id, t->second.attempt, proto::TaskState::LOST, removal.reason, [](auto) {});
+    post_event(self, bus, [&](proto::ListenerEvent::Builder e) {
+      auto b = e.initExecutorRemoved();
+      b.setExecutorId(id);
+      b.setCause(proto::ExecutorLossCause::CONNECTION_LOST);
+      b.setMessage(to_string(dm.reason));
+      b.setTime(epoch_ms());
+    });
     launch();
   });
 
@@ -148,6 +214,13 @@ caf::behavior task_scheduler_actor(caf::stateful_actor<task_scheduler_state>* se
         b.setAppId("local");
         b.setExecutorId(id);
       }));
+      post_event(self, cfg.listener_bus, [&](proto::ListenerEvent::Builder e) {
+        auto b = e.initExecutorAdded();
+        b.setExecutorId(id);
+        b.setHost(r.getHost());
+        b.setCores(r.getCores());
+        b.setTime(epoch_ms());
+      });
       launch();
     },
     [=](const wire<proto::SubmitTaskSet>& msg) {
@@ -205,6 +278,11 @@ caf::behavior task_scheduler_actor(caf::stateful_actor<task_scheduler_state>* se
           return; // launching / running: progress only
       }
       auto out = st.logic->status_update(ts, clock::now());
+      post_task_end(ts.task_id, ts.attempt, u.getState(), ts.reason, [&](proto::TaskEndEvent::Builder b) {
+        if (res.isError())
+          b.setError(res.getError());
+        b.setMetrics(u.getMetrics());
+      });
       using kind = scheduler::task_event_kind;
       if (out.kind == kind::finished || out.kind == kind::fetch_failed) {
         self->send(st.dag, make_wire<proto::TaskEnded>([&](proto::TaskEnded::Builder b) {

@@ -13,6 +13,7 @@ namespace ember::actors {
 
 struct task_scheduler_config {
   config::scheduler_settings settings;
+  caf::actor listener_bus; // TaskStart/TaskEnd/ExecutorAdded/ExecutorRemoved go here; none if null
 };
 
 caf::actor spawn_task_scheduler(caf::actor_system& sys, task_scheduler_config cfg);
