@@ -195,12 +195,11 @@ caf::behavior executor_actor(caf::stateful_actor<executor_state>* self, executor
     [=](const wire<proto::LaunchTask>& launch) {
       auto pool = self->state.pool;
       auto& sys = self->system();
-      caf::actor me = caf::actor_cast<caf::actor>(self);
-      pool->push([&sys, cfg, tracker, launch, me] {
-        caf::anon_send(me, run_one(sys, cfg, tracker, launch));
+      // The task thread reports straight to the scheduler: one hop less per task.
+      pool->push([&sys, cfg, tracker, launch, scheduler] {
+        caf::anon_send(scheduler, run_one(sys, cfg, tracker, launch));
       });
     },
-    [=](const wire<proto::StatusUpdate>& update) { self->send(scheduler, update); },
     [=](const wire<proto::ExecutorRegistered>&) {
       self->state.log->debug("executor {} registered", cfg.executor_id);
     },

@@ -107,6 +107,7 @@ local_runtime::local_runtime(config::config conf, uint32_t cores)
 
   task_scheduler_config tc;
   tc.settings = sched;
+  tc.task_queue_depth = static_cast<uint32_t>(conf_.get_int("ember.executor.taskQueueDepth"));
   tc.listener_bus = bus_;
   tasks_ = spawn_task_scheduler(*sys_, tc);
   dag_scheduler_config dc;
@@ -137,9 +138,11 @@ void local_runtime::stop() {
   stopped_ = true;
   {
     caf::scoped_actor self{*sys_};
-    caf::anon_send_exit(executor_, caf::exit_reason::user_shutdown);
-    caf::anon_send_exit(dag_, caf::exit_reason::user_shutdown);
+    // The task scheduler goes first: the executor's end is then no "executor removed" event
+    // (mailboxes are FIFO, its exit message is ahead of the executor's down message).
     caf::anon_send_exit(tasks_, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(dag_, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(executor_, caf::exit_reason::user_shutdown);
     // Every event the schedulers posted is in the bus's mailbox once they are gone, so
     // ApplicationEnd is the log's last line; the bus flushes and closes the log, then quits.
     self->wait_for(executor_, dag_, tasks_);

@@ -200,7 +200,8 @@ caf::behavior task_scheduler_actor(caf::stateful_actor<task_scheduler_state>* se
       auto r = msg.reader();
       auto id = str(r.getExecutorId());
       auto handle = caf::actor_cast<caf::actor>(self->current_sender());
-      if (!st.logic->add_executor(id, str(r.getHost()), str(r.getRack()), r.getCores())) {
+      uint32_t slots = r.getCores() * (1 + cfg.task_queue_depth);
+      if (!st.logic->add_executor(id, str(r.getHost()), str(r.getRack()), slots)) {
         self->send(handle, make_wire<proto::RegisterExecutorFailed>([&](proto::RegisterExecutorFailed::Builder b) {
           b.setExecutorId(id);
           b.setReason("duplicate executor id " + id);

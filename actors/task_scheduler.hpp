@@ -14,6 +14,8 @@ namespace ember::actors {
 struct task_scheduler_config {
   config::scheduler_settings settings;
   caf::actor listener_bus; // TaskStart/TaskEnd/ExecutorAdded/ExecutorRemoved go here; none if null
+  // ember.executor.taskQueueDepth: an executor gets cores * (1 + depth) task slots.
+  uint32_t task_queue_depth = 2;
 };
 
 caf::actor spawn_task_scheduler(caf::actor_system& sys, task_scheduler_config cfg);

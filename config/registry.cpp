@@ -161,6 +161,8 @@ std::vector<key_spec> make_registry() {
            "Memory per executor; storage and execution memory are accounted against it. Plain number = MiB, as in Spark."),
       duration("ember.executor.heartbeatInterval", "10s", ms, 10, dur_max,
                "Interval between executor heartbeats to the driver; must be below ember.network.timeout."),
+      integer("ember.executor.taskQueueDepth", "2", 0, 1024,
+              "Tasks queued at an executor per core beyond the running ones, so a task thread never idles for the driver's round trip between tasks (0 = one task per core, as in Spark)."),
       boolean("ember.executor.pinCores", "false",
               "Pin each executor task thread to one CPU core (Linux sched_setaffinity)."),
       // network

@@ -208,7 +208,9 @@ private:
 /// Builds a message: `auto m = make_wire<proto::KillTask>([](auto b) { b.setTaskId(7); });`
 template <class T, class F>
 wire<T> make_wire(F&& fill) {
-  capnp::MallocMessageBuilder builder;
+  // Cap'n Proto's default first segment is 8 KiB, zeroed: per message that cost more than the
+  // rest of a task's scheduling. Control messages fit in 512 bytes; bigger ones grow.
+  capnp::MallocMessageBuilder builder{64};
   fill(builder.initRoot<T>());
   return wire<T>::from_builder(builder);
 }

@@ -115,6 +115,8 @@ job_plan dag_planner::submit_job(lineage_ptr final_rdd, std::vector<uint32_t> pa
   job.id = job_id;
   job.final_stage = final_id;
   job.finished.assign(partitions.size(), false);
+  for (size_t i = 0; i < partitions.size(); ++i)
+    job.slot.emplace(partitions[i], i);
   job.partitions = std::move(partitions);
   std::set<uint32_t> job_stages;
   collect_job_stages_(final_id, job_id, job_stages);
@@ -331,10 +333,10 @@ bool dag_planner::result_task_completed(uint32_t stage_id, uint32_t, uint32_t pa
   if (job_it == jobs_.end())
     return false;
   auto& job = job_it->second;
-  auto pos = std::find(job.partitions.begin(), job.partitions.end(), partition);
-  if (pos == job.partitions.end())
+  auto pos = job.slot.find(partition);
+  if (pos == job.slot.end())
     return false;
-  auto idx = static_cast<size_t>(pos - job.partitions.begin());
+  auto idx = pos->second;
   if (job.finished[idx])
     return false;
   job.finished[idx] = true;

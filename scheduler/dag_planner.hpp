@@ -14,6 +14,7 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <unordered_map>
 #include <string>
 #include <vector>
 
@@ -162,6 +163,7 @@ private:
     uint32_t id = 0;
     uint32_t final_stage = 0;
     std::vector<uint32_t> partitions;
+    std::unordered_map<uint32_t, size_t> slot; // partition -> index in partitions
     std::vector<bool> finished;
     uint32_t num_finished = 0;
   };

@@ -202,7 +202,8 @@ private:
   std::vector<part_state> parts_;
   std::unordered_map<uint64_t, task_info> tasks_;
   std::map<std::string, index_list> for_executor_, for_host_, for_rack_;
-  index_list no_prefs_, all_;
+  index_list no_prefs_;
+  mutable index_list all_; // pruned from the back by has_pending_tasks()
   std::vector<uint32_t> speculatable_;
   std::vector<std::chrono::nanoseconds> durations_;
 
