@@ -18,7 +18,7 @@
 
 #include "api/ember.hpp"
 
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   auto ctx = ember::context::create(argc, argv);
   int64_t tasks = argc > 1 ? std::stoll(argv[1]) : 100000;
   int runs = argc > 2 ? std::stoi(argv[2]) : 2000;
@@ -58,4 +58,7 @@ int main(int argc, char** argv) {
   auto pct = [&](double p) { return ms[std::min(ms.size() - 1, static_cast<size_t>(p * static_cast<double>(ms.size())))]; };
   std::printf("empty_job runs=%d p50_ms=%.3f p99_ms=%.3f max_ms=%.3f mean_ms=%.3f\n", runs, pct(0.50), pct(0.99),
               ms.back(), mean);
+  return 0;
 }
+
+int main(int argc, char** argv) { return ember::run_app("ember_tasks", [&] { return run(argc, argv); }); }
