@@ -70,6 +70,12 @@ caf::behavior dag_scheduler_actor(caf::stateful_actor<dag_state>* self, dag_sche
   // Drains what the planner decided: ready stages become task sets, ended jobs are answered.
   auto pump = [self, bus = cfg.listener_bus] {
     auto& st = self->state;
+    for (auto& c : st.planner->take_cancelled_stages())
+      self->send(st.tasks, make_wire<proto::CancelStage>([&](proto::CancelStage::Builder b) {
+        b.setStageId(c.stage_id);
+        b.setStageAttempt(c.stage_attempt);
+        b.setReason("no active job needs stage " + std::to_string(c.stage_id) + " any more");
+      }));
     auto job_events = st.planner->take_job_events();
     // Attempts the planner no longer runs are complete: failed with the recorded reason, or with
     // the failure of the job that needed them, else succeeded.

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <mutex>
 #include <thread>
+#include <unordered_set>
 #include <vector>
 
 #include <caf/all.hpp>
@@ -74,8 +75,26 @@ private:
   std::vector<std::thread> threads_;
 };
 
+// Tasks killed before they started: their queued launches are skipped.
+class kill_list {
+public:
+  void add(uint64_t task_id) {
+    std::lock_guard guard{mtx_};
+    ids_.insert(task_id);
+  }
+  bool take(uint64_t task_id) {
+    std::lock_guard guard{mtx_};
+    return ids_.erase(task_id) > 0;
+  }
+
+private:
+  std::mutex mtx_;
+  std::unordered_set<uint64_t> ids_;
+};
+
 struct executor_state {
   std::shared_ptr<task_pool> pool;
+  std::shared_ptr<kill_list> killed = std::make_shared<kill_list>();
   std::shared_ptr<spdlog::logger> log;
   ~executor_state() {
     if (pool)
@@ -191,14 +210,28 @@ caf::behavior executor_actor(caf::stateful_actor<executor_state>* self, executor
     b.setWorkDir(cfg.app_dir);
   });
   self->send(scheduler, reg);
+  auto shared = std::make_shared<const executor_config>(cfg);
   return {
     [=](const wire<proto::LaunchTask>& launch) {
-      auto pool = self->state.pool;
       auto& sys = self->system();
-      // The task thread reports straight to the scheduler: one hop less per task.
-      pool->push([&sys, cfg, tracker, launch, scheduler] {
-        caf::anon_send(scheduler, run_one(sys, cfg, tracker, launch));
+      // The task thread reports straight to the scheduler: one hop less per task. A task killed
+      // while still queued is reported killed without running.
+      self->state.pool->push([&sys, shared, killed = self->state.killed, tracker, launch, scheduler] {
+        auto lt = launch.reader();
+        if (killed->take(lt.getTaskId()))
+          caf::anon_send(scheduler, make_wire<proto::StatusUpdate>([&](proto::StatusUpdate::Builder b) {
+            b.setExecutorId(shared->executor_id);
+            b.setTaskId(lt.getTaskId());
+            b.setAttempt(lt.getAttempt());
+            b.setState(proto::TaskState::KILLED);
+          }));
+        else
+          caf::anon_send(scheduler, run_one(sys, *shared, tracker, launch));
       });
+    },
+    [=](const wire<proto::KillTask>& msg) {
+      // A running task finishes (C++ cannot interrupt it safely); the scheduler ignores its result.
+      self->state.killed->add(msg.reader().getTaskId());
     },
     [=](const wire<proto::ExecutorRegistered>&) {
       self->state.log->debug("executor {} registered", cfg.executor_id);

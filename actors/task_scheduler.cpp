@@ -117,6 +117,16 @@ caf::behavior task_scheduler_actor(caf::stateful_actor<task_scheduler_state>* se
     launched.erase(i);
   };
 
+  auto send_kills = [self](const std::vector<scheduler::kill_request>& kills) {
+    for (auto& k : kills)
+      if (auto e = self->state.executors.find(k.executor_id); e != self->state.executors.end())
+        self->send(e->second, make_wire<proto::KillTask>([&](proto::KillTask::Builder b) {
+          b.setTaskId(k.task_id);
+          b.setAttempt(k.attempt);
+          b.setReason(k.reason);
+        }));
+  };
+
   // Fills free cores, then sets a wake-up for the next locality timeout.
   auto launch = [self, abort_set, bus = cfg.listener_bus] {
     auto& st = self->state;
@@ -297,15 +307,16 @@ caf::behavior task_scheduler_actor(caf::stateful_actor<task_scheduler_state>* se
       } else if (out.kind == kind::failed) {
         st.log->warn("task {}.{} (partition {}) failed: {}", ts.task_id, ts.attempt, out.partition, ts.reason);
       }
-      for (auto& k : out.kills)
-        if (auto e = st.executors.find(k.executor_id); e != st.executors.end())
-          self->send(e->second, make_wire<proto::KillTask>([&](proto::KillTask::Builder b) {
-            b.setTaskId(k.task_id);
-            b.setAttempt(k.attempt);
-            b.setReason(k.reason);
-          }));
+      send_kills(out.kills);
       if (out.task_set_done)
         st.sets.erase({out.stage_id, out.stage_attempt});
+      launch();
+    },
+    [=](const wire<proto::CancelStage>& msg) {
+      auto r = msg.reader();
+      auto kills = self->state.logic->cancel_stage(r.getStageId(), str(r.getReason()));
+      send_kills(kills);
+      self->state.sets.erase({r.getStageId(), r.getStageAttempt()});
       launch();
     },
     [=](offer_atom) {

@@ -57,3 +57,11 @@ struct TaskSetFailed {
   stageAttempt @1 :UInt32;
   reason @2 :Text;
 }
+
+struct CancelStage {
+  # dag_scheduler -> task_scheduler: no active job needs this stage attempt any more (its job
+  # failed or was cancelled); stop launching its tasks and kill the running ones.
+  stageId @0 :UInt32;
+  stageAttempt @1 :UInt32;
+  reason @2 :Text;
+}

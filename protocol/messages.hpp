@@ -34,5 +34,5 @@
   X(RequestKillDriver) X(KillDriverResponse) X(RequestDriverStatus) X(DriverStatusResponse)      \
   X(LaunchDriver) X(KillDriver) X(DriverStateChanged)                                           \
   /* driver.capnp: between the driver's own actors */                                            \
-  X(SubmitJob) X(JobResult) X(SubmitTaskSet) X(TaskEnded) X(TaskSetFailed)
+  X(SubmitJob) X(JobResult) X(SubmitTaskSet) X(TaskEnded) X(TaskSetFailed) X(CancelStage)
 // clang-format on
