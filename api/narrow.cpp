@@ -107,6 +107,7 @@ void text_file_node::compute(uint32_t p, task_env& env, sink<std::string> out) c
   bool more = in.refill(0);
   bool skip_first = s.offset != 0;
   uint64_t lines = 0, bytes = 0;
+  std::string line;
   while (true) {
     const char* nl = static_cast<const char*>(std::memchr(in.data() + pos, '\n', in.size() - pos));
     if (!nl && more) {
@@ -126,7 +127,10 @@ void text_file_node::compute(uint32_t p, task_env& env, sink<std::string> out) c
       size_t n = len;
       if (n > 0 && in.data()[pos + n - 1] == '\r')
         --n;
-      out(std::string(in.data() + pos, n));
+      // One buffer for every line: a consumer that only reads the line (most do) leaves its
+      // capacity here, so lines longer than the small-string buffer cost no allocation each.
+      line.assign(in.data() + pos, n);
+      out(std::move(line));
       ++lines;
       bytes += len + 1;
     }

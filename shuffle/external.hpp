@@ -132,13 +132,16 @@ private:
                                std::to_string(opts_.max_depth) + " levels of re-partitioning (" +
                                std::to_string(map_.size()) + " keys, ~" + std::to_string(mem) +
                                " bytes); raise the memory limit or the number of buckets");
-    auto& entries = map_.table().entries();
+    std::vector<std::pair<K, V>*> entries;
+    entries.reserve(map_.size());
+    for (auto& kv : map_)
+      entries.push_back(&kv);
     size_t nb = opts_.num_buckets;
     // Counting sort of the entries by bucket: the writer wants buckets in order.
     std::vector<uint32_t> bucket(entries.size());
     std::vector<size_t> start(nb + 1, 0);
     for (size_t i = 0; i < entries.size(); ++i) {
-      bucket[i] = static_cast<uint32_t>(stable_hash(entries[i].first, depth_ + 1) % nb);
+      bucket[i] = static_cast<uint32_t>(stable_hash(entries[i]->first, depth_ + 1) % nb);
       ++start[bucket[i] + 1];
     }
     for (size_t b = 0; b < nb; ++b)
@@ -152,8 +155,8 @@ private:
     byte_writer scratch;
     for (uint32_t i : order) {
       scratch.clear();
-      serialize(scratch, entries[i].first);
-      serialize(scratch, entries[i].second);
+      serialize(scratch, entries[i]->first);
+      serialize(scratch, entries[i]->second);
       w.write(bucket[i], scratch.data(), scratch.size());
     }
     w.commit();
