@@ -117,6 +117,12 @@ public:
     }
   }
 
+  /// Starts loading the slot where a key with hash h would be (see combining_output).
+  void prefetch(uint64_t h) const noexcept {
+    if (!slots_.empty())
+      __builtin_prefetch(&slots_[tag_of(h) & mask_]);
+  }
+
   /// Finds key or inserts (K(key), make()). Returns the entry and whether it was inserted.
   template <class KL, class MakeV>
   std::pair<value_type*, bool> try_emplace_with(KL&& key, uint64_t h, MakeV&& make) {
@@ -234,6 +240,7 @@ public:
     }
   }
 
+  void prefetch(uint64_t h) const noexcept { map_.prefetch(h); }
   size_t memory_bytes() const noexcept { return map_.memory_bytes() + heap_; }
   size_t size() const noexcept { return map_.size(); }
   bool empty() const noexcept { return map_.empty(); }
