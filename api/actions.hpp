@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <optional>
+#include <random>
 #include <sstream>
 #include <string>
 #include <type_traits>
@@ -121,6 +122,45 @@ public:
 private:
   uint64_t n_;
   Less less_;
+};
+
+// The partition's record count and a uniform sample of at most k records (reservoir sampling,
+// seeded per partition): one pass gives sort_by_key both its bounds and their weights.
+template <class T>
+class reservoir_fn : public registered_result_fn<reservoir_fn<T>> {
+public:
+  reservoir_fn(uint64_t k, uint64_t seed) : k_(k), seed_(seed) {}
+  std::string run(const node_base& rdd, uint32_t p, task_env& env) const override {
+    std::mt19937_64 rng{seed_ ^ (0x9E3779B97F4A7C15ull * (p + 1))};
+    std::vector<T> sample;
+    uint64_t seen = 0;
+    typed<T>(rdd).compute(p, env, [&](T&& x) {
+      if (sample.size() < k_) {
+        sample.push_back(std::move(x));
+      } else {
+        auto j = std::uniform_int_distribution<uint64_t>{0, seen}(rng);
+        if (j < k_)
+          sample[j] = std::move(x);
+      }
+      ++seen;
+    });
+    byte_writer w;
+    serialize(w, seen);
+    serialize(w, sample);
+    return std::string{w.view()};
+  }
+  void encode_body(byte_writer& w) const override {
+    serialize(w, k_);
+    serialize(w, seed_);
+  }
+  static std::unique_ptr<result_fn> decode(byte_reader& r) {
+    auto k = deserialize<uint64_t>(r);
+    return std::make_unique<reservoir_fn>(k, deserialize<uint64_t>(r));
+  }
+
+private:
+  uint64_t k_;
+  uint64_t seed_;
 };
 
 template <class T, class F>

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <functional>
 #include <optional>
@@ -359,22 +360,39 @@ private:
     return make<T>(std::make_shared<detail::partitioned_node<K, V, direct>>(id(), writer));
   }
 
-  // n-1 range bounds from a sample of the keys (a job of its own, as in Spark).
+  // n-1 range bounds from one sampling pass over the keys (Spark's RangePartitioner): each
+  // partition returns its count and a reservoir sample; a sampled key stands for count / sample
+  // size keys of its partition, and the bounds cut the weighted keys into n equal shares.
   template <class K>
   static std::vector<K> range_bounds(const dataset<K>& ks, uint32_t n, bool ascending) {
-    if (n <= 1)
+    if (n <= 1 || ks.num_partitions() == 0)
       return {};
-    auto total = ks.count();
-    double fraction = total == 0 ? 1.0 : std::min(1.0, 20.0 * n / static_cast<double>(total));
-    auto sample = ks.sample(fraction, 17).collect();
-    std::sort(sample.begin(), sample.end());
-    if (!ascending)
-      std::reverse(sample.begin(), sample.end());
+    double sample_size = std::min(100.0 * n, 1e6);
+    auto per_partition = static_cast<uint64_t>(std::ceil(3.0 * sample_size / ks.num_partitions()));
+    std::vector<std::pair<K, double>> weighted;
+    double total = 0;
+    for (auto& bytes : ks.run(std::make_unique<detail::reservoir_fn<K>>(per_partition, 17))) {
+      byte_reader r{bytes.data(), bytes.size()};
+      auto count = deserialize<uint64_t>(r);
+      auto sample = deserialize<std::vector<K>>(r);
+      if (sample.empty())
+        continue;
+      double weight = static_cast<double>(count) / static_cast<double>(sample.size());
+      for (auto& k : sample)
+        weighted.emplace_back(std::move(k), weight);
+      total += static_cast<double>(count);
+    }
+    detail::key_order<K> before{ascending};
+    std::sort(weighted.begin(), weighted.end(), [&](auto& a, auto& b) { return before(a.first, b.first); });
     std::vector<K> bounds;
-    for (uint32_t i = 1; i < n && !sample.empty(); ++i) {
-      auto& b = sample[std::min(sample.size() - 1, sample.size() * i / n)];
-      if (bounds.empty() || (ascending ? bounds.back() < b : b < bounds.back()))
-        bounds.push_back(b);
+    double step = total / n, cumulative = 0, target = step;
+    for (auto& [k, w] : weighted) {
+      cumulative += w;
+      if (cumulative >= target && bounds.size() + 1 < n) {
+        if (bounds.empty() || before(bounds.back(), k))
+          bounds.push_back(k);
+        target += step;
+      }
     }
     return bounds;
   }

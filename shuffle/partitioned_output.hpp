@@ -181,11 +181,22 @@ private:
     if (pt.raw.empty())
       return;
     size_t before = pt.framed.size();
-    encode_frame(opts_.codec, pt.raw.data(), pt.raw.size(), pt.framed);
+    encode_frame(codec_, pt.raw.data(), pt.raw.size(), pt.framed);
+    size_t stored = pt.framed.size() - before;
+    // Data LZ4 cannot shrink (random keys, already compressed values) costs compression time
+    // for nothing: after a few blocks that saved under 5%, store the rest uncompressed. Frames
+    // name their codec, so readers take mixed files as they come.
+    if (codec_ != codec::none && ++blocks_sealed_ <= adapt_after_blocks) {
+      raw_sealed_ += pt.raw.size();
+      stored_sealed_ += stored;
+      if (blocks_sealed_ == adapt_after_blocks && stored_sealed_ * 20 > raw_sealed_ * 19)
+        codec_ = codec::none;
+    }
     mem_ -= pt.raw.size();
-    mem_ += pt.framed.size() - before;
+    mem_ += stored;
     pt.raw.clear();
   }
+
 
   /// Copies, per partition, the frames of every spill and (if with_memory) the buffered ones.
   void copy_into(shuffle_file_writer& w, bool with_memory) {
@@ -215,6 +226,10 @@ private:
   }
 
   output_options opts_;
+  // Compression adapts to the data (seal): declared after opts_, which initializes it.
+  static constexpr uint64_t adapt_after_blocks = 8;
+  codec codec_ = opts_.codec;
+  uint64_t blocks_sealed_ = 0, raw_sealed_ = 0, stored_sealed_ = 0;
   std::vector<part> parts_;
   size_t block_ = default_block_size;
   size_t mem_ = 0;
