@@ -10,14 +10,6 @@ namespace ember::config {
 
 namespace {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())))
-    s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())))
-    s.remove_suffix(1);
-  return s;
-}
-
 std::string unknown_key_message(std::string_view key) {
   std::string msg = "unknown configuration key '" + std::string(key) + "'";
   if (auto near = suggest_key(key))

@@ -75,6 +75,9 @@ const key_spec* find_key(std::string_view name);
 // `spark.` key whose `ember.` twin exists), or nothing.
 std::optional<std::string_view> suggest_key(std::string_view name);
 
+// The text without leading and trailing whitespace (keys and values in files and --conf).
+std::string_view trim(std::string_view s);
+
 // Optimal-string-alignment distance (Levenshtein plus adjacent transpositions).
 std::size_t edit_distance(std::string_view a, std::string_view b);
 

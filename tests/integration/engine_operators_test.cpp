@@ -15,37 +15,13 @@
 #include <sstream>
 
 #include "api/ember.hpp"
+#include "tests/integration/engine_test_util.hpp"
 
 namespace fs = std::filesystem;
+using ember_test::make_context;
+using ember_test::temp_dir;
 
 namespace {
-
-ember::context make_context(const std::string& master, std::vector<std::string> confs = {}) {
-  std::vector<std::string> args{"engine_test", "--master", master};
-  for (auto& c : confs) {
-    args.push_back("--conf");
-    args.push_back(c);
-  }
-  static std::vector<std::vector<std::string>> keep; // argv strings outlive the call
-  keep.push_back(args);
-  static std::vector<std::vector<char*>> ptrs;
-  ptrs.emplace_back();
-  for (auto& a : keep.back())
-    ptrs.back().push_back(a.data());
-  ptrs.back().push_back(nullptr);
-  int argc = static_cast<int>(args.size());
-  char** argv = ptrs.back().data();
-  return ember::context::create(argc, argv);
-}
-
-struct temp_dir {
-  fs::path path;
-  temp_dir() {
-    char tmpl[] = "/tmp/ember-engine-test-XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~temp_dir() { fs::remove_all(path); }
-};
 
 std::vector<std::string> lines_of(const fs::path& p) {
   std::ifstream in{p};

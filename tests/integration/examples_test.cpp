@@ -14,18 +14,12 @@
 #include <random>
 #include <sstream>
 
+#include "tests/integration/engine_test_util.hpp"
+
 namespace fs = std::filesystem;
+using ember_test::temp_dir;
 
 namespace {
-
-struct temp_dir {
-  fs::path path;
-  temp_dir() {
-    char tmpl[] = "/tmp/ember-examples-test-XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~temp_dir() { fs::remove_all(path); }
-};
 
 struct run_result {
   int exit_code = -1;
