@@ -121,6 +121,7 @@ struct bus_state {
   std::optional<progress_bar> progress;
   bool tick_pending = false;
   std::vector<caf::actor> subscribers;
+  caf::actor task_source; // the task scheduler: told to post task events once someone listens
   std::shared_ptr<spdlog::logger> log;
 
   void flush_log() {
@@ -228,6 +229,13 @@ caf::behavior listener_bus_actor(bus_actor* self, listener_bus_config cfg, std::
         return;
       self->monitor(who);
       subs.push_back(std::move(who));
+      if (self->state.task_source)
+        self->send(self->state.task_source, caf::subscribe_atom::value);
+    },
+    [=](caf::join_atom, caf::actor source) {
+      self->state.task_source = std::move(source);
+      if (!self->state.subscribers.empty())
+        self->send(self->state.task_source, caf::subscribe_atom::value);
     },
     [=](caf::unsubscribe_atom, const caf::actor& who) {
       auto& subs = self->state.subscribers;

@@ -51,6 +51,9 @@ std::size_t terminal_width();
 ///   (caf::subscribe_atom, caf::actor)     send that actor every later event as a
 ///                                         wire<proto::ListenerEvent>, until it terminates or
 ///   (caf::unsubscribe_atom, caf::actor)   unsubscribes
+///   (caf::join_atom, caf::actor)          the task scheduler: it posts TaskStart/TaskEnd only
+///                                         while they are consumed, so the bus sends it
+///                                         caf::subscribe_atom once it has a subscriber
 ///   caf::flush_atom                       -> caf::flush_atom once the log is written to the file
 ///                                         (page cache: the bus never fsyncs)
 ///   caf::close_atom                       -> caf::close_atom after flushing the log and erasing

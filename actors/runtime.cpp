@@ -109,7 +109,9 @@ local_runtime::local_runtime(config::config conf, uint32_t cores)
   tc.settings = sched;
   tc.task_queue_depth = static_cast<uint32_t>(conf_.get_int("ember.executor.taskQueueDepth"));
   tc.listener_bus = bus_;
+  tc.task_events = bc.event_log || bc.console_progress;
   tasks_ = spawn_task_scheduler(*sys_, tc);
+  caf::anon_send(bus_, caf::join_atom::value, tasks_);
   dag_scheduler_config dc;
   dc.max_consecutive_attempts = sched.max_stage_attempts;
   dc.max_result_size = drv.max_result_size;

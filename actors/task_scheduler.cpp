@@ -40,6 +40,9 @@ struct task_scheduler_state {
   std::map<std::string, caf::actor> executors;
   std::map<caf::actor_addr, std::string> executor_ids;
   std::map<uint64_t, launched_task> launched; // task id -> running attempt (listener events)
+  // TaskStart/TaskEnd only while someone consumes them (event log, progress bar, a subscriber):
+  // building them was a fifth of a trivial task's cost. The bus turns them on for subscribers.
+  bool task_events = true;
   caf::actor dag;
   std::optional<clock::time_point> wakeup; // earliest pending offer_atom
   std::shared_ptr<spdlog::logger> log;
@@ -80,6 +83,7 @@ proto::Locality to_proto(scheduler::locality_level l) {
 
 caf::behavior task_scheduler_actor(caf::stateful_actor<task_scheduler_state>* self, task_scheduler_config cfg) {
   self->state.log = log::get("task_scheduler");
+  self->state.task_events = cfg.task_events;
   self->state.logic = std::make_unique<scheduler::task_scheduler>(logic_settings(cfg.settings));
 
   auto abort_set = [self](uint32_t stage, uint32_t attempt, const std::string& message) {
@@ -150,6 +154,8 @@ caf::behavior task_scheduler_actor(caf::stateful_actor<task_scheduler_state>* se
         b.setTaskBinary(bytes(*set.binary));
         b.setSpeculative(l.speculative);
       }));
+      if (!st.task_events)
+        continue;
       auto& t = st.launched[l.task_id];
       t = {l.attempt, l.stage_id, l.stage_attempt, l.partition, l.executor_id, l.host, to_proto(l.locality), epoch_ms()};
       post_event(self, bus, [&](proto::ListenerEvent::Builder e) {
@@ -205,6 +211,7 @@ caf::behavior task_scheduler_actor(caf::stateful_actor<task_scheduler_state>* se
 
   return {
     [=](caf::actor dag) { self->state.dag = std::move(dag); },
+    [=](caf::subscribe_atom) { self->state.task_events = true; },
     [=](const wire<proto::RegisterExecutor>& msg) {
       auto& st = self->state;
       auto r = msg.reader();

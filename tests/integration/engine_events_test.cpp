@@ -291,6 +291,28 @@ TEST_CASE("the listener bus forwards every event to subscribers and writes the l
   sub->wait_for(bus);
 }
 
+TEST_CASE("the bus tells the task scheduler to post task events once it has a subscriber") {
+  caf::actor_system_config cfg;
+  ember::register_types(cfg);
+  cfg.set("logger.verbosity", caf::atom("quiet"));
+  caf::actor_system sys{cfg};
+  ember::actors::listener_bus_config bc; // no log, no progress bar: task events are off at first
+  bc.app_id = "app-test";
+  auto bus = ember::actors::spawn_listener_bus(sys, bc);
+  caf::scoped_actor source{sys}; // stands in for the task scheduler
+  caf::scoped_actor sub{sys};
+  source->send(bus, caf::join_atom::value, caf::actor{source});
+  bool told = false;
+  source->receive([&](caf::subscribe_atom) { told = true; }, caf::after(std::chrono::milliseconds{0}) >> [] {});
+  CHECK_FALSE(told); // nobody listens yet
+  sub->send(bus, caf::subscribe_atom::value, caf::actor{sub});
+  source->receive([&](caf::subscribe_atom) { told = true; },
+                  caf::after(std::chrono::seconds{10}) >> [] { FAIL("the bus never asked for task events"); });
+  CHECK(told);
+  sub->request(bus, caf::infinite, caf::close_atom::value).receive([](caf::close_atom) {}, [](const caf::error&) {});
+  sub->wait_for(bus);
+}
+
 TEST_CASE("an event log directory that cannot be created fails the bus at start-up") {
   temp_dir tmp;
   auto blocker = tmp.path / "file";
