@@ -231,12 +231,21 @@ TEST_CASE("the event log holds the application, its jobs, stages and every task 
   }
 }
 
+// An actor system for the bus on its own: Ember's types, CAF's log off.
+struct quiet_system {
+  static caf::actor_system_config& configured(caf::actor_system_config& cfg) {
+    ember::register_types(cfg);
+    cfg.set("logger.verbosity", caf::atom("quiet"));
+    return cfg;
+  }
+  caf::actor_system_config cfg;
+  caf::actor_system sys{configured(cfg)};
+};
+
 TEST_CASE("the listener bus forwards every event to subscribers and writes the log on flush") {
   temp_dir tmp;
-  caf::actor_system_config cfg;
-  ember::register_types(cfg);
-  cfg.set("logger.verbosity", caf::atom("quiet"));
-  caf::actor_system sys{cfg};
+  quiet_system qs;
+  auto& sys = qs.sys;
   ember::actors::listener_bus_config bc;
   bc.app_id = "app-test";
   bc.event_log = true;
@@ -292,10 +301,8 @@ TEST_CASE("the listener bus forwards every event to subscribers and writes the l
 }
 
 TEST_CASE("the bus tells the task scheduler to post task events once it has a subscriber") {
-  caf::actor_system_config cfg;
-  ember::register_types(cfg);
-  cfg.set("logger.verbosity", caf::atom("quiet"));
-  caf::actor_system sys{cfg};
+  quiet_system qs;
+  auto& sys = qs.sys;
   ember::actors::listener_bus_config bc; // no log, no progress bar: task events are off at first
   bc.app_id = "app-test";
   auto bus = ember::actors::spawn_listener_bus(sys, bc);
@@ -317,10 +324,8 @@ TEST_CASE("an event log directory that cannot be created fails the bus at start-
   temp_dir tmp;
   auto blocker = tmp.path / "file";
   std::ofstream{blocker} << "x";
-  caf::actor_system_config cfg;
-  ember::register_types(cfg);
-  cfg.set("logger.verbosity", caf::atom("quiet"));
-  caf::actor_system sys{cfg};
+  quiet_system qs;
+  auto& sys = qs.sys;
   ember::actors::listener_bus_config bc;
   bc.app_id = "app-test";
   bc.event_log = true;
