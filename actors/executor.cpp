@@ -117,8 +117,15 @@ void fill_metrics(proto::TaskMetrics::Builder m, const detail::task_env& env, ui
 }
 
 // Runs on a task thread: decodes, computes, reports.
-wire<proto::StatusUpdate> run_one(caf::actor_system& sys, const executor_config& cfg, caf::actor tracker,
+// What every task of this executor shares, built once (not per task, on the hot path).
+struct executor_shared {
+  executor_config cfg;
+  std::string dir; // <app dir>/<executor id>: this executor's shuffle files and spills
+};
+
+wire<proto::StatusUpdate> run_one(caf::actor_system& sys, const executor_shared& shared, caf::actor tracker,
                                   const wire<proto::LaunchTask>& launch) {
+  const auto& cfg = shared.cfg;
   auto lt = launch.reader();
   detail::task_env env;
   env.task_id = lt.getTaskId();
@@ -128,7 +135,7 @@ wire<proto::StatusUpdate> run_one(caf::actor_system& sys, const executor_config&
   env.partition = lt.getPartition();
   env.executor_id = cfg.executor_id;
   env.host = cfg.host;
-  env.local_dir = (std::filesystem::path{cfg.app_dir} / cfg.executor_id).string();
+  env.local_dir = shared.dir;
   env.memory_limit = cfg.task_memory;
   env.compress = cfg.compress;
   env.block_size = cfg.block_size;
@@ -199,7 +206,9 @@ caf::behavior executor_actor(caf::stateful_actor<executor_state>* self, executor
                              caf::actor scheduler, caf::actor tracker) {
   self->state.log = log::get("executor");
   self->state.pool = std::make_shared<task_pool>(cfg.cores);
-  std::filesystem::create_directories(std::filesystem::path{cfg.app_dir} / cfg.executor_id);
+  auto shared = std::make_shared<const executor_shared>(
+    executor_shared{cfg, (std::filesystem::path{cfg.app_dir} / cfg.executor_id).string()});
+  std::filesystem::create_directories(shared->dir);
   self->link_to(scheduler); // local mode: executor and driver live and die together
   auto reg = make_wire<proto::RegisterExecutor>([&](proto::RegisterExecutor::Builder b) {
     b.setExecutorId(cfg.executor_id);
@@ -210,7 +219,6 @@ caf::behavior executor_actor(caf::stateful_actor<executor_state>* self, executor
     b.setWorkDir(cfg.app_dir);
   });
   self->send(scheduler, reg);
-  auto shared = std::make_shared<const executor_config>(cfg);
   return {
     [=](const wire<proto::LaunchTask>& launch) {
       auto& sys = self->system();
@@ -220,7 +228,7 @@ caf::behavior executor_actor(caf::stateful_actor<executor_state>* self, executor
         auto lt = launch.reader();
         if (killed->take(lt.getTaskId()))
           caf::anon_send(scheduler, make_wire<proto::StatusUpdate>([&](proto::StatusUpdate::Builder b) {
-            b.setExecutorId(shared->executor_id);
+            b.setExecutorId(shared->cfg.executor_id);
             b.setTaskId(lt.getTaskId());
             b.setAttempt(lt.getAttempt());
             b.setState(proto::TaskState::KILLED);

@@ -28,7 +28,7 @@ public:
   const dataset_settings& settings() const { return settings_; }
 
   // Partitions of a shuffle's output when the user does not say: ember.default.parallelism.
-  uint32_t default_partitions(uint32_t /*parent_partitions*/) const { return settings_.default_parallelism; }
+  uint32_t default_partitions() const { return settings_.default_parallelism; }
 
   // Runs `fn` over `partitions` of `rdd` and returns each partition's bytes, in the order of
   // `partitions`. Blocks the calling (user) thread; throws job_error when the job fails.

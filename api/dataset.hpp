@@ -319,7 +319,7 @@ private:
   friend class dataset;
 
   uint32_t id() const { return ctx_->next_node_id(); }
-  uint32_t parts(uint32_t n) const { return n ? n : ctx_->default_partitions(num_partitions()); }
+  uint32_t parts(uint32_t n) const { return n ? n : ctx_->default_partitions(); }
 
   template <class U>
   dataset<U> make(std::shared_ptr<const detail::node<U>> n) const { return dataset<U>{ctx_, std::move(n)}; }

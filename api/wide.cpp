@@ -5,9 +5,12 @@
 
 namespace ember::detail {
 
-shuffle::output_options output_options_for(const task_env& env, uint32_t num_partitions) {
-  shuffle::output_options o;
-  o.num_partitions = num_partitions;
+namespace {
+
+// The fields both kinds of options share: where to spill, how much memory, how to frame.
+template <class Options>
+Options spill_options(const task_env& env) {
+  Options o;
   o.spill_dir = env.local_dir;
   if (env.memory_limit > 0)
     o.memory_limit = env.memory_limit;
@@ -16,14 +19,16 @@ shuffle::output_options output_options_for(const task_env& env, uint32_t num_par
   return o;
 }
 
-shuffle::external_options external_options_for(const task_env& env) {
-  shuffle::external_options o;
-  o.spill_dir = env.local_dir;
-  if (env.memory_limit > 0)
-    o.memory_limit = env.memory_limit;
-  o.codec = env.compress ? shuffle::codec::lz4 : shuffle::codec::none;
-  o.block_size = env.block_size;
+} // namespace
+
+shuffle::output_options output_options_for(const task_env& env, uint32_t num_partitions) {
+  auto o = spill_options<shuffle::output_options>(env);
+  o.num_partitions = num_partitions;
   return o;
+}
+
+shuffle::external_options external_options_for(const task_env& env) {
+  return spill_options<shuffle::external_options>(env);
 }
 
 std::pair<std::string, std::string> map_output_paths(const task_env& env, uint32_t shuffle_id) {

@@ -299,8 +299,21 @@ TEST_CASE("results larger than ember.driver.maxResultSize fail the job clearly")
   CHECK_THROWS_WITH_AS(big.collect(), doctest::Contains("ember.driver.maxResultSize"), ember::detail::job_error);
 }
 
+// Sum of diskBytesSpilled over the TaskEnd events of an event log directory.
+uint64_t spilled_bytes(const fs::path& dir) {
+  uint64_t total = 0;
+  const std::string field = "\"diskBytesSpilled\":\"";
+  for (auto& f : fs::directory_iterator(dir))
+    for (auto& line : lines_of(f.path()))
+      for (auto at = line.find(field); at != std::string::npos; at = line.find(field, at + 1))
+        total += std::stoull(line.substr(at + field.size()));
+  return total;
+}
+
 TEST_CASE("aggregation and sort spill under a tiny memory setting and stay exact") {
-  auto ctx = make_context("local[2]", {"ember.driver.memory=16m", "ember.memory.fraction=0.05"});
+  temp_dir events;
+  auto ctx = make_context("local[2]", {"ember.driver.memory=16m", "ember.memory.fraction=0.05",
+                                       "ember.eventLog.enabled=true", "ember.eventLog.dir=" + events.path.string()});
   auto ds = ctx.range(0, 200000, 1, 4).map([](int64_t x) { return std::pair{x % 50000, x}; });
   auto sums = ds.reduce_by_key([](int64_t a, int64_t b) { return a + b; }, 3).collect();
   CHECK(sums.size() == 50000);
@@ -311,6 +324,8 @@ TEST_CASE("aggregation and sort spill under a tiny memory setting and stay exact
   auto sorted_keys = ds.sort_by_key(true, 3).keys().collect();
   CHECK(sorted_keys.size() == 200000);
   CHECK(std::is_sorted(sorted_keys.begin(), sorted_keys.end()));
+  ctx.stop(); // the log is complete once the context stops
+  CHECK(spilled_bytes(events.path) > 0); // exact *because* it spilled, not because it fit
 }
 
 namespace {
