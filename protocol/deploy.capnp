@@ -135,6 +135,7 @@ struct ExecutorStateChanged {
   signal @4 :Int32;
   message @5 :Text;
   workerId @6 :Text;
+  pid @7 :UInt32;          # the executor process (0 if it never started)
 }
 
 struct ExecutorAdded {
@@ -282,4 +283,73 @@ struct DriverStateChanged {
   exitCode @2 :Int32;
   signal @3 :Int32;
   message @4 :Text;
+}
+
+# -- cluster state (`ember status`, `scripts/ember-cluster status`, tests) --------------------
+
+struct RequestMasterState {
+  # anyone -> master: describe the cluster now. Answered with MasterState.
+  includeFinished @0 :Bool;   # also list finished applications and drivers
+}
+
+struct ExecutorInfo {
+  executorId @0 :Text $Common.required;
+  appId @1 :Text;
+  workerId @2 :Text;
+  host @3 :Text;
+  cores @4 :UInt32;
+  memoryBytes @5 :UInt64;
+  state @6 :ExecutorState;
+  pid @7 :UInt32;
+}
+
+struct WorkerInfo {
+  workerId @0 :Text $Common.required;
+  host @1 :Text;
+  port @2 :UInt16;
+  cores @3 :UInt32;
+  coresUsed @4 :UInt32;
+  memoryBytes @5 :UInt64;
+  memoryUsed @6 :UInt64;
+  alive @7 :Bool;
+  lastHeartbeatMs @8 :UInt64;   # ms since the epoch
+}
+
+enum ApplicationState {
+  waiting @0;
+  running @1;
+  finished @2;
+  failed @3;
+  killed @4;
+}
+
+struct ApplicationInfo {
+  appId @0 :Text $Common.required;
+  name @1 :Text;
+  state @2 :ApplicationState;
+  coresGranted @3 :UInt32;
+  maxCores @4 :UInt32;
+  executorCores @5 :UInt32;
+  executorMemory @6 :UInt64;
+  requestedExecutors @7 :UInt32;  # the driver's current total request (dynamic allocation)
+  executors @8 :List(ExecutorInfo);
+  submitTimeMs @9 :UInt64;
+}
+
+struct DriverInfo {
+  driverId @0 :Text $Common.required;
+  state @1 :DriverState;
+  workerId @2 :Text;
+  host @3 :Text;
+  supervise @4 :Bool;
+  restarts @5 :UInt32;
+  pid @6 :UInt32;
+}
+
+struct MasterState {
+  # master -> requester.
+  masterUrl @0 :Text $Common.required;
+  workers @1 :List(WorkerInfo);
+  apps @2 :List(ApplicationInfo);
+  drivers @3 :List(DriverInfo);
 }

@@ -32,7 +32,8 @@
   X(KillExecutors) X(UnregisterApplication) X(ApplicationRemoved) X(ApplicationFinished)         \
   X(FetchBinary) X(BinaryChunk) X(RequestSubmitDriver) X(SubmitDriverResponse)                   \
   X(RequestKillDriver) X(KillDriverResponse) X(RequestDriverStatus) X(DriverStatusResponse)      \
-  X(LaunchDriver) X(KillDriver) X(DriverStateChanged)                                           \
+  X(LaunchDriver) X(KillDriver) X(DriverStateChanged) X(RequestMasterState) X(ExecutorInfo)     \
+  X(WorkerInfo) X(ApplicationInfo) X(DriverInfo) X(MasterState)                                  \
   /* driver.capnp: between the driver's own actors */                                            \
   X(SubmitJob) X(JobResult) X(SubmitTaskSet) X(TaskEnded) X(TaskSetFailed) X(CancelStage)
 // clang-format on
