@@ -45,6 +45,7 @@ struct stage_submission {
   std::vector<std::vector<std::string>> preferred_executors; // cached blocks (PROCESS_LOCAL)
   uint32_t job_id = 0;                       // earliest active job needing it (FIFO priority)
   std::string name;
+  std::string pool = "default";              // FAIR scheduling pool (the job's local property)
 };
 
 struct job_event {

@@ -1,6 +1,8 @@
 #include "scheduler/task_scheduler.hpp"
 
 #include <algorithm>
+#include <set>
+#include <string_view>
 #include <utility>
 
 namespace ember::scheduler {
@@ -11,6 +13,8 @@ task_scheduler::task_scheduler(task_scheduler_settings settings)
     ids_(std::make_shared<task_id_allocator>()) {
   if (settings_.cpus_per_task == 0)
     settings_.cpus_per_task = 1;
+  for (const auto& p : settings_.pools)
+    pools_.emplace(p.name, p);
 }
 
 // -- executors ------------------------------------------------------------------------
@@ -97,6 +101,21 @@ void task_scheduler::prune_() {
 offer_result task_scheduler::offers(clock_time now) {
   offer_result out;
   prune_();
+  if (settings_.mode == scheduling_mode::fair)
+    fair_offers_(out, now);
+  else
+    fifo_offers_(out, now);
+  prune_();
+  return out;
+}
+
+void task_scheduler::check_excluded_(task_set_manager& set, offer_result& out) {
+  if (set.has_pending_tasks())
+    if (auto message = set.check_completely_excluded())
+      out.aborted.push_back({set.stage_id(), set.stage_attempt(), *message});
+}
+
+void task_scheduler::fifo_offers_(offer_result& out, clock_time now) {
   for (auto& [key, set] : sets_) {
     size_t launched_before = out.launches.size();
     const auto levels = set->valid_levels();
@@ -118,12 +137,104 @@ offer_result task_scheduler::offers(clock_time now) {
         }
       }
     }
-    if (out.launches.size() == launched_before && set->has_pending_tasks())
-      if (auto message = set->check_completely_excluded())
-        out.aborted.push_back({set->stage_id(), set->stage_attempt(), *message});
+    if (out.launches.size() == launched_before)
+      check_excluded_(*set, out);
   }
-  prune_();
+}
+
+pool_spec task_scheduler::pool(const std::string& name) const {
+  if (auto it = pools_.find(name); it != pools_.end())
+    return it->second;
+  pool_spec p;
+  p.name = name;
+  return p;
+}
+
+uint32_t task_scheduler::pool_running_tasks(const std::string& name) const {
+  uint32_t n = 0;
+  for (const auto& [key, set] : sets_)
+    if (set->submission().pool == name)
+      n += set->running_tasks();
+  return n;
+}
+
+std::vector<std::pair<task_scheduler::set_key, task_set_manager*>> task_scheduler::fair_order_() const {
+  struct pool_entry {
+    pool_spec spec;
+    uint32_t running = 0;
+    std::vector<std::pair<set_key, task_set_manager*>> sets; // sets_ order: FIFO already
+  };
+  std::map<std::string_view, pool_entry> by_name;
+  for (const auto& [key, set] : sets_) {
+    const std::string& name = set->submission().pool;
+    auto it = by_name.find(name);
+    if (it == by_name.end())
+      it = by_name.emplace(name, pool_entry{pool(name), 0, {}}).first;
+    it->second.running += set->running_tasks();
+    it->second.sets.emplace_back(key, set.get());
+  }
+  std::vector<pool_entry*> order;
+  for (auto& [name, entry] : by_name)
+    order.push_back(&entry);
+  std::sort(order.begin(), order.end(), [](const pool_entry* a, const pool_entry* b) {
+    return fair_before({a->spec.name, a->running, a->spec.min_share, a->spec.weight},
+                       {b->spec.name, b->running, b->spec.min_share, b->spec.weight});
+  });
+  std::vector<std::pair<set_key, task_set_manager*>> out;
+  for (auto* entry : order) {
+    if (entry->spec.mode == scheduling_mode::fair)
+      // Task sets as Spark's Schedulables: weight 1, min share 0, so fewest running first;
+      // ties in FIFO order (Spark breaks them by the name "TaskSet_<stage>.<attempt>").
+      std::stable_sort(entry->sets.begin(), entry->sets.end(), [](const auto& a, const auto& b) {
+        return a.second->running_tasks() < b.second->running_tasks();
+      });
+    out.insert(out.end(), entry->sets.begin(), entry->sets.end());
+  }
   return out;
+}
+
+void task_scheduler::fair_offers_(offer_result& out, clock_time now) {
+  std::set<set_key> launched_any, exhausted;
+  const auto& ids = executors_->order();
+  if (ids.empty())
+    return;
+  auto launch_one = [&](const set_key& key, task_set_manager& set) {
+    for (auto level : set.valid_levels()) {
+      for (size_t i = 0; i < ids.size(); ++i) {
+        size_t idx = (fair_cursor_ + i) % ids.size();
+        auto* exec = executors_->find(ids[idx]);
+        if (exec->free_cores < settings_.cpus_per_task)
+          continue;
+        auto launch = set.resource_offer(exec->id, exec->host, exec->rack, level, now);
+        if (!launch)
+          continue;
+        exec->free_cores -= settings_.cpus_per_task;
+        running_[launch->task_id] = {key, exec->id};
+        out.launches.push_back(std::move(*launch));
+        fair_cursor_ = idx + 1;
+        return true;
+      }
+    }
+    return false;
+  };
+  // Cores only get fewer within one call and the time stands still, so a task set that cannot
+  // launch now will not be able to later in the same call.
+  for (bool launched = true; launched;) {
+    launched = false;
+    for (auto& [key, set] : fair_order_()) {
+      if (exhausted.count(key))
+        continue;
+      if (launch_one(key, *set)) {
+        launched_any.insert(key);
+        launched = true;
+        break;
+      }
+      exhausted.insert(key);
+    }
+  }
+  for (auto& [key, set] : sets_)
+    if (!launched_any.count(key))
+      check_excluded_(*set, out);
 }
 
 status_outcome task_scheduler::status_update(const task_status& status, clock_time now) {

@@ -1,7 +1,8 @@
-// The task scheduler's logic: the live executors with their free cores and the task sets in
-// FIFO order (job id, then stage id). Free cores become launches, status updates are routed to
-// the right task set. Owned by the task_scheduler actor, which schedules a wake-up at
-// next_timeout() for locality waits and calls check_speculation() periodically.
+// The task scheduler's logic: the live executors with their free cores and the task sets, in
+// FIFO order (job id, then stage id) or, with FAIR mode, in the order of their pools. Free cores
+// become launches, status updates are routed to the right task set. Owned by the task_scheduler
+// actor, which schedules a wake-up at next_timeout() for locality waits and calls
+// check_speculation() periodically.
 #pragma once
 
 #include <map>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "scheduler/executor_table.hpp"
+#include "scheduler/pools.hpp"
 #include "scheduler/task_set_manager.hpp"
 
 namespace ember::scheduler {
@@ -19,6 +21,8 @@ namespace ember::scheduler {
 struct task_scheduler_settings {
   task_set_settings task_set;
   uint32_t cpus_per_task = 1; // ember.task.cpus
+  scheduling_mode mode = scheduling_mode::fifo; // ember.scheduler.mode
+  std::vector<pool_spec> pools; // ember.scheduler.allocation.file; pools not listed get defaults
 };
 
 enum class task_state { finished, failed, killed, fetch_failed };
@@ -95,13 +99,22 @@ public:
 
   // -- scheduling ----------------------------------------------------------------
 
-  // Fills free cores: task sets in priority order, locality levels from the most local, one
-  // task per executor per pass so tasks spread across executors.
+  // Fills free cores, locality levels from the most local. FIFO: task sets in (job, stage)
+  // order, one task per executor per pass so tasks spread across executors. FAIR: one task at
+  // a time to the first task set, in pool order, that can take one (pools re-sorted after
+  // every launch, so a batch of free cores is shared as if they had freed one by one).
   offer_result offers(clock_time now);
   status_outcome status_update(const task_status& status, clock_time now);
   std::optional<clock_time> next_timeout(clock_time now);
   // Marks stragglers; true if any became speculatable (then call offers()).
   bool check_speculation(clock_time now);
+
+  // -- pools ---------------------------------------------------------------------
+
+  // The pool a name resolves to: declared in the settings, else one with the defaults.
+  pool_spec pool(const std::string& name) const;
+  // Running tasks of the pool's task sets (zombies included, as Spark counts them).
+  uint32_t pool_running_tasks(const std::string& name) const;
 
 private:
   using set_key = std::tuple<uint32_t, uint32_t, uint32_t>; // job id, stage id, stage attempt
@@ -111,12 +124,19 @@ private:
   };
   std::map<set_key, std::unique_ptr<task_set_manager>>::iterator find_set_(uint32_t stage_id, uint32_t attempt);
   void prune_();
+  void fifo_offers_(offer_result& out, clock_time now);
+  void fair_offers_(offer_result& out, clock_time now);
+  // Task sets in FAIR order: pools by fair_before, then inside each pool by its own mode.
+  std::vector<std::pair<set_key, task_set_manager*>> fair_order_() const;
+  void check_excluded_(task_set_manager& set, offer_result& out);
 
   task_scheduler_settings settings_;
   std::shared_ptr<executor_table> executors_;
   std::shared_ptr<task_id_allocator> ids_;
   std::map<set_key, std::unique_ptr<task_set_manager>> sets_;
   std::map<uint64_t, running_task> running_;
+  std::map<std::string, pool_spec, std::less<>> pools_;
+  size_t fair_cursor_ = 0; // next executor to offer first in FAIR mode (spreads tasks)
 };
 
 } // namespace ember::scheduler
