@@ -281,6 +281,8 @@ std::vector<key_spec> make_registry() {
                "The master declares a worker lost after this long without a heartbeat; plain number = seconds."),
       choice("ember.scheduler.mode", "FIFO", "FIFO|FAIR",
              "Order of jobs within one application: first come first served, or fair sharing."),
+      text("ember.scheduler.allocation.file", "",
+           "FAIR pools file: `name schedulingMode=FAIR|FIFO weight=N minShare=N` lines; empty = only the default pool."),
       duration("ember.scheduler.maxRegisteredResourcesWaitingTime", "30s", ms, 0, dur_max,
                "Longest wait for executors to register before scheduling starts."),
       real("ember.scheduler.minRegisteredResourcesRatio", "0", 0.0, 1.0, false,
