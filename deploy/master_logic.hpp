@@ -1,0 +1,263 @@
+// The standalone master's bookkeeping and decisions, without CAF: registered workers and their
+// liveness, applications in FIFO order and the allocation of executors to them (Spark's
+// Master.schedule / scheduleExecutorsOnWorkers, spread out or consolidated), executor failures,
+// cluster-mode drivers with supervision. Every call returns the decisions (plain structs) that
+// the master actor (actors/master.cpp) turns into messages. Time is passed in.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace ember::deploy {
+
+using clock_type = std::chrono::steady_clock;
+using time_point = clock_type::time_point;
+
+struct master_settings {
+  bool spread_out = true;                                 // ember.deploy.spreadOut
+  std::chrono::milliseconds worker_timeout{60000};        // ember.worker.timeout
+  std::uint32_t max_executor_retries = 10;                // ember.deploy.maxExecutorRetries
+  std::uint32_t default_cores = 0;                        // ember.deploy.defaultCores (0 = unlimited)
+};
+
+// -- states (mirror deploy.capnp's enums) ----------------------------------------------------
+
+enum class executor_state { launching, running, killed, failed, lost, exited };
+enum class app_state { waiting, running, finished, failed, killed };
+enum class driver_state { submitted, running, finished, relaunching, unknown, killed, failed, error };
+
+bool is_finished(executor_state s);
+bool is_finished(driver_state s);
+
+// -- what the master knows -------------------------------------------------------------------
+
+struct binary_ref {
+  std::string path;
+  std::string content_hash;
+  std::uint64_t size = 0;
+};
+
+using properties = std::vector<std::pair<std::string, std::string>>;
+
+struct worker_description {
+  std::string id;
+  std::string host;
+  std::uint16_t port = 0;
+  std::uint32_t cores = 0;
+  std::uint64_t memory = 0;
+};
+
+struct worker_record {
+  worker_description desc;
+  bool alive = true;
+  time_point last_heartbeat;
+  std::uint32_t cores_used = 0;
+  std::uint64_t memory_used = 0;
+  std::set<std::pair<std::string, std::string>> executors;  // (app id, executor id)
+  std::set<std::string> drivers;
+
+  std::uint32_t cores_free() const { return desc.cores - cores_used; }
+  std::uint64_t memory_free() const { return desc.memory - memory_used; }
+};
+
+struct app_description {
+  std::string name;
+  std::string user;
+  std::uint32_t max_cores = 0;          // 0 = settings.default_cores
+  std::uint32_t executor_cores = 1;
+  std::uint64_t executor_memory = 0;
+  binary_ref binary;
+  std::vector<std::string> args;
+  properties conf;
+  std::string driver_host;
+  std::uint16_t driver_port = 0;
+  std::uint32_t initial_executors = 0;  // 0 = as many as fit
+};
+
+struct executor_record {
+  std::string app_id;
+  std::string id;
+  std::string worker_id;
+  std::uint32_t cores = 0;
+  std::uint64_t memory = 0;
+  executor_state state = executor_state::launching;
+  std::uint32_t pid = 0;
+};
+
+struct app_record {
+  std::string id;
+  app_description desc;
+  app_state state = app_state::waiting;
+  std::uint64_t submit_time_ms = 0;
+  std::optional<std::uint32_t> executor_limit;  // requested total; nullopt = unlimited
+  std::uint32_t next_executor_id = 0;
+  std::uint32_t retry_count = 0;                // executor failures in a row
+  std::map<std::string, executor_record> executors;  // live ones, by executor id
+  std::string end_reason;
+
+  std::uint32_t cores_granted() const;
+  /// Cores it may still get (max cores or default cores minus granted); UINT32_MAX if unlimited.
+  std::uint32_t cores_left(std::uint32_t default_cores) const;
+};
+
+struct driver_description {
+  binary_ref binary;
+  std::vector<std::string> args;
+  properties conf;
+  std::uint32_t cores = 1;
+  std::uint64_t memory = 0;
+  bool supervise = false;
+};
+
+struct driver_record {
+  std::string id;
+  driver_description desc;
+  driver_state state = driver_state::submitted;
+  std::string worker_id;   // empty while waiting
+  std::uint32_t restarts = 0;
+  std::uint32_t pid = 0;
+  std::string message;
+  bool kill_requested = false;
+};
+
+// -- decisions -------------------------------------------------------------------------------
+
+/// master -> worker LaunchExecutor (binary, args, conf, driver address come from the app).
+struct launch_executor {
+  std::string worker_id, app_id, executor_id;
+  std::uint32_t cores = 0;
+  std::uint64_t memory = 0;
+};
+/// master -> driver ExecutorAdded.
+struct executor_added {
+  std::string app_id, executor_id, worker_id, host;
+  std::uint32_t cores = 0;
+  std::uint64_t memory = 0;
+};
+/// master -> driver ExecutorUpdated.
+struct executor_updated {
+  std::string app_id, executor_id;
+  executor_state state = executor_state::running;
+  int exit_code = 0;
+  int signal = 0;
+  std::string message;
+  bool worker_lost = false;
+};
+/// master -> worker KillExecutor.
+struct kill_executor {
+  std::string worker_id, app_id, executor_id, reason;
+};
+/// master -> driver ApplicationRemoved (the app is over for the master: too many failures).
+struct application_removed {
+  std::string app_id, reason;
+};
+/// master -> every alive worker ApplicationFinished.
+struct application_finished {
+  std::string app_id;
+};
+/// master -> worker LaunchDriver.
+struct launch_driver {
+  std::string worker_id, driver_id;
+};
+/// master -> worker KillDriver.
+struct kill_driver {
+  std::string worker_id, driver_id;
+};
+/// master -> worker ReconnectWorker (a heartbeat from a worker the master does not know as alive).
+struct reconnect_worker {
+  std::string worker_id;
+};
+
+using decision = std::variant<launch_executor, executor_added, executor_updated, kill_executor,
+                              application_removed, application_finished, launch_driver, kill_driver,
+                              reconnect_worker>;
+using decisions = std::vector<decision>;
+
+struct register_worker_result {
+  bool accepted = false;
+  bool duplicate = false;   // this id was registered before (re-registration)
+  std::string reason;       // when refused
+  decisions out;
+};
+
+// -- the logic -------------------------------------------------------------------------------
+
+class master_logic {
+public:
+  explicit master_logic(master_settings settings);
+
+  const master_settings& settings() const { return settings_; }
+
+  // -- workers --
+
+  /// Accepts a new worker, or the re-registration of a known id; refuses another id on a
+  /// host:port that an alive worker holds.
+  register_worker_result register_worker(const worker_description& w, time_point now);
+  /// A heartbeat; unknown or dead worker -> reconnect_worker.
+  decisions worker_heartbeat(const std::string& worker_id, time_point now);
+  /// The worker is gone (connection down, timeout): its executors are lost, its drivers
+  /// relaunched (supervise) or ended with state error.
+  decisions worker_lost(const std::string& worker_id, const std::string& reason);
+  /// Declares lost every alive worker silent for longer than worker_timeout.
+  decisions check_timeouts(time_point now);
+
+  // -- applications --
+
+  decisions register_application(const std::string& app_id, app_description desc, std::uint64_t now_ms);
+  /// The driver finished (UnregisterApplication or its actor died): kill its executors.
+  decisions finish_application(const std::string& app_id, app_state final_state, const std::string& reason);
+  decisions executor_state_changed(const std::string& app_id, const std::string& executor_id, executor_state state,
+                                   int exit_code, int signal, const std::string& message, std::uint32_t pid);
+  /// Dynamic allocation: the app wants `total` executors in all.
+  decisions request_executors(const std::string& app_id, std::uint32_t total);
+  /// Dynamic allocation: release these executors. An app without an executor limit gets one
+  /// (its executors left), so the killed executors are not replaced at once.
+  decisions kill_executors(const std::string& app_id, const std::vector<std::string>& executor_ids);
+
+  // -- drivers (cluster deploy mode) --
+
+  decisions submit_driver(const std::string& driver_id, driver_description desc);
+  /// found = false when the id is unknown or already finished.
+  std::pair<bool, decisions> kill_driver(const std::string& driver_id);
+  decisions driver_state_changed(const std::string& driver_id, driver_state state, int exit_code, int signal,
+                                 const std::string& message, std::uint32_t pid);
+
+  // -- reading --
+
+  const std::map<std::string, worker_record>& workers() const { return workers_; }
+  /// Live applications, in submission (FIFO) order.
+  std::vector<const app_record*> apps() const;
+  const std::vector<app_record>& finished_apps() const { return finished_apps_; }
+  const app_record* app(const std::string& app_id) const;
+  std::vector<const driver_record*> drivers() const;
+  const std::vector<driver_record>& finished_drivers() const { return finished_drivers_; }
+  const driver_record* driver(const std::string& driver_id) const;  // live or finished
+
+private:
+  decisions schedule();
+  void schedule_drivers(decisions& out);
+  void allocate(app_record& app, decisions& out);
+  void remove_executor(app_record& app, const std::string& executor_id);
+  void remove_app(const std::string& app_id, app_state state, const std::string& reason, decisions& out);
+  void end_driver(const std::string& driver_id, driver_state state, const std::string& message);
+  std::vector<worker_record*> alive_workers();
+
+  master_settings settings_;
+  std::map<std::string, worker_record> workers_;
+  std::map<std::string, app_record> apps_;
+  std::vector<std::string> app_order_;      // FIFO
+  std::vector<app_record> finished_apps_;
+  std::map<std::string, driver_record> drivers_;
+  std::vector<std::string> driver_order_;   // FIFO of live drivers
+  std::vector<driver_record> finished_drivers_;
+  std::size_t next_worker_rr_ = 0;          // drivers are placed round-robin
+};
+
+} // namespace ember::deploy
