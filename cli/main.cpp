@@ -5,11 +5,14 @@
 #include <exception>
 #include <iostream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <CLI/CLI.hpp>
 
 #include "cli/conf_command.hpp"
+#include "cli/status_command.hpp"
+#include "cli/submit_command.hpp"
 #include "config/config.hpp"
 
 namespace {
@@ -21,6 +24,11 @@ constexpr int exit_usage = 2;
 }  // namespace
 
 int main(int argc, char** argv) {
+  // submit and status parse their own arguments (submit passes the application's through untouched).
+  if (argc >= 2 && (std::string_view{argv[1]} == "submit" || std::string_view{argv[1]} == "status")) {
+    std::vector<std::string> rest(argv + 2, argv + argc);
+    return std::string_view{argv[1]} == "submit" ? ember::cli::run_submit(rest) : ember::cli::run_status(rest);
+  }
   CLI::App app{"Ember: a native cluster runtime with Spark's architecture", "ember"};
   app.require_subcommand(1);
 
