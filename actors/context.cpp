@@ -2,12 +2,15 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "actors/executor_process.hpp"
 #include "actors/runtime.hpp"
 #include "api/context.hpp"
 
 namespace ember {
 
 context context::create(int& argc, char**& argv) {
+  if (actors::is_executor_role(argc, argv))
+    actors::run_executor_process(argc, argv); // never returns
   std::vector<std::string> remaining;
   config::config conf;
   try {
@@ -18,10 +21,9 @@ context context::create(int& argc, char**& argv) {
   }
   auto master = conf.get_string("ember.master");
   auto cores = actors::parse_local_master(master);
-  if (!cores) {
-    std::fprintf(stderr,
-                 "ember: ember.master: '%s' is not a master this build can run (expected local, local[N] or "
-                 "local[*]; the standalone cluster, ember://HOST:PORT, is not implemented yet)\n",
+  auto cluster = actors::parse_cluster_master(master);
+  if (!cores && !cluster) {
+    std::fprintf(stderr, "ember: ember.master: '%s' is not a master (expected local, local[N], local[*] or ember://HOST:PORT)\n",
                  master.c_str());
     std::exit(2);
   }
@@ -35,7 +37,15 @@ context context::create(int& argc, char**& argv) {
   args.push_back(nullptr);
   argc = static_cast<int>(kept.size());
   argv = args.data();
-  return context{std::make_shared<actors::local_runtime>(std::move(conf), *cores)};
+  if (cores)
+    return context{std::make_shared<actors::driver_runtime>(std::move(conf), *cores)};
+  try {
+    return context{std::make_shared<actors::driver_runtime>(
+      std::move(conf), *cluster, std::vector<std::string>(kept.begin() + (kept.empty() ? 0 : 1), kept.end()))};
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "ember: %s\n", e.what());
+    std::exit(1);
+  }
 }
 
 context::context(std::shared_ptr<detail::context_impl> impl) : impl_(std::move(impl)) {}
@@ -46,9 +56,9 @@ context::~context() {
     stop();
 }
 
-const config::config& context::conf() const { return static_cast<const actors::local_runtime&>(*impl_).conf(); }
+const config::config& context::conf() const { return static_cast<const actors::driver_runtime&>(*impl_).conf(); }
 
-void context::stop() { static_cast<actors::local_runtime&>(*impl_).stop(); }
+void context::stop() { static_cast<actors::driver_runtime&>(*impl_).stop(); }
 
 dataset<std::string> context::text_file(const std::string& path) const {
   auto splits = detail::plan_text_splits(path, impl_->settings().max_partition_bytes, default_parallelism());

@@ -12,6 +12,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/block_server.hpp"
 #include "actors/messages.hpp"
 #include "config/log.hpp"
 
@@ -93,6 +94,7 @@ private:
 };
 
 struct executor_state {
+  caf::actor scheduler; // who answered ExecutorRegistered: StatusUpdates go there
   std::shared_ptr<task_pool> pool;
   std::shared_ptr<kill_list> killed = std::make_shared<kill_list>();
   std::shared_ptr<spdlog::logger> log;
@@ -121,6 +123,7 @@ void fill_metrics(proto::TaskMetrics::Builder m, const detail::task_env& env, ui
 struct executor_shared {
   executor_config cfg;
   std::string dir; // <app dir>/<executor id>: this executor's shuffle files and spills
+  std::shared_ptr<map_output_index> outputs; // cluster: what the block server may serve
 };
 
 wire<proto::StatusUpdate> run_one(caf::actor_system& sys, const executor_shared& shared, caf::actor tracker,
@@ -163,8 +166,24 @@ wire<proto::StatusUpdate> run_one(caf::actor_system& sys, const executor_shared&
     return out;
   };
 
+  if (cfg.process_mode) {
+    env.block_port = cfg.block_port;
+    env.fetch_remote = [&sys, &cfg](const scheduler::map_status& s, uint32_t p) {
+      return fetch_remote_block(sys, s, p, cfg.max_chunk_size, cfg.fetch_timeout);
+    };
+  }
+
   auto start = std::chrono::steady_clock::now();
   auto outcome = detail::run_task(view(lt.getTaskBinary()), env);
+  if (cfg.process_mode && outcome.what == detail::task_outcome::kind::error && outcome.error_kind == "std::bad_alloc") {
+    // The process may be in no state to go on; the worker reports exit 52 as "exceeded
+    // ember.executor.memory" and the driver reruns the task elsewhere.
+    log::get("executor")->error("task {}.{} ran out of memory; executor {} exits", env.task_id, env.attempt,
+                                cfg.executor_id);
+    std::_Exit(executor_oom_exit_code);
+  }
+  if (shared.outputs && outcome.what == detail::task_outcome::kind::map_output)
+    shared.outputs->add(outcome.status.shuffle_id, outcome.status.map_task_id, outcome.status.data_path);
   auto run_ns = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
                                         std::chrono::steady_clock::now() - start).count());
   return make_wire<proto::StatusUpdate>([&](proto::StatusUpdate::Builder b) {
@@ -203,13 +222,22 @@ wire<proto::StatusUpdate> run_one(caf::actor_system& sys, const executor_shared&
 }
 
 caf::behavior executor_actor(caf::stateful_actor<executor_state>* self, executor_config cfg,
-                             caf::actor scheduler, caf::actor tracker) {
+                             caf::actor driver, caf::actor tracker, std::shared_ptr<map_output_index> outputs) {
   self->state.log = log::get("executor");
   self->state.pool = std::make_shared<task_pool>(cfg.cores);
   auto shared = std::make_shared<const executor_shared>(
-    executor_shared{cfg, (std::filesystem::path{cfg.app_dir} / cfg.executor_id).string()});
+    executor_shared{cfg, (std::filesystem::path{cfg.app_dir} / cfg.executor_id).string(), std::move(outputs)});
   std::filesystem::create_directories(shared->dir);
-  self->link_to(scheduler); // local mode: executor and driver live and die together
+  if (cfg.process_mode) {
+    // The driver's process may die or its connection drop: then this executor has no purpose.
+    self->monitor(driver);
+    self->set_down_handler([self](const caf::down_msg& dm) {
+      self->state.log->error("lost the driver ({}); executor exits", to_string(dm.reason));
+      self->quit(dm.reason);
+    });
+  } else {
+    self->link_to(driver); // local mode: executor and driver live and die together
+  }
   auto reg = make_wire<proto::RegisterExecutor>([&](proto::RegisterExecutor::Builder b) {
     b.setExecutorId(cfg.executor_id);
     b.setHost(cfg.host);
@@ -217,14 +245,17 @@ caf::behavior executor_actor(caf::stateful_actor<executor_state>* self, executor
     b.setMemoryBytes(cfg.task_memory * cfg.cores);
     b.setPid(static_cast<uint32_t>(::getpid()));
     b.setWorkDir(cfg.app_dir);
+    b.setWorkerId(cfg.worker_id);
+    b.setPort(cfg.block_port);
   });
-  self->send(scheduler, reg);
+  self->send(driver, reg);
   return {
     [=](const wire<proto::LaunchTask>& launch) {
       auto& sys = self->system();
       // The task thread reports straight to the scheduler: one hop less per task. A task killed
       // while still queued is reported killed without running.
-      self->state.pool->push([&sys, shared, killed = self->state.killed, tracker, launch, scheduler] {
+      self->state.pool->push([&sys, shared, killed = self->state.killed, tracker, launch,
+                              scheduler = self->state.scheduler] {
         auto lt = launch.reader();
         if (killed->take(lt.getTaskId()))
           caf::anon_send(scheduler, make_wire<proto::StatusUpdate>([&](proto::StatusUpdate::Builder b) {
@@ -242,7 +273,13 @@ caf::behavior executor_actor(caf::stateful_actor<executor_state>* self, executor
       self->state.killed->add(msg.reader().getTaskId());
     },
     [=](const wire<proto::ExecutorRegistered>&) {
+      self->state.scheduler = caf::actor_cast<caf::actor>(self->current_sender());
       self->state.log->debug("executor {} registered", cfg.executor_id);
+    },
+    [=](const wire<proto::RegisterExecutorFailed>& msg) {
+      self->state.log->error("executor {}: the driver refused registration: {}", cfg.executor_id,
+                             str(msg.reader().getReason()));
+      self->quit(caf::make_error(caf::sec::runtime_error, str(msg.reader().getReason())));
     },
     [=](const wire<proto::StopExecutor>&) { self->quit(); },
   };
@@ -250,9 +287,9 @@ caf::behavior executor_actor(caf::stateful_actor<executor_state>* self, executor
 
 } // namespace
 
-caf::actor spawn_executor(caf::actor_system& sys, executor_config cfg, caf::actor task_scheduler,
-                          caf::actor map_output_tracker) {
-  return sys.spawn(executor_actor, std::move(cfg), std::move(task_scheduler), std::move(map_output_tracker));
+caf::actor spawn_executor(caf::actor_system& sys, executor_config cfg, caf::actor driver, caf::actor tracker,
+                          std::shared_ptr<map_output_index> outputs) {
+  return sys.spawn(executor_actor, std::move(cfg), std::move(driver), std::move(tracker), std::move(outputs));
 }
 
 } // namespace ember::actors

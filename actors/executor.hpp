@@ -21,9 +21,26 @@ struct executor_config {
   bool compress = true;
   size_t block_size = 64 << 10;
   std::chrono::milliseconds ask_timeout{120000};
+  // An executor process of a cluster (not local mode): it monitors the driver instead of being
+  // linked to it, serves its shuffle blocks on `block_port` and fetches other hosts' blocks, and
+  // exits with code 52 (Spark's) when a task runs out of memory.
+  bool process_mode = false;
+  std::string worker_id;
+  uint16_t block_port = 0;
+  size_t max_chunk_size = 1 << 20;            // ember.network.maxChunkSize
+  std::chrono::milliseconds fetch_timeout{120000};
 };
 
-caf::actor spawn_executor(caf::actor_system& sys, executor_config cfg, caf::actor task_scheduler,
-                          caf::actor map_output_tracker);
+// Exit code of an executor process whose task ran out of memory (Spark's OOM exit code).
+inline constexpr int executor_oom_exit_code = 52;
+
+class map_output_index;
+
+// `driver` receives RegisterExecutor (the task scheduler in local mode, the driver endpoint in a
+// cluster); StatusUpdates go to whoever answers ExecutorRegistered. `tracker` answers
+// GetMapOutputs. `outputs`, if given, learns every map output this executor writes (the block
+// server serves them).
+caf::actor spawn_executor(caf::actor_system& sys, executor_config cfg, caf::actor driver, caf::actor tracker,
+                          std::shared_ptr<map_output_index> outputs = nullptr);
 
 } // namespace ember::actors

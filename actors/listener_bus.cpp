@@ -55,7 +55,7 @@ class event_log_file {
 public:
   static constexpr std::size_t buffer_limit = 64 << 10;
 
-  event_log_file(const std::string& dir, const std::string& app_id) : path_(event_log_path(dir, app_id)) {
+  event_log_file(const std::string& dir, const std::string& app_id) : dir_(dir), path_(event_log_path(dir, app_id)) {
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
     if (ec)
@@ -72,6 +72,18 @@ public:
   }
 
   const std::string& path() const { return path_; }
+
+  // On a cluster the application id comes from the master after the log was opened under a
+  // provisional one: the open file is renamed (its descriptor stays valid). Empty on success.
+  std::string rename_for(const std::string& app_id) {
+    auto to = event_log_path(dir_, app_id);
+    if (to == path_)
+      return {};
+    if (::rename(path_.c_str(), to.c_str()) != 0)
+      return "cannot rename event log '" + path_ + "' to '" + to + "': " + std::strerror(errno);
+    path_ = to;
+    return {};
+  }
 
   void append(std::string_view line) {
     if (failed_)
@@ -101,6 +113,7 @@ public:
   }
 
 private:
+  std::string dir_;
   std::string path_;
   int fd_ = -1;
   std::string buffer_;
@@ -243,6 +256,11 @@ caf::behavior listener_bus_actor(bus_actor* self, listener_bus_config cfg, std::
         self->demonitor(who);
         subs.erase(i);
       }
+    },
+    [=](caf::put_atom, const std::string& app_id) {
+      if (self->state.file)
+        if (auto err = self->state.file->rename_for(app_id); !err.empty())
+          log::get("listener_bus")->warn("{}", err);
     },
     [=](caf::flush_atom) {
       self->state.flush_log();

@@ -1,7 +1,7 @@
 // The driver's listener bus: one actor that receives every ListenerEvent (application, jobs,
 // stages, tasks, executors) posted by the runtime and the schedulers, and fans it out to the
 // event log (one JSON object per line), the console progress bar and subscribed actors.
-// local_runtime spawns it first and closes it last, so the log holds the whole application.
+// the driver runtime spawns it first and closes it last, so the log holds the whole application.
 //
 //   runtime ──ApplicationStart/End──┐
 //   dag_scheduler ──Job*/Stage*─────┼──► listener_bus ──► <eventLog.dir>/<app id>.jsonl

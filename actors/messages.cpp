@@ -10,6 +10,8 @@ std::string index_path_for(const std::string& data_path) {
 void fill(proto::MapStatus::Builder b, const scheduler::map_status& s) {
   b.setShuffleId(s.shuffle_id);
   b.setMapIndex(s.map_id);
+  b.setMapId(s.map_task_id);
+  b.setPort(s.port);
   b.setMapAttempt(s.map_attempt);
   b.setExecutorId(s.executor_id);
   b.setHost(s.host);
@@ -23,6 +25,8 @@ scheduler::map_status to_status(proto::MapStatus::Reader r) {
   scheduler::map_status s;
   s.shuffle_id = r.getShuffleId();
   s.map_id = r.getMapIndex();
+  s.map_task_id = r.getMapId();
+  s.port = r.getPort();
   s.map_attempt = r.getMapAttempt();
   s.executor_id = str(r.getExecutorId());
   s.host = str(r.getHost());

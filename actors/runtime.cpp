@@ -8,9 +8,12 @@
 #include <thread>
 
 #include <caf/all.hpp>
+#include <caf/io/all.hpp>
 
+#include "actors/cluster_driver.hpp"
 #include "actors/dag_scheduler.hpp"
 #include "actors/executor.hpp"
+#include "actors/executor_process.hpp"
 #include "actors/listener_bus.hpp"
 #include "actors/messages.hpp"
 #include "actors/task_scheduler.hpp"
@@ -72,19 +75,35 @@ std::string user_name() {
 
 } // namespace
 
-local_runtime::local_runtime(config::config conf, uint32_t cores)
-  : detail::context_impl(dataset_settings_from(conf, cores)), conf_(std::move(conf)) {
+std::optional<std::pair<std::string, uint16_t>> parse_cluster_master(const std::string& master) {
+  if (!master.starts_with("ember://"))
+    return std::nullopt;
+  auto rest = master.substr(8);
+  auto colon = rest.rfind(':');
+  if (colon == std::string::npos || colon == 0)
+    return std::nullopt;
+  try {
+    size_t used = 0;
+    auto text = rest.substr(colon + 1);
+    auto port = std::stoul(text, &used);
+    if (used != text.size() || port == 0 || port > 65535)
+      return std::nullopt;
+    return std::pair{rest.substr(0, colon), static_cast<uint16_t>(port)};
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+void driver_runtime::start_schedulers(bool remoting) {
   log::configure(conf_);
-  auto exec = config::executor_settings::from(conf_);
-  auto shuf = config::shuffle_settings::from(conf_);
   auto sched = config::scheduler_settings::from(conf_);
   auto drv = config::driver_settings::from(conf_);
-  app_id_ = new_app_id();
-  app_dir_ = (std::filesystem::path{shuf.local_dirs.at(0)} / ("ember-" + app_id_)).string();
-  std::filesystem::create_directories(app_dir_);
-
   cfg_ = std::make_unique<caf::actor_system_config>();
   register_types(*cfg_);
+  if (remoting) {
+    auto exec = config::executor_settings::from(conf_);
+    enable_remoting(*cfg_, std::min(exec.heartbeat_interval, drv.network_timeout / 4), drv.network_timeout);
+  }
   cfg_->set("scheduler.max-threads", std::max<size_t>(2, std::thread::hardware_concurrency()));
   cfg_->set("logger.verbosity", caf::atom("quiet"));
   sys_ = std::make_unique<caf::actor_system>(*cfg_);
@@ -97,13 +116,6 @@ local_runtime::local_runtime(config::config conf, uint32_t cores)
   if (bc.console_progress)
     bc.console_width = terminal_width();
   bus_ = spawn_listener_bus(*sys_, bc); // first: ApplicationStart precedes every other event
-  caf::anon_send(bus_, make_wire<proto::ListenerEvent>([&](proto::ListenerEvent::Builder e) {
-    auto b = e.initApplicationStart();
-    b.setAppId(app_id_);
-    b.setAppName(conf_.get_string("ember.app.name"));
-    b.setUser(user_name());
-    b.setTime(epoch_ms());
-  }));
 
   task_scheduler_config tc;
   tc.settings = sched;
@@ -118,6 +130,28 @@ local_runtime::local_runtime(config::config conf, uint32_t cores)
   dc.listener_bus = bus_;
   dag_ = spawn_dag_scheduler(*sys_, dc, tasks_);
   caf::anon_send(tasks_, dag_);
+}
+
+void driver_runtime::post_application_start() {
+  caf::anon_send(bus_, make_wire<proto::ListenerEvent>([&](proto::ListenerEvent::Builder e) {
+    auto b = e.initApplicationStart();
+    b.setAppId(app_id_);
+    b.setAppName(conf_.get_string("ember.app.name"));
+    b.setUser(user_name());
+    b.setTime(epoch_ms());
+  }));
+}
+
+driver_runtime::driver_runtime(config::config conf, uint32_t cores)
+  : detail::context_impl(dataset_settings_from(conf, cores)), conf_(std::move(conf)) {
+  auto exec = config::executor_settings::from(conf_);
+  auto shuf = config::shuffle_settings::from(conf_);
+  auto drv = config::driver_settings::from(conf_);
+  app_id_ = new_app_id();
+  app_dir_ = (std::filesystem::path{shuf.local_dirs.at(0)} / ("ember-" + app_id_)).string();
+  std::filesystem::create_directories(app_dir_);
+  start_schedulers(false);
+  post_application_start();
 
   executor_config ec;
   ec.executor_id = "driver";
@@ -132,22 +166,111 @@ local_runtime::local_runtime(config::config conf, uint32_t cores)
   executor_ = spawn_executor(*sys_, ec, tasks_, dag_);
 }
 
-local_runtime::~local_runtime() { stop(); }
+namespace {
 
-void local_runtime::stop() {
+// Cluster mode without ember.default.parallelism: the cores the application asks for
+// (executors x cores each, at least 2), as Spark's standalone backend does once they register.
+uint32_t cluster_parallelism(const config::config& c) {
+  auto instances = std::max<int64_t>(1, c.get_int("ember.executor.instances"));
+  return static_cast<uint32_t>(std::max<int64_t>(2, instances * c.get_int("ember.executor.cores")));
+}
+
+std::vector<std::pair<std::string, std::string>> explicit_settings(const config::config& c) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& e : c.entries()) {
+    auto k = e.origin.what;
+    if (k == config::origin::kind::file || k == config::origin::kind::conf || k == config::origin::kind::flag)
+      out.emplace_back(e.spec->name, c.text(e.spec->name));
+  }
+  return out;
+}
+
+} // namespace
+
+driver_runtime::driver_runtime(config::config conf, const std::pair<std::string, uint16_t>& master,
+                               std::vector<std::string> app_args)
+  : detail::context_impl(dataset_settings_from(conf, cluster_parallelism(conf))), conf_(std::move(conf)) {
+  auto drv = config::driver_settings::from(conf_);
+  auto shuf = config::shuffle_settings::from(conf_);
+  app_id_ = "pending-" + new_app_id(); // the event log's name until the master assigns the id
+  start_schedulers(true);
+  auto fail = [&](const std::string& what) {
+    stopped_ = true; // nothing to unregister; the actor system goes down with this object
+    caf::anon_send_exit(tasks_, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(dag_, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(bus_, caf::exit_reason::user_shutdown);
+    throw std::runtime_error(what);
+  };
+
+  app_description app;
+  app.binary_path = std::filesystem::canonical("/proc/self/exe").string();
+  app.binary_hash = file_content_hash(app.binary_path);
+  app.binary_size = std::filesystem::file_size(app.binary_path);
+  endpoint_ = spawn_driver_endpoint(*sys_, tasks_, dag_, app.binary_path, app.binary_hash,
+                                    static_cast<size_t>(shuf.max_chunk_size));
+  auto host = conf_.get_string("ember.driver.host");
+  if (host.empty())
+    host = host_name();
+  auto port = sys_->middleman().publish(endpoint_, static_cast<uint16_t>(conf_.get_int("ember.driver.port")),
+                                        host.c_str(), true);
+  if (!port)
+    fail("cannot listen for executors on " + host + ":" + conf_.text("ember.driver.port") + " (ember.driver.host/port): "
+         + describe(port.error()));
+  auto master_url = "ember://" + master.first + ":" + std::to_string(master.second);
+  auto master_actor = sys_->middleman().remote_actor(master.first, master.second);
+  if (!master_actor)
+    fail("cannot reach the master at " + master_url + ": " + describe(master_actor.error()));
+
+  app.name = conf_.get_string("ember.app.name");
+  app.max_cores = static_cast<uint32_t>(conf_.get_int("ember.cores.max"));
+  app.executor_cores = static_cast<uint32_t>(conf_.get_int("ember.executor.cores"));
+  app.executor_memory = static_cast<uint64_t>(conf_.get_size("ember.executor.memory"));
+  app.args = std::move(app_args);
+  app.conf = explicit_settings(conf_);
+  app.driver_host = host;
+  app.driver_port = *port;
+  app.initial_executors = static_cast<uint32_t>(conf_.get_int("ember.executor.instances"));
+  app_ = spawn_app_client(*sys_, *master_actor, app, tasks_, dag_);
+  std::string error;
+  {
+    caf::scoped_actor self{*sys_};
+    self->request(app_, drv.ask_timeout, register_atom::value)
+      .receive([&](const std::string& id) { app_id_ = id; },
+               [&](const caf::error& err) { error = describe(err); });
+  }
+  if (!error.empty())
+    fail("cannot register with the master at " + master_url + ": " + error);
+  caf::anon_send(tasks_, caf::put_atom::value, app_id_);
+  caf::anon_send(bus_, caf::put_atom::value, app_id_);
+  post_application_start();
+  log::get("runtime")->info("application {} on {}: executors connect to {}:{}", app_id_, master_url, host, *port);
+}
+
+driver_runtime::~driver_runtime() { stop(); }
+
+void driver_runtime::stop() {
   if (stopped_)
     return;
   stopped_ = true;
   {
     caf::scoped_actor self{*sys_};
+    if (app_) {
+      // Executors stop by themselves (StopExecutor), then the master forgets the application.
+      auto timeout = config::driver_settings::from(conf_).ask_timeout;
+      self->request(tasks_, timeout, caf::close_atom::value).receive([](caf::close_atom) {}, [](const caf::error&) {});
+      self->request(app_, timeout, caf::close_atom::value).receive([](caf::close_atom) {}, [](const caf::error&) {});
+    }
     // The task scheduler goes first: the executor's end is then no "executor removed" event
     // (mailboxes are FIFO, its exit message is ahead of the executor's down message).
     caf::anon_send_exit(tasks_, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(dag_, caf::exit_reason::user_shutdown);
-    caf::anon_send_exit(executor_, caf::exit_reason::user_shutdown);
+    if (executor_)
+      caf::anon_send_exit(executor_, caf::exit_reason::user_shutdown);
     // Every event the schedulers posted is in the bus's mailbox once they are gone, so
     // ApplicationEnd is the log's last line; the bus flushes and closes the log, then quits.
-    self->wait_for(executor_, dag_, tasks_);
+    self->wait_for(tasks_, dag_);
+    if (executor_)
+      self->wait_for(executor_);
     self->send(bus_, make_wire<proto::ListenerEvent>([&](proto::ListenerEvent::Builder e) {
       auto b = e.initApplicationEnd();
       b.setAppId(app_id_);
@@ -158,11 +281,13 @@ void local_runtime::stop() {
                [&](const caf::error& err) { log::get("runtime")->warn("listener bus: {}", describe(err)); });
   }
   sys_.reset(); // waits for every actor (and the executor's task threads) to finish
-  std::error_code ec;
-  std::filesystem::remove_all(app_dir_, ec);
+  if (!app_dir_.empty()) {
+    std::error_code ec;
+    std::filesystem::remove_all(app_dir_, ec);
+  }
 }
 
-std::vector<std::string> local_runtime::run_job(const detail::node_ptr& rdd, const std::vector<uint32_t>& partitions,
+std::vector<std::string> driver_runtime::run_job(const detail::node_ptr& rdd, const std::vector<uint32_t>& partitions,
                                                 const detail::result_fn& fn) {
   if (stopped_)
     throw detail::job_error("cannot run a job: the context was stopped");

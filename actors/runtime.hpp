@@ -1,6 +1,8 @@
-// The driver side of an application in local mode: one actor system holding the
-// dag_scheduler, the task_scheduler and one executor with N task threads. Datasets reach it
-// through detail::context_impl::run_job, which blocks the user's thread (never an actor).
+// The driver side of an application: one actor system holding the listener bus, the
+// dag_scheduler and the task_scheduler, plus either one in-process executor with N task threads
+// (local mode) or, on a standalone cluster, the driver endpoint executors connect to and the app
+// client that asks the master for them. Datasets reach it through detail::context_impl::run_job,
+// which blocks the user's thread (never an actor).
 #pragma once
 
 #include <memory>
@@ -18,23 +20,39 @@ namespace ember::actors {
 // "local" -> 1, "local[4]" -> 4, "local[*]" -> hardware threads; nullopt for anything else.
 std::optional<uint32_t> parse_local_master(const std::string& master);
 
-class local_runtime : public detail::context_impl {
+// "ember://HOST:PORT" -> (HOST, PORT); nullopt for anything else.
+std::optional<std::pair<std::string, uint16_t>> parse_cluster_master(const std::string& master);
+
+class driver_runtime : public detail::context_impl {
 public:
-  local_runtime(config::config conf, uint32_t cores);
-  ~local_runtime() override;
+  // Local mode with `cores` task threads.
+  driver_runtime(config::config conf, uint32_t cores);
+  // A standalone cluster: registers with the master at host:port; `app_args` are the
+  // application's own arguments (executors get them too). Throws std::runtime_error when the
+  // master cannot be reached or refuses the application.
+  driver_runtime(config::config conf, const std::pair<std::string, uint16_t>& master,
+                 std::vector<std::string> app_args);
+  ~driver_runtime() override;
 
   std::vector<std::string> run_job(const detail::node_ptr& rdd, const std::vector<uint32_t>& partitions,
                                    const detail::result_fn& fn) override;
   void stop();
   const config::config& conf() const { return conf_; }
 
+  const std::string& app_id() const { return app_id_; }
+
 private:
+  void start_schedulers(bool remoting);
+  void post_application_start();
+
   config::config conf_;
   std::string app_id_;
   std::string app_dir_;
   std::unique_ptr<caf::actor_system_config> cfg_;
   std::unique_ptr<caf::actor_system> sys_;
-  caf::actor bus_, tasks_, dag_, executor_; // bus_: listener bus, spawned first, closed last
+  caf::actor bus_, tasks_, dag_; // bus_: listener bus, spawned first, closed last
+  caf::actor executor_;          // local mode
+  caf::actor endpoint_, app_;    // cluster: driver endpoint, app client
   std::atomic<uint32_t> next_job_{0};
   bool stopped_ = false;
 };

@@ -44,6 +44,8 @@ struct task_scheduler_state {
   // building them was a fifth of a trivial task's cost. The bus turns them on for subscribers.
   bool task_events = true;
   caf::actor dag;
+  std::string app_id = "local";
+  caf::response_promise stop_promise; // close_atom: answered when the last executor is gone
   std::optional<clock::time_point> wakeup; // earliest pending offer_atom
   std::shared_ptr<spdlog::logger> log;
   static inline const char* name = "task_scheduler";
@@ -181,36 +183,64 @@ caf::behavior task_scheduler_actor(caf::stateful_actor<task_scheduler_state>* se
     }
   };
 
-  self->set_down_handler([self, launch, post_task_end, bus = cfg.listener_bus](const caf::down_msg& dm) {
+  // An executor is gone: its running tasks are resubmitted (not counted as failures), the dag
+  // scheduler unregisters its map outputs. Idempotent: the second report of the same loss (the
+  // connection's down message, the worker's exit status) finds nothing to remove.
+  auto remove_executor = [self, launch, post_task_end, bus = cfg.listener_bus](
+                           const std::string& id, proto::ExecutorLossCause cause, const std::string& message) {
     auto& st = self->state;
-    auto i = st.executor_ids.find(dm.source);
-    if (i == st.executor_ids.end())
+    auto e = st.executors.find(id);
+    if (e == st.executors.end())
       return;
-    auto id = i->second;
-    st.executor_ids.erase(i);
-    st.executors.erase(id);
-    auto removal = st.logic->remove_executor(id, "executor " + id + " lost: " + to_string(dm.reason));
+    st.executor_ids.erase(e->second.address());
+    st.executors.erase(e);
+    auto removal = st.logic->remove_executor(id, "executor " + id + " lost: " + message);
     self->send(st.dag, make_wire<proto::ExecutorLost>([&](proto::ExecutorLost::Builder b) {
       b.setExecutorId(id);
       b.setHost(removal.host);
-      b.setCause(proto::ExecutorLossCause::CONNECTION_LOST);
-      b.setMessage(to_string(dm.reason));
+      b.setCause(cause);
+      b.setMessage(message);
     }));
     for (auto& lost : removal.lost_tasks)
       if (auto t = st.launched.find(lost.task_id); t != st.launched.end())
         post_task_end(lost.task_id, t->second.attempt, proto::TaskState::LOST, removal.reason, [](auto) {});
-    post_event(self, bus, [&](proto::ListenerEvent::Builder e) {
-      auto b = e.initExecutorRemoved();
+    post_event(self, bus, [&](proto::ListenerEvent::Builder ev) {
+      auto b = ev.initExecutorRemoved();
       b.setExecutorId(id);
-      b.setCause(proto::ExecutorLossCause::CONNECTION_LOST);
-      b.setMessage(to_string(dm.reason));
+      b.setCause(cause);
+      b.setMessage(message);
       b.setTime(epoch_ms());
     });
+    if (st.executors.empty() && st.stop_promise.pending())
+      st.stop_promise.deliver(caf::close_atom::value);
     launch();
+  };
+
+  self->set_down_handler([self, remove_executor](const caf::down_msg& dm) {
+    auto i = self->state.executor_ids.find(dm.source);
+    if (i == self->state.executor_ids.end())
+      return;
+    remove_executor(std::string{i->second}, proto::ExecutorLossCause::CONNECTION_LOST, to_string(dm.reason));
   });
 
   return {
     [=](caf::actor dag) { self->state.dag = std::move(dag); },
+    [=](caf::put_atom, const std::string& app_id) { self->state.app_id = app_id; },
+    [=](const wire<proto::ExecutorLost>& msg) {
+      auto r = msg.reader();
+      remove_executor(str(r.getExecutorId()), r.getCause(), str(r.getMessage()));
+    },
+    // The application ends: every executor is asked to stop; the answer comes once all are gone
+    // (their down messages), so executor processes exit by themselves, not by a worker's kill.
+    [=](caf::close_atom) -> caf::result<caf::close_atom> {
+      auto& st = self->state;
+      if (st.executors.empty())
+        return caf::close_atom::value;
+      for (auto& [id, handle] : st.executors)
+        self->send(handle, make_wire<proto::StopExecutor>([](auto b) { b.setReason("the application ends"); }));
+      st.stop_promise = self->make_response_promise();
+      return st.stop_promise;
+    },
     [=](caf::subscribe_atom) { self->state.task_events = true; },
     [=](const wire<proto::RegisterExecutor>& msg) {
       auto& st = self->state;
@@ -229,7 +259,7 @@ caf::behavior task_scheduler_actor(caf::stateful_actor<task_scheduler_state>* se
       st.executor_ids[handle.address()] = id;
       self->monitor(handle);
       self->send(handle, make_wire<proto::ExecutorRegistered>([&](proto::ExecutorRegistered::Builder b) {
-        b.setAppId("local");
+        b.setAppId(st.app_id);
         b.setExecutorId(id);
       }));
       post_event(self, cfg.listener_bus, [&](proto::ListenerEvent::Builder e) {

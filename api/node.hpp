@@ -37,6 +37,11 @@ struct task_env {
   size_t block_size = 64 << 10; // ember.io.compression.lz4.blockSize
   // Map outputs of a shuffle, every map partition (blocks until the tracker answers).
   std::function<std::vector<scheduler::map_status>(uint32_t shuffle_id)> map_outputs;
+  // Executors of a cluster: the framed bytes of reduce partition p of a map output held on
+  // another host, fetched from its block server (throws fetch_failed_error). Empty in local mode,
+  // where every map output is a host-local file.
+  std::function<std::string(const scheduler::map_status& s, uint32_t p)> fetch_remote;
+  uint16_t block_port = 0; // this executor's block server, recorded in its map statuses
 
   // Metrics reported with the task's status.
   uint64_t records_read = 0;

@@ -3,6 +3,8 @@
 #include <filesystem>
 #include <system_error>
 
+#include "shuffle/frame.hpp"
+
 namespace ember::detail {
 
 namespace {
@@ -46,6 +48,8 @@ scheduler::map_status make_status(const task_env& env, uint32_t shuffle_id, cons
   s.map_attempt = env.attempt;
   s.executor_id = env.executor_id;
   s.host = env.host;
+  s.port = env.block_port;
+  s.map_task_id = env.task_id;
   s.sizes = out.partition_lengths;
   s.data_path = std::move(data_path);
   s.index_path = std::move(index_path);
@@ -57,6 +61,33 @@ void read_shuffle_blocks(task_env& env, uint32_t shuffle_id, uint32_t p,
   for (const auto& s : env.map_outputs(shuffle_id)) {
     if (p >= s.sizes.size() || s.sizes[p] == 0)
       continue;
+    if (env.fetch_remote && s.host != env.host) {
+      // Another host's map output: its block server ships the partition's frames as stored.
+      auto data = env.fetch_remote(s, p);
+      if (data.size() != s.sizes[p])
+        throw fetch_failed_error(shuffle_id, s.map_id, s.executor_id,
+                                 "map output " + std::to_string(s.map_id) + " of shuffle " + std::to_string(shuffle_id)
+                                   + " from executor " + s.executor_id + ": got " + std::to_string(data.size())
+                                   + " bytes of partition " + std::to_string(p) + ", its map status says "
+                                   + std::to_string(s.sizes[p]));
+      env.shuffle_bytes_read += data.size();
+      shuffle::frame_decoder decoder{"shuffle " + std::to_string(shuffle_id) + " map " + std::to_string(s.map_id)
+                                     + " from executor " + s.executor_id};
+      size_t pos = 0;
+      while (pos < data.size()) {
+        size_t consumed = 0;
+        std::string_view raw;
+        try {
+          raw = decoder.decode(data.data() + pos, data.size() - pos, pos, consumed);
+        } catch (const std::exception& e) {
+          throw fetch_failed_error(shuffle_id, s.map_id, s.executor_id, e.what());
+        }
+        pos += consumed;
+        byte_reader r{raw};
+        fn(r);
+      }
+      continue;
+    }
     // Only the shuffle's own failures (unreadable or corrupt files) become fetch failures; an
     // exception from user code merging the records propagates as the task's own error.
     std::optional<shuffle::shuffle_file_reader> reader;

@@ -19,6 +19,8 @@ struct map_status {
   uint32_t map_attempt = 0;
   std::string executor_id;
   std::string host;
+  uint16_t port = 0;        // the owner's block server (remote fetches); 0 in local mode
+  uint64_t map_task_id = 0; // task id of the attempt that wrote it: names its blocks
   std::vector<uint64_t> sizes;
   std::string data_path;
   std::string index_path;

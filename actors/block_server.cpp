@@ -1,0 +1,145 @@
+#include "actors/block_server.hpp"
+
+#include <xxhash.h>
+
+#include <atomic>
+
+#include <caf/all.hpp>
+#include <caf/io/all.hpp>
+
+#include "actors/messages.hpp"
+#include "api/task.hpp"
+#include "config/log.hpp"
+#include "shuffle/shuffle_file.hpp"
+
+namespace ember::actors {
+
+void map_output_index::add(uint32_t shuffle_id, uint64_t map_task_id, std::string data_path) {
+  std::lock_guard guard{mtx_};
+  paths_[{shuffle_id, map_task_id}] = std::move(data_path);
+}
+
+std::optional<std::string> map_output_index::find(uint32_t shuffle_id, uint64_t map_task_id) const {
+  std::lock_guard guard{mtx_};
+  if (auto i = paths_.find({shuffle_id, map_task_id}); i != paths_.end())
+    return i->second;
+  return std::nullopt;
+}
+
+namespace {
+
+uint32_t checksum_of(std::string_view data) { return XXH32(data.data(), data.size(), 0); }
+
+caf::behavior block_server(caf::event_based_actor* self, std::shared_ptr<const map_output_index> outputs,
+                           size_t max_chunk_size) {
+  return {
+    [=](const wire<proto::FetchBlocks>& msg) {
+      auto req = msg.reader();
+      auto to = caf::actor_cast<caf::actor>(self->current_sender());
+      size_t chunk = std::min<size_t>(max_chunk_size, std::max<uint32_t>(req.getMaxChunkSize(), 4096));
+      std::string data;
+      for (auto id : req.getBlockIds()) {
+        auto fail = [&](proto::FetchFailureKind kind, const std::string& message) {
+          self->send(to, make_wire<proto::FetchBlockFailed>([&](proto::FetchBlockFailed::Builder b) {
+            b.setRequestId(req.getRequestId());
+            b.setBlockId(id);
+            b.setKind(kind);
+            b.setMessage(message);
+          }));
+        };
+        if (!id.isShuffle()) {
+          fail(proto::FetchFailureKind::NOT_FOUND, "this block server serves shuffle blocks only");
+          continue;
+        }
+        auto sb = id.getShuffle();
+        auto path = outputs->find(sb.getShuffleId(), sb.getMapId());
+        if (!path) {
+          fail(proto::FetchFailureKind::NOT_FOUND, "no map output " + std::to_string(sb.getMapId()) + " of shuffle "
+                                                     + std::to_string(sb.getShuffleId()) + " here");
+          continue;
+        }
+        try {
+          shuffle::shuffle_file_reader file{*path, index_path_for(*path)};
+          file.read_partition_bytes(sb.getReduceId(), data);
+        } catch (const std::exception& e) {
+          fail(proto::FetchFailureKind::IO_ERROR, e.what());
+          continue;
+        }
+        // Bounded chunks: no message is larger than ember.network.maxChunkSize.
+        size_t off = 0;
+        do {
+          size_t n = std::min(chunk, data.size() - off);
+          std::string_view piece{data.data() + off, n};
+          self->send(to, make_wire<proto::BlockChunk>([&](proto::BlockChunk::Builder b) {
+            b.setRequestId(req.getRequestId());
+            b.setBlockId(id);
+            b.setOffset(off);
+            b.setTotalSize(data.size());
+            b.setData(bytes(piece));
+            b.setChecksum(checksum_of(piece));
+            b.setLast(off + n == data.size());
+          }));
+          off += n;
+        } while (off < data.size());
+      }
+    },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_block_server(caf::actor_system& sys, std::shared_ptr<const map_output_index> outputs,
+                              size_t max_chunk_size) {
+  return sys.spawn<caf::detached>(block_server, std::move(outputs), max_chunk_size);
+}
+
+std::string fetch_remote_block(caf::actor_system& sys, const scheduler::map_status& s, uint32_t p,
+                               size_t max_chunk_size, std::chrono::milliseconds timeout) {
+  static std::atomic<uint64_t> next_request{1};
+  auto failed = [&](const std::string& why) {
+    return detail::fetch_failed_error(s.shuffle_id, s.map_id, s.executor_id,
+                                      "cannot fetch map output " + std::to_string(s.map_id) + " of shuffle "
+                                        + std::to_string(s.shuffle_id) + " from executor " + s.executor_id + " ("
+                                        + s.host + ":" + std::to_string(s.port) + "): " + why);
+  };
+  auto server = sys.middleman().remote_actor(s.host, s.port); // reuses the connection to that node
+  if (!server)
+    throw failed(describe(server.error()));
+  auto request_id = next_request.fetch_add(1);
+  caf::scoped_actor self{sys};
+  self->send(*server, make_wire<proto::FetchBlocks>([&](proto::FetchBlocks::Builder b) {
+    b.setRequestId(request_id);
+    auto id = b.initBlockIds(1)[0].initShuffle();
+    id.setShuffleId(s.shuffle_id);
+    id.setMapId(s.map_task_id);
+    id.setReduceId(p);
+    b.setMaxChunkSize(static_cast<uint32_t>(max_chunk_size));
+  }));
+  std::string out, error;
+  bool done = false;
+  while (!done && error.empty()) {
+    self->receive(
+      [&](const wire<proto::BlockChunk>& msg) {
+        auto c = msg.reader();
+        if (c.getRequestId() != request_id)
+          return; // a late chunk of an abandoned request
+        auto data = view(c.getData());
+        if (c.getOffset() != out.size())
+          error = "chunk at offset " + std::to_string(c.getOffset()) + ", expected " + std::to_string(out.size());
+        else if (checksum_of(data) != c.getChecksum())
+          error = "checksum mismatch in the chunk at offset " + std::to_string(c.getOffset());
+        out.append(data);
+        done = c.getLast();
+      },
+      [&](const wire<proto::FetchBlockFailed>& msg) {
+        if (msg.reader().getRequestId() == request_id)
+          error = str(msg.reader().getMessage());
+      },
+      caf::after(timeout) >> [&] { error = "no answer within ember.network.timeout"; });
+  }
+  if (!error.empty())
+    throw failed(error);
+  return out;
+}
+
+} // namespace ember::actors

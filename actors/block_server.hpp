@@ -1,0 +1,42 @@
+// An executor's block server: serves the shuffle blocks this executor wrote to reducers on other
+// hosts (FetchBlocks -> BlockChunk..., or FetchBlockFailed), and the client half a reducer's task
+// thread uses to fetch one. Reads are blocking file I/O, so the server is a detached actor (its
+// own thread), never one on CAF's scheduler threads.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+
+#include "scheduler/map_output_registry.hpp"
+
+namespace ember::actors {
+
+// The map outputs this executor wrote, by (shuffle id, map task id): filled by task threads as
+// map tasks finish, read by the block server.
+class map_output_index {
+public:
+  void add(uint32_t shuffle_id, uint64_t map_task_id, std::string data_path);
+  std::optional<std::string> find(uint32_t shuffle_id, uint64_t map_task_id) const;
+
+private:
+  mutable std::mutex mtx_;
+  std::map<std::pair<uint32_t, uint64_t>, std::string> paths_;
+};
+
+caf::actor spawn_block_server(caf::actor_system& sys, std::shared_ptr<const map_output_index> outputs,
+                              size_t max_chunk_size);
+
+// Fetches reduce partition p of map output s from its owner's block server (s.host, s.port), on the
+// calling (task) thread. Returns the partition's framed bytes; throws fetch_failed_error naming
+// the executor and the cause (unreachable, not found, bad checksum, timeout).
+std::string fetch_remote_block(caf::actor_system& sys, const scheduler::map_status& s, uint32_t p,
+                               size_t max_chunk_size, std::chrono::milliseconds timeout);
+
+} // namespace ember::actors

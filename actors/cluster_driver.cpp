@@ -1,0 +1,246 @@
+#include "actors/cluster_driver.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include <cstdio>
+#include <stdexcept>
+
+#include <caf/all.hpp>
+
+#include "actors/messages.hpp"
+#include "config/log.hpp"
+
+namespace ember::actors {
+
+std::string file_content_hash(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    throw std::runtime_error("cannot read " + path + ": " + std::strerror(errno));
+  auto* state = XXH64_createState();
+  XXH64_reset(state, 0);
+  std::vector<char> buf(1 << 20);
+  for (;;) {
+    auto n = ::read(fd, buf.data(), buf.size());
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0) {
+      XXH64_freeState(state);
+      ::close(fd);
+      throw std::runtime_error("cannot read " + path + ": " + std::strerror(errno));
+    }
+    if (n == 0)
+      break;
+    XXH64_update(state, buf.data(), static_cast<size_t>(n));
+  }
+  auto h = XXH64_digest(state);
+  XXH64_freeState(state);
+  ::close(fd);
+  char text[32];
+  std::snprintf(text, sizeof text, "xxh64:%016llx", static_cast<unsigned long long>(h));
+  return text;
+}
+
+namespace {
+
+// Ships this executable to workers that lack it: one BinaryChunk per FetchBinary (blocking reads,
+// hence a detached actor).
+struct binary_server_state {
+  int fd = -1;
+  uint64_t size = 0;
+  ~binary_server_state() {
+    if (fd >= 0)
+      ::close(fd);
+  }
+  static inline const char* name = "binary_server";
+};
+
+caf::behavior binary_server(caf::stateful_actor<binary_server_state>* self, std::string path, std::string hash,
+                            size_t max_chunk_size) {
+  self->state.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (self->state.fd >= 0)
+    self->state.size = static_cast<uint64_t>(::lseek(self->state.fd, 0, SEEK_END));
+  return {
+    [=](const wire<proto::FetchBinary>& msg) -> caf::result<wire<proto::BinaryChunk>> {
+      auto r = msg.reader();
+      auto& st = self->state;
+      if (str(r.getContentHash()) != hash)
+        return caf::make_error(caf::sec::runtime_error, "this driver serves " + hash + ", not " + str(r.getContentHash()));
+      if (st.fd < 0)
+        return caf::make_error(caf::sec::runtime_error, "the driver cannot read its binary " + path);
+      auto offset = std::min<uint64_t>(r.getOffset(), st.size);
+      size_t want = std::min<size_t>(std::min<size_t>(std::max<uint32_t>(r.getMaxChunkSize(), 4096), max_chunk_size),
+                                     st.size - offset);
+      std::string data(want, '\0');
+      size_t got = 0;
+      while (got < want) {
+        auto n = ::pread(st.fd, data.data() + got, want - got, static_cast<off_t>(offset + got));
+        if (n < 0 && errno == EINTR)
+          continue;
+        if (n <= 0)
+          return caf::make_error(caf::sec::runtime_error, "cannot read " + path + " at " + std::to_string(offset + got));
+        got += static_cast<size_t>(n);
+      }
+      return make_wire<proto::BinaryChunk>([&](proto::BinaryChunk::Builder b) {
+        b.setContentHash(hash);
+        b.setOffset(offset);
+        b.setTotalSize(st.size);
+        b.setData(bytes(data));
+        b.setChecksum(XXH32(data.data(), data.size(), 0));
+        b.setLast(offset + want == st.size);
+      });
+    },
+  };
+}
+
+caf::behavior driver_endpoint(caf::event_based_actor* self, caf::actor tasks, caf::actor dag, caf::actor binaries) {
+  // Dies with the driver's schedulers: then executors see it go and exit.
+  self->link_to(tasks);
+  self->link_to(binaries);
+  return {
+    // delegate keeps the original sender: the task scheduler answers the executor directly.
+    [=](const wire<proto::RegisterExecutor>& msg) { return self->delegate(tasks, msg); },
+    [=](const wire<proto::GetMapOutputs>& msg) { return self->delegate(dag, msg); },
+    [=](const wire<proto::FetchBinary>& msg) { return self->delegate(binaries, msg); },
+  };
+}
+
+struct app_client_state {
+  std::string app_id;
+  caf::response_promise registered;
+  std::shared_ptr<spdlog::logger> log;
+  static inline const char* name = "app_client";
+};
+
+proto::ExecutorLossCause loss_cause(proto::ExecutorUpdated::Reader u) {
+  auto message = str(u.getMessage());
+  if (message.find("exceeded ember.executor.memory") != std::string::npos)
+    return proto::ExecutorLossCause::MEMORY_LIMIT;
+  if (u.getWorkerLost())
+    return proto::ExecutorLossCause::WORKER_LOST;
+  if (u.getState() == proto::ExecutorState::KILLED)
+    return proto::ExecutorLossCause::KILLED_BY_DRIVER;
+  if (u.getSignal() != 0)
+    return proto::ExecutorLossCause::SIGNAL;
+  return proto::ExecutorLossCause::EXIT_CODE;
+}
+
+caf::behavior app_client(caf::stateful_actor<app_client_state>* self, caf::actor master, app_description app,
+                         caf::actor tasks, caf::actor dag) {
+  self->state.log = log::get("app_client");
+  self->link_to(tasks); // the application ends with its schedulers
+  self->monitor(master);
+  self->set_down_handler([self](const caf::down_msg& dm) {
+    // Running executors keep working for this application; only new executors need the master.
+    self->state.log->warn("lost the master ({}); running executors continue", to_string(dm.reason));
+    if (self->state.registered.pending())
+      self->state.registered.deliver(caf::make_error(caf::sec::runtime_error, "the master went away before it answered"));
+  });
+  return {
+    [=](register_atom) -> caf::result<std::string> {
+      self->send(master, make_wire<proto::RegisterApplication>([&](proto::RegisterApplication::Builder b) {
+        b.setName(app.name);
+        b.setUser(std::getenv("USER") ? std::getenv("USER") : "");
+        b.setMaxCores(app.max_cores);
+        b.setExecutorCores(app.executor_cores);
+        b.setExecutorMemory(app.executor_memory);
+        auto bin = b.initBinary();
+        bin.setPath(app.binary_path);
+        bin.setContentHash(app.binary_hash);
+        bin.setSize(app.binary_size);
+        auto args = b.initArgs(static_cast<unsigned>(app.args.size()));
+        for (unsigned i = 0; i < app.args.size(); ++i)
+          args.set(i, app.args[i]);
+        auto conf = b.initConf(static_cast<unsigned>(app.conf.size()));
+        for (unsigned i = 0; i < app.conf.size(); ++i) {
+          conf[i].setKey(app.conf[i].first);
+          conf[i].setValue(app.conf[i].second);
+        }
+        b.setDriverHost(app.driver_host);
+        b.setDriverPort(app.driver_port);
+        b.setInitialExecutors(app.initial_executors);
+      }));
+      self->state.registered = self->make_response_promise();
+      return self->state.registered;
+    },
+    [=](const wire<proto::RegisteredApplication>& msg) {
+      self->state.app_id = str(msg.reader().getAppId());
+      self->state.log->info("registered with {} as {}", str(msg.reader().getMasterUrl()), self->state.app_id);
+      if (self->state.registered.pending())
+        self->state.registered.deliver(self->state.app_id);
+    },
+    [=](const wire<proto::RegisterApplicationFailed>& msg) {
+      auto reason = str(msg.reader().getReason());
+      if (self->state.registered.pending())
+        self->state.registered.deliver(caf::make_error(caf::sec::runtime_error, "the master refused the application: " + reason));
+    },
+    [=](const wire<proto::ExecutorAdded>& msg) {
+      auto r = msg.reader();
+      self->state.log->info("executor {} granted on {} ({} cores, {} bytes)", str(r.getExecutorId()), str(r.getHost()),
+                            r.getCores(), r.getMemoryBytes());
+    },
+    [=](const wire<proto::ExecutorUpdated>& msg) {
+      auto u = msg.reader();
+      auto state = u.getState();
+      if (state == proto::ExecutorState::LAUNCHING || state == proto::ExecutorState::RUNNING)
+        return;
+      auto id = str(u.getExecutorId());
+      auto message = str(u.getMessage());
+      if (message.empty())
+        message = "executor " + id + " ended (exit code " + std::to_string(u.getExitCode()) + ", signal "
+                  + std::to_string(u.getSignal()) + ")";
+      self->state.log->warn("{}", message);
+      // The worker saw the process end: its view (exit code, signal, memory) is authoritative.
+      self->send(tasks, make_wire<proto::ExecutorLost>([&](proto::ExecutorLost::Builder b) {
+        b.setExecutorId(id);
+        b.setCause(loss_cause(u));
+        b.setExitCode(u.getExitCode());
+        b.setSignal(u.getSignal());
+        b.setMessage(message);
+        b.setWorkerView(true);
+      }));
+    },
+    [=](const wire<proto::ApplicationRemoved>& msg) {
+      auto reason = str(msg.reader().getReason());
+      self->state.log->error("the master removed application {}: {}", self->state.app_id, reason);
+      // Running and future jobs fail with this reason instead of waiting for executors forever.
+      self->send_exit(dag, caf::make_error(caf::sec::runtime_error, "application removed by the master: " + reason));
+    },
+    [=](const wire<proto::RequestExecutors>& msg) {
+      auto total = msg.reader().getRequestedTotal();
+      self->send(master, make_wire<proto::RequestExecutors>([&](proto::RequestExecutors::Builder b) {
+        b.setAppId(self->state.app_id);
+        b.setRequestedTotal(total);
+      }));
+    },
+    [=](const wire<proto::KillExecutors>& msg) {
+      auto ids = msg.reader().getExecutorIds();
+      self->send(master, make_wire<proto::KillExecutors>([&](proto::KillExecutors::Builder b) {
+        b.setAppId(self->state.app_id);
+        b.setExecutorIds(ids);
+      }));
+    },
+    [=](caf::close_atom) {
+      if (!self->state.app_id.empty())
+        self->send(master, make_wire<proto::UnregisterApplication>(
+                             [&](proto::UnregisterApplication::Builder b) { b.setAppId(self->state.app_id); }));
+      return caf::close_atom::value;
+    },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_driver_endpoint(caf::actor_system& sys, caf::actor task_scheduler, caf::actor dag_scheduler,
+                                 std::string binary_path, std::string binary_hash, size_t max_chunk_size) {
+  auto binaries = sys.spawn<caf::detached>(binary_server, std::move(binary_path), std::move(binary_hash), max_chunk_size);
+  return sys.spawn(driver_endpoint, std::move(task_scheduler), std::move(dag_scheduler), std::move(binaries));
+}
+
+caf::actor spawn_app_client(caf::actor_system& sys, caf::actor master, app_description app,
+                            caf::actor task_scheduler, caf::actor dag_scheduler) {
+  return sys.spawn(app_client, std::move(master), std::move(app), std::move(task_scheduler), std::move(dag_scheduler));
+}
+
+} // namespace ember::actors

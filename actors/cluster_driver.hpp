@@ -1,0 +1,49 @@
+// The driver's side of a standalone cluster (docs/cluster.md):
+//  - the driver endpoint, published on ember.driver.host:port — what executors and workers reach:
+//    RegisterExecutor goes on to the task scheduler, GetMapOutputs to the dag scheduler,
+//    FetchBinary to a detached binary server that ships this very executable in chunks;
+//  - the app client, the driver's link to the master: RegisterApplication, ExecutorAdded /
+//    ExecutorUpdated (an executor that ended becomes ExecutorLost for the task scheduler, with the
+//    worker's cause), RequestExecutors / KillExecutors, UnregisterApplication at the end.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/atom.hpp>
+
+namespace ember::actors {
+
+using register_atom = caf::atom_constant<caf::atom("register")>;
+
+struct app_description {
+  std::string name;
+  uint32_t max_cores = 0; // 0 = no limit
+  uint32_t executor_cores = 1;
+  uint64_t executor_memory = 0;
+  std::string binary_path;
+  std::string binary_hash; // "xxh64:<16 hex digits>"
+  uint64_t binary_size = 0;
+  std::vector<std::string> args;                          // the application's own arguments
+  std::vector<std::pair<std::string, std::string>> conf;  // every key not at its default
+  std::string driver_host;
+  uint16_t driver_port = 0;
+  uint32_t initial_executors = 0;
+};
+
+// "xxh64:<16 hex digits>" of a whole file; throws std::runtime_error naming the file.
+std::string file_content_hash(const std::string& path);
+
+caf::actor spawn_driver_endpoint(caf::actor_system& sys, caf::actor task_scheduler, caf::actor dag_scheduler,
+                                 std::string binary_path, std::string binary_hash, size_t max_chunk_size);
+
+// Registers with `master` when asked (register_atom -> the application id, or an error with the
+// master's reason). Until then it does nothing.
+caf::actor spawn_app_client(caf::actor_system& sys, caf::actor master, app_description app,
+                            caf::actor task_scheduler, caf::actor dag_scheduler);
+
+} // namespace ember::actors

@@ -1,0 +1,188 @@
+#include "actors/executor_process.hpp"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <caf/all.hpp>
+#include <caf/io/all.hpp>
+
+#include "actors/block_server.hpp"
+#include "actors/executor.hpp"
+#include "actors/messages.hpp"
+#include "config/config.hpp"
+#include "config/log.hpp"
+#include "config/settings.hpp"
+#include "protocol/register_types.hpp"
+
+namespace ember::actors {
+
+namespace {
+
+// The flags a worker puts in front of the application's own arguments (docs/cluster.md).
+struct executor_args {
+  std::string driver_host;
+  uint16_t driver_port = 0;
+  std::string app_id, executor_id, worker_id, host, work_dir;
+  uint32_t cores = 1;
+  uint64_t memory = 0;
+  std::vector<std::string> rest; // argv[0], --conf pairs and the application's arguments
+};
+
+[[noreturn]] void usage_error(const std::string& what) {
+  std::fprintf(stderr, "ember executor: %s\n", what.c_str());
+  std::exit(2);
+}
+
+executor_args parse(int argc, char** argv) {
+  executor_args a;
+  std::map<std::string, std::string> v;
+  a.rest.emplace_back(argc > 0 ? argv[0] : "executor");
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--ember-executor")
+      continue;
+    if (arg.starts_with("--ember-")) {
+      if (i + 1 >= argc)
+        usage_error(arg + " needs a value");
+      v[arg.substr(8)] = argv[++i];
+      continue;
+    }
+    a.rest.push_back(arg);
+  }
+  auto need = [&](const char* name) -> std::string {
+    auto i = v.find(name);
+    if (i == v.end() || i->second.empty())
+      usage_error(std::string{"missing --ember-"} + name);
+    return i->second;
+  };
+  auto number = [&](const char* name) -> uint64_t {
+    auto text = need(name);
+    try {
+      size_t used = 0;
+      auto n = std::stoull(text, &used);
+      if (used == text.size())
+        return n;
+    } catch (const std::exception&) {
+    }
+    usage_error(std::string{"--ember-"} + name + ": '" + text + "' is not a number");
+  };
+  auto driver = need("driver");
+  auto colon = driver.rfind(':');
+  if (colon == std::string::npos)
+    usage_error("--ember-driver: '" + driver + "' is not HOST:PORT");
+  a.driver_host = driver.substr(0, colon);
+  try {
+    auto port = std::stoul(driver.substr(colon + 1));
+    if (port == 0 || port > 65535)
+      throw std::out_of_range("port");
+    a.driver_port = static_cast<uint16_t>(port);
+  } catch (const std::exception&) {
+    usage_error("--ember-driver: '" + driver + "' has no valid port");
+  }
+  a.app_id = need("app-id");
+  a.executor_id = need("executor-id");
+  a.host = need("host");
+  a.cores = static_cast<uint32_t>(std::max<uint64_t>(1, number("cores")));
+  a.memory = number("memory");
+  if (auto w = v.find("worker-id"); w != v.end())
+    a.worker_id = w->second;
+  if (auto w = v.find("work-dir"); w != v.end())
+    a.work_dir = w->second;
+  return a;
+}
+
+} // namespace
+
+bool is_executor_role(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i)
+    if (std::strcmp(argv[i], "--ember-executor") == 0)
+      return true;
+  return false;
+}
+
+void enable_remoting(caf::actor_system_config& cfg, std::chrono::milliseconds heartbeat,
+                     std::chrono::milliseconds timeout) {
+  cfg.load<caf::io::middleman>();
+  cfg.set("middleman.heartbeat-interval", caf::timespan{std::chrono::duration_cast<caf::timespan>(heartbeat)});
+  cfg.set("middleman.connection-timeout", caf::timespan{std::chrono::duration_cast<caf::timespan>(timeout)});
+}
+
+void run_executor_process(int argc, char** argv) {
+  auto args = parse(argc, argv);
+  config::config conf;
+  try {
+    std::vector<const char*> cargv;
+    for (auto& s : args.rest)
+      cargv.push_back(s.c_str());
+    std::vector<std::string> ignored; // the application's own arguments
+    conf = config::from_args(static_cast<int>(cargv.size()), cargv.data(), ignored);
+  } catch (const config::config_error& e) {
+    usage_error(e.what());
+  }
+  log::configure(conf);
+  auto log = log::get("executor");
+  auto exec = config::executor_settings::from(conf);
+  auto shuf = config::shuffle_settings::from(conf);
+  auto drv = config::driver_settings::from(conf);
+
+  caf::actor_system_config cfg;
+  register_types(cfg);
+  enable_remoting(cfg, std::min(exec.heartbeat_interval, drv.network_timeout / 4), drv.network_timeout);
+  cfg.set("scheduler.max-threads", size_t{2});
+  cfg.set("logger.verbosity", caf::atom("quiet"));
+  int code = 0;
+  {
+    caf::actor_system sys{cfg};
+    auto driver = sys.middleman().remote_actor(args.driver_host, args.driver_port);
+    if (!driver) {
+      log->error("executor {}: cannot reach the driver at {}:{}: {}", args.executor_id, args.driver_host,
+                 args.driver_port, describe(driver.error()));
+      std::exit(1);
+    }
+    auto outputs = std::make_shared<map_output_index>();
+    auto server = spawn_block_server(sys, outputs, static_cast<size_t>(shuf.max_chunk_size));
+    auto port = sys.middleman().publish(server, 0, args.host.c_str(), true);
+    if (!port) {
+      log->error("executor {}: cannot serve blocks on {}: {}", args.executor_id, args.host, describe(port.error()));
+      std::exit(1);
+    }
+    executor_config ec;
+    ec.executor_id = args.executor_id;
+    ec.host = args.host;
+    ec.cores = args.cores;
+    ec.app_dir = (std::filesystem::path{shuf.local_dirs.at(0)} / ("ember-" + args.app_id)).string();
+    ec.task_memory = static_cast<size_t>(static_cast<double>(args.memory) * exec.memory_fraction / args.cores);
+    ec.compress = shuf.compress;
+    ec.block_size = static_cast<size_t>(shuf.lz4_block_size);
+    ec.ask_timeout = drv.ask_timeout;
+    ec.process_mode = true;
+    ec.worker_id = args.worker_id;
+    ec.block_port = *port;
+    ec.max_chunk_size = static_cast<size_t>(shuf.max_chunk_size);
+    ec.fetch_timeout = drv.network_timeout;
+    auto dir = std::filesystem::path{ec.app_dir} / ec.executor_id;
+    log->info("executor {} of {} on {} ({} cores) connecting to the driver at {}:{}", args.executor_id, args.app_id,
+              args.host, args.cores, args.driver_host, args.driver_port);
+    auto exec_actor = spawn_executor(sys, ec, *driver, *driver, outputs);
+    caf::scoped_actor self{sys};
+    self->monitor(exec_actor);
+    self->receive([&](const caf::down_msg& dm) {
+      if (dm.reason && dm.reason != caf::exit_reason::normal && dm.reason != caf::exit_reason::user_shutdown)
+        code = 1;
+    });
+    caf::anon_send_exit(server, caf::exit_reason::user_shutdown);
+    std::error_code ignore;
+    std::filesystem::remove_all(dir, ignore);
+  }
+  log->info("executor {} exits ({})", args.executor_id, code);
+  log->flush();
+  std::exit(code);
+}
+
+} // namespace ember::actors
