@@ -1,0 +1,233 @@
+// scripts/ember-cluster as a user runs it: start a master and workers on loopback, see them in
+// `ember status --json`, stop them, and check that no process of that cluster is left.
+#include <doctest/doctest.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/integration/engine_test_util.hpp"
+
+namespace fs = std::filesystem;
+using ember_test::temp_dir;
+
+namespace {
+
+const fs::path repo_root = fs::path{__FILE__}.parent_path().parent_path().parent_path();
+const std::string launcher = (repo_root / "scripts" / "ember-cluster").string();
+const std::string ember_bin = std::string{EMBER_BIN_DIR} + "/ember";
+
+struct run_result {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in{p, std::ios::binary};
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Runs a shell command line; stdout and stderr captured through files in dir.
+run_result sh(const std::string& cmd, const fs::path& dir) {
+  auto out_file = dir / "cmd.out", err_file = dir / "cmd.err";
+  int status = std::system((cmd + " >" + out_file.string() + " 2>" + err_file.string()).c_str());
+  run_result r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.out = slurp(out_file);
+  r.err = slurp(err_file);
+  return r;
+}
+
+// A port nobody listens on right now (the kernel's next ephemeral one).
+int free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+// Alive = exists and is not a zombie.
+bool alive(int pid) {
+  std::ifstream stat{"/proc/" + std::to_string(pid) + "/stat"};
+  std::string line;
+  if (!std::getline(stat, line))
+    return false;
+  auto close_paren = line.rfind(')');
+  return close_paren != std::string::npos && close_paren + 2 < line.size() && line[close_paren + 2] != 'Z';
+}
+
+// Live processes that belong to the cluster of run_dir: the launcher's environment marker, or an
+// `ember master`/`ember worker` command line naming the run directory.
+std::set<int> cluster_processes(const fs::path& run_dir) {
+  std::set<int> found;
+  std::string marker = "EMBER_CLUSTER_RUN_DIR=" + run_dir.string();
+  for (auto& e : fs::directory_iterator("/proc")) {
+    auto name = e.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos)
+      continue;
+    int pid = std::stoi(name);
+    if (pid == ::getpid() || !alive(pid))
+      continue;
+    auto environ = slurp(e.path() / "environ");
+    auto cmdline = slurp(e.path() / "cmdline");
+    bool marked = false;
+    for (std::size_t pos = 0; pos < environ.size();) {
+      auto end = environ.find('\0', pos);
+      if (environ.compare(pos, (end == std::string::npos ? environ.size() : end) - pos, marker) == 0)
+        marked = true;
+      if (end == std::string::npos)
+        break;
+      pos = end + 1;
+    }
+    bool ember_daemon = cmdline.find(std::string("ember\0master", 12)) != std::string::npos
+                        || cmdline.find(std::string("ember\0worker", 12)) != std::string::npos;
+    if (marked || (ember_daemon && cmdline.find(run_dir.string()) != std::string::npos))
+      found.insert(pid);
+  }
+  return found;
+}
+
+int read_pid(const fs::path& pid_file) {
+  std::ifstream in{pid_file};
+  int pid = 0;
+  in >> pid;
+  return pid;
+}
+
+}  // namespace
+
+TEST_CASE("ember-cluster: start --workers 2, status shows both, stop leaves no process behind") {
+  temp_dir dir;
+  auto run_dir = fs::weakly_canonical(dir.path) / "run";
+  int port = free_port();
+  std::string url = "ember://127.0.0.1:" + std::to_string(port);
+  std::string env = "EMBER_BIN='" + ember_bin + "' EMBER_START_TIMEOUT=60 EMBER_STOP_TIMEOUT=60 ";
+  std::string run_arg = " --run-dir '" + run_dir.string() + "'";
+
+  auto started = sh(env + launcher + " start --workers 2 --cores 2 --memory 1g --port " + std::to_string(port)
+                        + run_arg,
+                    dir.path);
+  INFO("start stderr: " << started.err);
+  REQUIRE(started.exit_code == 0);
+  CHECK(std::regex_match(started.out,
+                         std::regex{"cluster ready: " + url + ", 2 workers \\([0-9]+\\.[0-9]+ s\\)\n"}));
+  CHECK(slurp(run_dir / "master.url") == url + "\n");
+
+  std::vector<int> pids;
+  for (auto name : {"master", "worker-1", "worker-2"}) {
+    int pid = read_pid(run_dir / "pids" / (std::string(name) + ".pid"));
+    CHECK_MESSAGE(alive(pid), name << " pid " << pid);
+    pids.push_back(pid);
+  }
+
+  SUBCASE("status --json lists the two workers with their resources") {
+    auto status = sh("'" + ember_bin + "' status --json --master " + url, dir.path);
+    INFO("status stderr: " << status.err);
+    REQUIRE(status.exit_code == 0);
+    auto state = nlohmann::json::parse(status.out);
+    CHECK(state["masterUrl"] == url);
+    CHECK(state["aliveWorkers"] == 2);
+    REQUIRE(state["workers"].size() == 2);
+    std::set<std::string> ids;
+    for (auto& w : state["workers"]) {
+      CHECK(w["host"] == "127.0.0.1");
+      CHECK(w["cores"] == 2);
+      CHECK(w["coresUsed"] == 0);
+      CHECK(w["memoryBytes"] == std::uint64_t{1} << 30);
+      CHECK(w["alive"] == true);
+      ids.insert(w["workerId"].get<std::string>());
+    }
+    CHECK(ids.size() == 2);
+    CHECK(state["apps"].empty());
+    CHECK(state["drivers"].empty());
+
+    auto text = sh(env + launcher + " status" + run_arg, dir.path);
+    INFO("launcher status stderr: " << text.err);
+    CHECK(text.exit_code == 0);
+    CHECK(text.out.find("master: pid " + std::to_string(pids[0]) + " running\n") != std::string::npos);
+    CHECK(text.out.find("worker-1: pid " + std::to_string(pids[1]) + " running\n") != std::string::npos);
+    CHECK(text.out.find("worker-2: pid " + std::to_string(pids[2]) + " running\n") != std::string::npos);
+    CHECK(text.out.find("workers: 2\n") != std::string::npos);
+  }
+
+  SUBCASE("a second start on the same run directory is refused and changes nothing") {
+    auto again = sh(env + launcher + " start --workers 1 --port " + std::to_string(free_port()) + run_arg, dir.path);
+    CHECK(again.exit_code == 1);
+    CHECK(again.err.find("already running in " + run_dir.string()) != std::string::npos);
+    for (int pid : pids)
+      CHECK(alive(pid));
+  }
+
+  auto stopped = sh(env + launcher + " stop" + run_arg, dir.path);
+  INFO("stop stderr: " << stopped.err);
+  CHECK(stopped.exit_code == 0);
+  CHECK(stopped.out == "cluster stopped (" + run_dir.string() + ")\n");
+  for (int pid : pids)
+    CHECK_MESSAGE(!alive(pid), "pid " << pid << " survived stop");
+  CHECK(cluster_processes(run_dir).empty());
+  CHECK(!fs::exists(run_dir / "pids" / "master.pid"));
+  CHECK(!fs::exists(run_dir / "pids" / "worker-1.pid"));
+  auto after = sh("'" + ember_bin + "' status --master " + url, dir.path);
+  CHECK(after.exit_code == 1);
+}
+
+TEST_CASE("ember-cluster: workers from a workers file; non-local hosts go through EMBER_SSH_CMD") {
+  temp_dir dir;
+  auto run_dir = fs::weakly_canonical(dir.path) / "run";
+  auto conf_dir = dir.path / "conf";
+  fs::create_directories(conf_dir);
+  // 127.0.0.2 is loopback too, but not a name the launcher treats as this host: it is started
+  // through the ssh template, here a plain shell that records each command it is given.
+  std::ofstream{conf_dir / "workers"} << "# two hosts\nlocalhost   # the first\n\n  127.0.0.2\n";
+  auto ssh_log = dir.path / "ssh.log";
+  int port = free_port();
+  std::string url = "ember://127.0.0.1:" + std::to_string(port);
+  std::string env = "EMBER_BIN='" + ember_bin + "' EMBER_CONF_DIR='" + conf_dir.string()
+                    + "' EMBER_START_TIMEOUT=60 EMBER_STOP_TIMEOUT=60 EMBER_SSH_CMD='echo {host} >>"
+                    + ssh_log.string() + "; bash -c {cmd}' ";
+  std::string run_arg = " --run-dir '" + run_dir.string() + "'";
+
+  auto started = sh(env + launcher + " start --cores 1 --memory 512m --port " + std::to_string(port) + run_arg,
+                    dir.path);
+  INFO("start stderr: " << started.err);
+  REQUIRE(started.exit_code == 0);
+  CHECK(started.out.starts_with("cluster ready: " + url + ", 2 workers ("));
+  CHECK(slurp(ssh_log) == "127.0.0.2\n");
+  CHECK(slurp(run_dir / "pids" / "worker-2.pid").starts_with("127.0.0.2 "));
+
+  auto status = sh("'" + ember_bin + "' status --json --master " + url, dir.path);
+  REQUIRE(status.exit_code == 0);
+  auto state = nlohmann::json::parse(status.out);
+  std::multiset<std::string> hosts;
+  for (auto& w : state["workers"])
+    hosts.insert(w["host"].get<std::string>());
+  CHECK(hosts == std::multiset<std::string>{"127.0.0.1", "127.0.0.2"});
+
+  auto stopped = sh(env + launcher + " stop" + run_arg, dir.path);
+  INFO("stop stderr: " << stopped.err);
+  CHECK(stopped.exit_code == 0);
+  CHECK(cluster_processes(run_dir).empty());
+}

@@ -1,0 +1,288 @@
+// `ember submit` as a user runs it: flag validation through the config registry, client mode in
+// local mode against a direct run, and on a real standalone cluster (scripts/ember-cluster) in
+// client and cluster deploy mode, with output identical to local mode.
+#include <doctest/doctest.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/integration/engine_test_util.hpp"
+
+namespace fs = std::filesystem;
+using ember_test::temp_dir;
+
+namespace {
+
+const fs::path repo_root = fs::path{__FILE__}.parent_path().parent_path().parent_path();
+const std::string launcher = (repo_root / "scripts" / "ember-cluster").string();
+const std::string bin_dir = EMBER_BIN_DIR;
+const std::string ember_bin = bin_dir + "/ember";
+const std::string wordcount = bin_dir + "/wordcount";
+
+struct run_result {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in{p, std::ios::binary};
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Runs a shell command line; stdout and stderr captured through files in dir.
+run_result sh(const std::string& cmd, const fs::path& dir) {
+  auto out_file = dir / "cmd.out", err_file = dir / "cmd.err";
+  int status = std::system((cmd + " >" + out_file.string() + " 2>" + err_file.string()).c_str());
+  run_result r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.out = slurp(out_file);
+  r.err = slurp(err_file);
+  return r;
+}
+
+run_result submit(const std::string& args, const fs::path& dir) {
+  return sh("'" + ember_bin + "' submit " + args, dir);
+}
+
+int free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+// Word-count input over a few files: word wK occurs 3K times, so every count (and the top 10) is
+// unique and the expected output does not depend on how ties are broken.
+void write_input(const fs::path& dir) {
+  fs::create_directories(dir);
+  for (int f = 0; f < 3; ++f) {
+    std::ofstream out{dir / ("in-" + std::to_string(f) + ".txt")};
+    int on_line = 0;
+    for (int k = 1; k <= 300; ++k)
+      for (int i = 0; i < k; ++i)
+        out << 'w' << k << (++on_line % 12 == 0 ? '\n' : ' ');
+    out << '\n';
+  }
+}
+
+// The part files' lines, sorted (partitioning may differ between runs, the counts may not).
+std::vector<std::string> output_lines(const fs::path& dir) {
+  std::vector<std::string> lines;
+  for (auto& e : fs::directory_iterator(dir))
+    if (e.path().filename().string().starts_with("part-")) {
+      std::ifstream in{e.path()};
+      for (std::string line; std::getline(in, line);)
+        lines.push_back(line);
+    }
+  std::sort(lines.begin(), lines.end());
+  return lines;
+}
+
+// The reference: wordcount run directly in local mode.
+struct reference {
+  std::string top;                 // stdout: the 10 most frequent words
+  std::vector<std::string> lines;  // every word's count
+};
+reference local_reference(const fs::path& input, const fs::path& dir) {
+  auto out = dir / "reference-out";
+  auto r = sh("'" + wordcount + "' --master 'local[2]' '" + input.string() + "' '" + out.string() + "'", dir);
+  REQUIRE(r.exit_code == 0);
+  return {r.out, output_lines(out)};
+}
+
+// A standalone cluster started by scripts/ember-cluster, stopped at the end of the scope.
+struct cluster {
+  fs::path run_dir;
+  fs::path scratch;
+  std::string url;
+  std::string env;
+  cluster(const fs::path& dir, int workers) : run_dir(dir / "run"), scratch(dir / "launcher") {
+    fs::create_directories(scratch);
+    int port = free_port();
+    url = "ember://127.0.0.1:" + std::to_string(port);
+    env = "EMBER_BIN='" + ember_bin + "' EMBER_START_TIMEOUT=60 EMBER_STOP_TIMEOUT=60 ";
+    auto r = sh(env + launcher + " start --workers " + std::to_string(workers) + " --cores 2 --memory 1g --port "
+                    + std::to_string(port) + " --run-dir '" + run_dir.string() + "'",
+                scratch);
+    INFO("start: " << r.err);
+    REQUIRE(r.exit_code == 0);
+  }
+  ~cluster() { sh(env + launcher + " stop --run-dir '" + run_dir.string() + "'", scratch); }
+  cluster(const cluster&) = delete;
+  cluster& operator=(const cluster&) = delete;
+
+  nlohmann::json state(const fs::path& dir) const {
+    auto r = sh("'" + ember_bin + "' status --all --json --master " + url, dir);
+    REQUIRE(r.exit_code == 0);
+    return nlohmann::json::parse(r.out);
+  }
+};
+
+// Polls cond until it holds or the deadline passes; the poll interval only paces the loop.
+template <class F>
+bool eventually(F cond, std::chrono::seconds limit = std::chrono::seconds{120}) {
+  auto until = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < until) {
+    if (cond())
+      return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds{50});
+  }
+  return cond();
+}
+
+}  // namespace
+
+TEST_CASE("submit: bad flags and values fail with exit 2, naming the key or flag") {
+  temp_dir dir;
+  struct bad {
+    std::string args;
+    std::string named;
+  };
+  std::vector<bad> cases{
+      {"--executor-memory 4x " + wordcount, "ember.executor.memory"},
+      {"--executor-cores 0 " + wordcount, "ember.executor.cores"},
+      {"--num-executors -1 " + wordcount, "ember.executor.instances"},
+      {"--total-executor-cores lots " + wordcount, "ember.cores.max"},
+      {"--driver-memory 1q " + wordcount, "ember.driver.memory"},
+      {"--conf ember.executor.memroy=2g " + wordcount, "ember.executor.memroy"},
+      {"--conf ember.task.maxFailures=zero " + wordcount, "ember.task.maxFailures"},
+      {"--master yarn " + wordcount, "ember.master"},
+      {"--deploy-mode remote " + wordcount, "--deploy-mode"},
+      {"--supervise --master 'local[2]' " + wordcount, "--supervise"},
+      {"--deploy-mode cluster --master 'local[2]' " + wordcount, "--deploy-mode cluster"},
+      {"--kill driver-1 --master 'local[2]'", "--kill"},
+      {"--no-such-flag " + wordcount, "--no-such-flag"},
+      {"--executor-memory", "--executor-memory needs a value"},
+      {"--master 'local[2]'", "missing the application binary"},
+      {"--master 'local[2]' " + (dir.path / "nope").string(), "not found"},
+  };
+  for (auto& c : cases) {
+    auto r = submit(c.args, dir.path);
+    INFO("ember submit " << c.args << "\nstderr: " << r.err);
+    CHECK(r.exit_code == 2);
+    CHECK(r.out.empty());
+    CHECK(r.err.find(c.named) != std::string::npos);
+    CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  }
+}
+
+TEST_CASE("submit: an unreachable master is one clear line and exit 1") {
+  temp_dir dir;
+  std::string url = "ember://127.0.0.1:" + std::to_string(free_port());
+  for (std::string args : {"--deploy-mode cluster --master " + url + " " + wordcount + " a b",
+                           "--master " + url + " --status driver-1", "--master " + url + " --kill driver-1"}) {
+    auto r = submit(args, dir.path);
+    INFO("ember submit " << args << "\nstderr: " << r.err);
+    CHECK(r.exit_code == 1);
+    CHECK(r.err.starts_with("ember submit: cannot reach the master at " + url));
+    CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  }
+  auto s = sh("'" + ember_bin + "' status --json --master " + url, dir.path);
+  CHECK(s.exit_code == 1);
+  CHECK(s.err.starts_with("ember status: cannot reach the master at " + url));
+}
+
+TEST_CASE("submit: client mode with local[2] runs the application like a direct run") {
+  temp_dir dir;
+  write_input(dir.path / "input");
+  auto ref = local_reference(dir.path / "input", dir.path);
+  auto out = dir.path / "submitted-out";
+  auto r = submit("--master 'local[2]' --name wc --executor-memory 512m --conf ember.default.parallelism=3 '"
+                      + wordcount + "' '" + (dir.path / "input").string() + "' '" + out.string() + "'",
+                  dir.path);
+  INFO("stderr: " << r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(r.out == ref.top);
+  CHECK(output_lines(out) == ref.lines);
+  CHECK(!ref.lines.empty());
+
+  // The application's exit code is submit's: wordcount without an output directory says usage (2).
+  auto usage = submit("--master 'local[2]' '" + wordcount + "' only-one-arg", dir.path);
+  CHECK(usage.exit_code == 2);
+  CHECK(usage.err.find("usage: wordcount") != std::string::npos);
+}
+
+TEST_CASE("submit: on a standalone cluster, client and cluster deploy mode give local mode's output") {
+  temp_dir dir;
+  auto root = fs::weakly_canonical(dir.path);
+  write_input(root / "input");
+  auto ref = local_reference(root / "input", root);
+  cluster c{root, 2};
+
+  SUBCASE("client mode: the driver runs in the submitting process, executors on the workers") {
+    auto out = root / "client-out";
+    auto r = submit("--master " + c.url + " --name wc-client --executor-cores 1 --num-executors 2 '" + wordcount
+                        + "' '" + (root / "input").string() + "' '" + out.string() + "'",
+                    root);
+    INFO("stderr: " << r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(r.out == ref.top);
+    CHECK(output_lines(out) == ref.lines);
+    auto state = c.state(root);
+    REQUIRE(state["apps"].size() == 1);
+    auto& app = state["apps"][0];
+    CHECK(app["name"] == "wc-client");
+    CHECK(app["state"] == "finished");
+  }
+
+  SUBCASE("cluster mode: a worker runs the driver; --status follows it to FINISHED") {
+    auto out = root / "cluster-out";
+    auto r = submit("--master " + c.url + " --deploy-mode cluster --name wc-cluster '" + wordcount + "' '"
+                        + (root / "input").string() + "' '" + out.string() + "'",
+                    root);
+    INFO("stderr: " << r.err);
+    REQUIRE(r.exit_code == 0);
+    std::smatch m;
+    REQUIRE(std::regex_match(r.out, m, std::regex{"Submitted driver (\\S+) to " + c.url + "\n"}));
+    std::string driver_id = m[1];
+
+    std::string last;
+    CHECK(eventually([&] {
+      auto s = submit("--master " + c.url + " --status " + driver_id, root);
+      last = s.out;
+      return s.exit_code == 0 && s.out.starts_with("Driver " + driver_id + " is FINISHED");
+    }));
+    INFO("last status: " << last);
+    CHECK(output_lines(out) == ref.lines);
+    // The driver's stdout is in its directory under the worker's work dir.
+    std::vector<fs::path> stdouts;
+    for (auto& e : fs::recursive_directory_iterator(c.run_dir / "work"))
+      if (e.path().filename() == "stdout" && e.path().parent_path().filename() == driver_id)
+        stdouts.push_back(e.path());
+    REQUIRE(stdouts.size() == 1);
+    CHECK(slurp(stdouts[0]) == ref.top);
+
+    auto state = c.state(root);
+    REQUIRE(state["drivers"].size() == 1);
+    CHECK(state["drivers"][0]["driverId"] == driver_id);
+    CHECK(state["drivers"][0]["state"] == "finished");
+
+    auto unknown = submit("--master " + c.url + " --status driver-that-never-was", root);
+    CHECK(unknown.exit_code == 1);
+    CHECK(unknown.out == "Driver driver-that-never-was not found on " + c.url + "\n");
+  }
+}
