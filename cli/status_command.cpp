@@ -221,7 +221,10 @@ int run_status(const std::vector<std::string>& args) {
         throw config::config_error("unknown argument '" + std::string(a) + "' (see ember status --help)");
     }
     auto conf = config::load(options);
-    auto url = parse_master_url(conf.get_string("ember.master"));
+    const auto& master = conf.get_string("ember.master");
+    if (!master.starts_with("ember://"))
+      throw config::config_error("needs --master ember://HOST:PORT (ember.master is '" + master + "')");
+    auto url = parse_master_url(master);
     master_client client{url, conf};
     auto state = client.ask<proto::MasterState>(
         make_wire<proto::RequestMasterState>([&](proto::RequestMasterState::Builder b) { b.setIncludeFinished(all); }));
