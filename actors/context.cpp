@@ -37,9 +37,9 @@ context context::create(int& argc, char**& argv) {
   args.push_back(nullptr);
   argc = static_cast<int>(kept.size());
   argv = args.data();
-  if (cores)
-    return context{std::make_shared<actors::driver_runtime>(std::move(conf), *cores)};
   try {
+    if (cores)
+      return context{std::make_shared<actors::driver_runtime>(std::move(conf), *cores)};
     return context{std::make_shared<actors::driver_runtime>(
       std::move(conf), *cluster, std::vector<std::string>(kept.begin() + (kept.empty() ? 0 : 1), kept.end()))};
   } catch (const std::exception& e) {

@@ -32,6 +32,7 @@ struct job_entry {
   std::vector<std::string> results;
   std::string result_fn;
   std::string call_site;
+  std::string pool; // local property ember.scheduler.pool of the submitting thread
   std::vector<uint32_t> stage_ids;
   uint32_t final_stage = 0;
   uint64_t result_bytes = 0;
@@ -114,6 +115,9 @@ caf::behavior dag_scheduler_actor(caf::stateful_actor<dag_state>* self, dag_sche
         b.setStageId(sub.stage_id);
         b.setStageAttempt(sub.stage_attempt);
         b.setName(sub.name);
+        // A stage runs in the pool of the job that submitted it (as in Spark).
+        if (auto j = st.jobs.find(sub.job_id); j != st.jobs.end() && !j->second.pool.empty())
+          b.setPool(j->second.pool);
         std::string binary;
         if (sub.is_map_stage) {
           auto& writer = dynamic_cast<const detail::shuffle_writer_base&>(*sub.rdd);
@@ -197,6 +201,9 @@ caf::behavior dag_scheduler_actor(caf::stateful_actor<dag_state>* self, dag_sche
       job.promise = self->make_response_promise();
       job.result_fn = std::string{view(r.getResultFn())};
       job.call_site = str(r.getCallSite());
+      for (auto p : r.getProperties())
+        if (str(p.getKey()) == "ember.scheduler.pool")
+          job.pool = str(p.getValue());
       for (auto p : r.getPartitions()) {
         job.slot.emplace(p, job.partitions.size());
         job.partitions.push_back(p);

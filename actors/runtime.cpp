@@ -98,6 +98,18 @@ void driver_runtime::start_schedulers(bool remoting) {
   log::configure(conf_);
   auto sched = config::scheduler_settings::from(conf_);
   auto drv = config::driver_settings::from(conf_);
+  // Settings that can be wrong are checked before any actor exists (nothing to tear down).
+  task_scheduler_config tc;
+  if (sched.mode == config::scheduling_mode::fair) {
+    if (auto file = conf_.get_string("ember.scheduler.allocation.file"); !file.empty()) {
+      auto pools = scheduler::load_pools(file);
+      if (!pools.ok())
+        throw std::runtime_error("ember.scheduler.allocation.file: " + pools.error);
+      tc.pools = std::move(pools.pools);
+    }
+  }
+  if (remoting && conf_.get_bool("ember.dynamicAllocation.enabled"))
+    tc.allocation = allocation_settings_from(conf_); // throws when Spark would refuse them
   cfg_ = std::make_unique<caf::actor_system_config>();
   register_types(*cfg_);
   if (remoting) {
@@ -117,7 +129,6 @@ void driver_runtime::start_schedulers(bool remoting) {
     bc.console_width = terminal_width();
   bus_ = spawn_listener_bus(*sys_, bc); // first: ApplicationStart precedes every other event
 
-  task_scheduler_config tc;
   tc.settings = sched;
   tc.task_queue_depth = static_cast<uint32_t>(conf_.get_int("ember.executor.taskQueueDepth"));
   tc.listener_bus = bus_;
@@ -230,6 +241,8 @@ driver_runtime::driver_runtime(config::config conf, const std::pair<std::string,
   app.driver_host = host;
   app.driver_port = *port;
   app.initial_executors = static_cast<uint32_t>(conf_.get_int("ember.executor.instances"));
+  if (conf_.get_bool("ember.dynamicAllocation.enabled"))
+    app.initial_executors = allocation_settings_from(conf_).initial_executors;
   app_ = spawn_app_client(*sys_, *master_actor, app, tasks_, dag_);
   std::string error;
   {
@@ -241,6 +254,7 @@ driver_runtime::driver_runtime(config::config conf, const std::pair<std::string,
   if (!error.empty())
     fail("cannot register with the master at " + master_url + ": " + error);
   caf::anon_send(tasks_, caf::put_atom::value, app_id_);
+  caf::anon_send(tasks_, allocation_target_atom::value, app_);
   caf::anon_send(bus_, caf::put_atom::value, app_id_);
   post_application_start();
   log::get("runtime")->info("application {} on {}: executors connect to {}:{}", app_id_, master_url, host, *port);
@@ -303,6 +317,13 @@ std::vector<std::string> driver_runtime::run_job(const detail::node_ptr& rdd, co
       ps.set(i, partitions[i]);
     b.setResultFn(bytes(fw.view()));
     b.setCallSite(rdd->name());
+    auto props = local_properties();
+    auto list = b.initProperties(static_cast<unsigned>(props.size()));
+    unsigned i = 0;
+    for (auto& [k, v] : props) {
+      list[i].setKey(k);
+      list[i++].setValue(v);
+    }
   });
   std::vector<std::string> results;
   std::string failure;

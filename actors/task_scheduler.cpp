@@ -14,6 +14,7 @@ namespace ember::actors {
 namespace {
 
 using clock = std::chrono::steady_clock;
+using alloc_atom = caf::atom_constant<caf::atom("alloc")>;
 
 struct task_set_info {
   std::shared_ptr<const std::string> binary;
@@ -47,6 +48,9 @@ struct task_scheduler_state {
   std::string app_id = "local";
   caf::response_promise stop_promise; // close_atom: answered when the last executor is gone
   std::optional<clock::time_point> wakeup; // earliest pending offer_atom
+  std::unique_ptr<scheduler::allocation_policy> alloc; // dynamic allocation, if on
+  std::optional<clock::time_point> alloc_wakeup;       // earliest pending alloc_atom
+  caf::actor alloc_target;                            // the app client
   std::shared_ptr<spdlog::logger> log;
   static inline const char* name = "task_scheduler";
 };
@@ -67,6 +71,7 @@ scheduler::task_scheduler_settings logic_settings(const config::scheduler_settin
     t.max_task_attempts_per_node = s.max_task_attempts_per_node;
   }
   out.cpus_per_task = static_cast<uint32_t>(s.task_cpus);
+  out.mode = s.mode == config::scheduling_mode::fair ? scheduler::scheduling_mode::fair : scheduler::scheduling_mode::fifo;
   return out;
 }
 
@@ -86,7 +91,51 @@ proto::Locality to_proto(scheduler::locality_level l) {
 caf::behavior task_scheduler_actor(caf::stateful_actor<task_scheduler_state>* self, task_scheduler_config cfg) {
   self->state.log = log::get("task_scheduler");
   self->state.task_events = cfg.task_events;
-  self->state.logic = std::make_unique<scheduler::task_scheduler>(logic_settings(cfg.settings));
+  auto logic = logic_settings(cfg.settings);
+  logic.pools = cfg.pools;
+  self->state.logic = std::make_unique<scheduler::task_scheduler>(std::move(logic));
+  if (cfg.allocation)
+    self->state.alloc = std::make_unique<scheduler::allocation_policy>(*cfg.allocation);
+
+  // Dynamic allocation: feed the policy the backlog and busy executors, forward its decisions,
+  // and wake up at its next deadline. Only on a cluster with the feature on.
+  auto allocate = [self] {
+    auto& st = self->state;
+    if (!st.alloc || !st.alloc_target)
+      return;
+    auto& target = st.alloc_target;
+    auto now = clock::now();
+    st.alloc->pending_tasks(st.logic->pending_tasks(), now);
+    auto running = st.logic->running_per_executor();
+    for (auto& [id, handle] : st.executors) {
+      auto r = running.find(id);
+      st.alloc->running_tasks(id, r == running.end() ? 0 : r->second, now);
+    }
+    auto d = st.alloc->tick(now);
+    if (d.target)
+      self->send(target, make_wire<proto::RequestExecutors>([&](proto::RequestExecutors::Builder b) {
+        b.setAppId(st.app_id);
+        b.setRequestedTotal(*d.target);
+      }));
+    if (!d.release.empty()) {
+      std::string ids;
+      for (auto& id : d.release)
+        ids += (ids.empty() ? "" : ", ") + id;
+      st.log->info("releasing idle executors {}", ids);
+      self->send(target, make_wire<proto::KillExecutors>([&](proto::KillExecutors::Builder b) {
+        b.setAppId(st.app_id);
+        auto ids = b.initExecutorIds(static_cast<unsigned>(d.release.size()));
+        for (unsigned i = 0; i < d.release.size(); ++i)
+          ids.set(i, d.release[i]);
+      }));
+    }
+    if (auto next = st.alloc->next_deadline(); next && (!st.alloc_wakeup || *next < *st.alloc_wakeup)) {
+      st.alloc_wakeup = *next;
+      auto wait = std::max(clock::duration::zero(), *next - now);
+      self->delayed_send(self, std::chrono::duration_cast<std::chrono::milliseconds>(wait) + std::chrono::milliseconds{1},
+                         alloc_atom::value);
+    }
+  };
 
   auto abort_set = [self](uint32_t stage, uint32_t attempt, const std::string& message) {
     self->send(self->state.dag, make_wire<proto::TaskSetFailed>([&](proto::TaskSetFailed::Builder b) {
@@ -134,7 +183,7 @@ caf::behavior task_scheduler_actor(caf::stateful_actor<task_scheduler_state>* se
   };
 
   // Fills free cores, then sets a wake-up for the next locality timeout.
-  auto launch = [self, abort_set, bus = cfg.listener_bus] {
+  auto launch = [self, abort_set, allocate, bus = cfg.listener_bus] {
     auto& st = self->state;
     auto now = clock::now();
     auto res = st.logic->offers(now);
@@ -181,6 +230,7 @@ caf::behavior task_scheduler_actor(caf::stateful_actor<task_scheduler_state>* se
       self->delayed_send(self, std::chrono::duration_cast<std::chrono::milliseconds>(*next - now)
                                  + std::chrono::milliseconds{1}, offer_atom::value);
     }
+    allocate();
   };
 
   // An executor is gone: its running tasks are resubmitted (not counted as failures), the dag
@@ -204,6 +254,8 @@ caf::behavior task_scheduler_actor(caf::stateful_actor<task_scheduler_state>* se
     for (auto& lost : removal.lost_tasks)
       if (auto t = st.launched.find(lost.task_id); t != st.launched.end())
         post_task_end(lost.task_id, t->second.attempt, proto::TaskState::LOST, removal.reason, [](auto) {});
+    if (st.alloc)
+      st.alloc->executor_removed(id);
     post_event(self, bus, [&](proto::ListenerEvent::Builder ev) {
       auto b = ev.initExecutorRemoved();
       b.setExecutorId(id);
@@ -226,6 +278,10 @@ caf::behavior task_scheduler_actor(caf::stateful_actor<task_scheduler_state>* se
   return {
     [=](caf::actor dag) { self->state.dag = std::move(dag); },
     [=](caf::put_atom, const std::string& app_id) { self->state.app_id = app_id; },
+    [=](allocation_target_atom, caf::actor target) {
+      self->state.alloc_target = std::move(target);
+      allocate();
+    },
     [=](const wire<proto::ExecutorLost>& msg) {
       auto r = msg.reader();
       remove_executor(str(r.getExecutorId()), r.getCause(), str(r.getMessage()));
@@ -257,6 +313,8 @@ caf::behavior task_scheduler_actor(caf::stateful_actor<task_scheduler_state>* se
       }
       st.executors[id] = handle;
       st.executor_ids[handle.address()] = id;
+      if (st.alloc)
+        st.alloc->executor_added(id, clock::now());
       self->monitor(handle);
       self->send(handle, make_wire<proto::ExecutorRegistered>([&](proto::ExecutorRegistered::Builder b) {
         b.setAppId(st.app_id);
@@ -280,6 +338,8 @@ caf::behavior task_scheduler_actor(caf::stateful_actor<task_scheduler_state>* se
       sub.job_id = r.getJobId();
       sub.is_map_stage = r.getKind() == proto::TaskKind::SHUFFLE_MAP;
       sub.name = str(r.getName());
+      if (r.hasPool() && r.getPool().size() > 0)
+        sub.pool = str(r.getPool());
       for (auto p : r.getPartitions())
         sub.partitions.push_back(p);
       for (auto hs : r.getPreferredHosts()) {
@@ -325,6 +385,8 @@ caf::behavior task_scheduler_actor(caf::stateful_actor<task_scheduler_state>* se
         default:
           return; // launching / running: progress only
       }
+      if (st.alloc && res.isMapOutput())
+        st.alloc->shuffle_data(str(u.getExecutorId()), true); // no shuffle is ever cleaned up yet
       auto out = st.logic->status_update(ts, clock::now());
       post_task_end(ts.task_id, ts.attempt, u.getState(), ts.reason, [&](proto::TaskEndEvent::Builder b) {
         if (res.isError())
@@ -360,6 +422,10 @@ caf::behavior task_scheduler_actor(caf::stateful_actor<task_scheduler_state>* se
       self->state.wakeup.reset();
       launch();
     },
+    [=](alloc_atom) {
+      self->state.alloc_wakeup.reset();
+      allocate();
+    },
   };
 }
 
@@ -367,6 +433,31 @@ caf::behavior task_scheduler_actor(caf::stateful_actor<task_scheduler_state>* se
 
 caf::actor spawn_task_scheduler(caf::actor_system& sys, task_scheduler_config cfg) {
   return sys.spawn(task_scheduler_actor, std::move(cfg));
+}
+
+} // namespace ember::actors
+
+namespace ember::actors {
+
+scheduler::allocation_settings allocation_settings_from(const config::config& c) {
+  auto a = config::allocation_settings::from(c);
+  scheduler::allocation_settings out;
+  out.enabled = a.enabled;
+  out.min_executors = static_cast<uint32_t>(a.min_executors);
+  out.max_executors = a.max_executors == INT32_MAX ? 0 : static_cast<uint32_t>(a.max_executors);
+  out.initial_executors = static_cast<uint32_t>(std::max(a.initial_executors, a.min_executors));
+  out.executor_idle_timeout = a.executor_idle_timeout;
+  out.cached_executor_idle_timeout =
+    a.cached_executor_idle_timeout == std::chrono::milliseconds::max() ? std::chrono::milliseconds{0} : a.cached_executor_idle_timeout;
+  out.scheduler_backlog_timeout = a.scheduler_backlog_timeout;
+  out.sustained_scheduler_backlog_timeout = a.sustained_scheduler_backlog_timeout;
+  out.shuffle_tracking = a.shuffle_tracking;
+  out.shuffle_service = a.shuffle_service;
+  auto cpus = std::max<int64_t>(1, c.get_int("ember.task.cpus"));
+  out.tasks_per_executor = static_cast<uint32_t>(std::max<int64_t>(1, c.get_int("ember.executor.cores") / cpus));
+  if (auto err = scheduler::validate(out))
+    throw std::runtime_error(*err);
+  return out;
 }
 
 } // namespace ember::actors

@@ -6,8 +6,11 @@
 
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
+#include <caf/atom.hpp>
 
 #include "config/settings.hpp"
+#include "scheduler/allocation_policy.hpp"
+#include "scheduler/pools.hpp"
 
 namespace ember::actors {
 
@@ -19,7 +22,19 @@ struct task_scheduler_config {
   bool task_events = true;
   // ember.executor.taskQueueDepth: an executor gets cores * (1 + depth) task slots.
   uint32_t task_queue_depth = 2;
+  // ember.scheduler.allocation.file, parsed (FAIR mode).
+  std::vector<scheduler::pool_spec> pools;
+  // Dynamic allocation (a cluster with ember.dynamicAllocation.enabled): the policy runs here,
+  // where backlog and busy executors are known; its requests go to `allocation_target` (the app
+  // client, which forwards them to the master; it arrives as (allocation_target_atom, actor)).
+  std::optional<scheduler::allocation_settings> allocation;
 };
+
+using allocation_target_atom = caf::atom_constant<caf::atom("alloctgt")>;
+
+// The allocation settings from the configuration (validated: throws std::runtime_error with
+// Spark's message when they cannot work).
+scheduler::allocation_settings allocation_settings_from(const config::config& c);
 
 caf::actor spawn_task_scheduler(caf::actor_system& sys, task_scheduler_config cfg);
 

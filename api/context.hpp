@@ -52,6 +52,11 @@ public:
   // Stops the application's actors and executors; called by the destructor.
   void stop();
 
+  // Spark's local properties: set on the calling thread, carried by every job that thread
+  // submits (e.g. "ember.scheduler.pool" picks the FAIR pool). An empty value removes the key.
+  void set_local_property(const std::string& key, const std::string& value) { impl_->set_local_property(key, value); }
+  std::string local_property(const std::string& key) const { return impl_->local_property(key); }
+
 private:
   explicit context(std::shared_ptr<detail::context_impl> impl);
   std::shared_ptr<detail::context_impl> impl_;

@@ -4,6 +4,9 @@
 #pragma once
 
 #include <atomic>
+#include <map>
+#include <mutex>
+#include <thread>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -36,8 +39,32 @@ public:
                                            const result_fn& fn)
     = 0;
 
+  // Local properties of the calling thread (context::set_local_property).
+  void set_local_property(const std::string& key, const std::string& value) {
+    std::lock_guard guard{props_mtx_};
+    auto& mine = props_[std::this_thread::get_id()];
+    if (value.empty())
+      mine.erase(key);
+    else
+      mine[key] = value;
+  }
+  std::string local_property(const std::string& key) const {
+    std::lock_guard guard{props_mtx_};
+    if (auto t = props_.find(std::this_thread::get_id()); t != props_.end())
+      if (auto p = t->second.find(key); p != t->second.end())
+        return p->second;
+    return {};
+  }
+  std::map<std::string, std::string> local_properties() const {
+    std::lock_guard guard{props_mtx_};
+    auto t = props_.find(std::this_thread::get_id());
+    return t == props_.end() ? std::map<std::string, std::string>{} : t->second;
+  }
+
 private:
   dataset_settings settings_;
+  mutable std::mutex props_mtx_;
+  std::map<std::thread::id, std::map<std::string, std::string>> props_;
   std::atomic<uint32_t> next_node_{1};
   std::atomic<uint32_t> next_shuffle_{0};
 };

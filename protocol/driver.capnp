@@ -16,6 +16,7 @@ struct SubmitJob {
   partitions @2 :List(UInt32);
   resultFn @3 :Data;              # the action's executor half
   callSite @4 :Text;              # e.g. "collect", for stage names and events
+  properties @5 :List(Common.Property);  # the submitting thread's local properties
 }
 
 struct JobResult {
@@ -38,6 +39,7 @@ struct SubmitTaskSet {
   partitions @6 :List(UInt32);
   preferredHosts @7 :List(List(Text));   # parallel to partitions
   name @8 :Text;
+  pool @9 :Text;                  # FAIR scheduling pool (local property ember.scheduler.pool)
 }
 
 struct TaskEnded {

@@ -284,4 +284,19 @@ bool task_scheduler::check_speculation(clock_time now) {
   return any;
 }
 
+size_t task_scheduler::pending_tasks() const {
+  size_t n = 0;
+  for (const auto& [key, set] : sets_)
+    if (!set->is_zombie())
+      n += set->num_tasks() - std::min(set->num_tasks(), set->succeeded_tasks() + set->running_tasks());
+  return n;
+}
+
+std::map<std::string, uint32_t> task_scheduler::running_per_executor() const {
+  std::map<std::string, uint32_t> out;
+  for (const auto& [id, t] : running_)
+    ++out[t.executor_id];
+  return out;
+}
+
 } // namespace ember::scheduler

@@ -109,6 +109,12 @@ public:
   // Marks stragglers; true if any became speculatable (then call offers()).
   bool check_speculation(clock_time now);
 
+  // -- load (dynamic allocation) ---------------------------------------------------
+  // Tasks waiting for a slot, over every live task set: the backlog.
+  size_t pending_tasks() const;
+  // Running task attempts per executor id (executors with none are absent).
+  std::map<std::string, uint32_t> running_per_executor() const;
+
   // -- pools ---------------------------------------------------------------------
 
   // The pool a name resolves to: declared in the settings, else one with the defaults.
