@@ -1,5 +1,6 @@
 // The `ember` command. Global options (--conf, --properties-file) feed config::load; the
-// subcommands (only `conf` so far) run with the resolved configuration.
+// subcommands (conf, master, worker) run with the resolved configuration; submit and status
+// parse their own arguments.
 // Exit codes: 0 ok, 1 unexpected failure, 2 configuration or usage error (one line on stderr).
 
 #include <exception>
@@ -11,8 +12,10 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/conf_command.hpp"
+#include "cli/master_command.hpp"
 #include "cli/status_command.hpp"
 #include "cli/submit_command.hpp"
+#include "cli/worker_command.hpp"
 #include "config/config.hpp"
 
 namespace {
@@ -50,6 +53,23 @@ int main(int argc, char** argv) {
   conf_cmd->add_flag("--markdown", markdown, "Print the key reference as a Markdown table (docs/configuration.md)")
       ->excludes(effective_flag);
 
+  auto* master_cmd = app.add_subcommand("master", "Run the standalone cluster master");
+  master_cmd->fallthrough();
+  ember::cli::master_command_options master_options;
+  master_cmd->add_option("--host", master_options.host, "Address to listen on (default: every interface)");
+  master_cmd->add_option("--port", master_options.port, "Port (default: ember.master.port; 0 = any free port)")
+      ->check(CLI::Range(0, 65535));
+
+  auto* worker_cmd = app.add_subcommand("worker", "Run a standalone cluster worker");
+  worker_cmd->fallthrough();
+  ember::cli::worker_command_options worker_options;
+  worker_cmd->add_option("master", worker_options.master_url, "The master: ember://host:port")->required();
+  worker_cmd->add_option("--host", worker_options.host, "Host name executors and the master use for this worker");
+  worker_cmd->add_option("--cores", worker_options.cores, "Cores to offer (default: hardware threads)");
+  worker_cmd->add_option("--memory", worker_options.memory, "Memory to offer, e.g. 8g (default: RAM - 1 GiB)");
+  worker_cmd->add_option("--work-dir", worker_options.work_dir, "Directory of executor and driver work dirs")
+      ->capture_default_str();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -67,6 +87,10 @@ int main(int argc, char** argv) {
     if (!properties_file.empty())
       options.properties_file = properties_file;
     auto config = ember::config::load(options);
+    if (master_cmd->parsed())
+      return ember::cli::run_master(config, master_options);
+    if (worker_cmd->parsed())
+      return ember::cli::run_worker(config, worker_options);
     if (conf_cmd->parsed()) {
       if (effective)
         ember::cli::print_effective(std::cout, config);

@@ -1,0 +1,621 @@
+#include "actors/master.hpp"
+
+#include <charconv>
+#include <ctime>
+#include <map>
+#include <memory>
+#include <stdexcept>
+
+#include <caf/atom.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/io/middleman.hpp>
+#include <caf/send.hpp>
+#include <caf/stateful_actor.hpp>
+
+#include "actors/messages.hpp"
+#include "config/config.hpp"
+#include "config/log.hpp"
+#include "protocol/deploy.capnp.h"
+#include "protocol/wire.hpp"
+
+namespace ember::actors {
+
+namespace {
+
+using check_atom = caf::atom_constant<caf::atom("chkworker")>;
+using url_atom = caf::atom_constant<caf::atom("masterurl")>;
+
+using namespace deploy;
+
+// -- enum conversions ----------------------------------------------------------------------------
+
+executor_state from_proto(proto::ExecutorState s) {
+  switch (s) {
+    case proto::ExecutorState::LAUNCHING: return executor_state::launching;
+    case proto::ExecutorState::RUNNING: return executor_state::running;
+    case proto::ExecutorState::KILLED: return executor_state::killed;
+    case proto::ExecutorState::FAILED: return executor_state::failed;
+    case proto::ExecutorState::LOST: return executor_state::lost;
+    case proto::ExecutorState::EXITED: return executor_state::exited;
+  }
+  return executor_state::failed;
+}
+
+proto::ExecutorState to_proto(executor_state s) {
+  switch (s) {
+    case executor_state::launching: return proto::ExecutorState::LAUNCHING;
+    case executor_state::running: return proto::ExecutorState::RUNNING;
+    case executor_state::killed: return proto::ExecutorState::KILLED;
+    case executor_state::failed: return proto::ExecutorState::FAILED;
+    case executor_state::lost: return proto::ExecutorState::LOST;
+    case executor_state::exited: return proto::ExecutorState::EXITED;
+  }
+  return proto::ExecutorState::FAILED;
+}
+
+driver_state from_proto(proto::DriverState s) {
+  switch (s) {
+    case proto::DriverState::SUBMITTED: return driver_state::submitted;
+    case proto::DriverState::RUNNING: return driver_state::running;
+    case proto::DriverState::FINISHED: return driver_state::finished;
+    case proto::DriverState::RELAUNCHING: return driver_state::relaunching;
+    case proto::DriverState::UNKNOWN: return driver_state::unknown;
+    case proto::DriverState::KILLED: return driver_state::killed;
+    case proto::DriverState::FAILED: return driver_state::failed;
+    case proto::DriverState::ERROR: return driver_state::error;
+  }
+  return driver_state::unknown;
+}
+
+proto::DriverState to_proto(driver_state s) {
+  switch (s) {
+    case driver_state::submitted: return proto::DriverState::SUBMITTED;
+    case driver_state::running: return proto::DriverState::RUNNING;
+    case driver_state::finished: return proto::DriverState::FINISHED;
+    case driver_state::relaunching: return proto::DriverState::RELAUNCHING;
+    case driver_state::unknown: return proto::DriverState::UNKNOWN;
+    case driver_state::killed: return proto::DriverState::KILLED;
+    case driver_state::failed: return proto::DriverState::FAILED;
+    case driver_state::error: return proto::DriverState::ERROR;
+  }
+  return proto::DriverState::UNKNOWN;
+}
+
+proto::ApplicationState to_proto(app_state s) {
+  switch (s) {
+    case app_state::waiting: return proto::ApplicationState::WAITING;
+    case app_state::running: return proto::ApplicationState::RUNNING;
+    case app_state::finished: return proto::ApplicationState::FINISHED;
+    case app_state::failed: return proto::ApplicationState::FAILED;
+    case app_state::killed: return proto::ApplicationState::KILLED;
+  }
+  return proto::ApplicationState::FAILED;
+}
+
+// -- conversions of descriptions -----------------------------------------------------------------
+
+binary_ref from_proto(proto::BinaryRef::Reader r) {
+  return {str(r.getPath()), str(r.getContentHash()), r.getSize()};
+}
+
+void fill(proto::BinaryRef::Builder b, const binary_ref& r) {
+  b.setPath(r.path);
+  b.setContentHash(r.content_hash);
+  b.setSize(r.size);
+}
+
+properties from_proto(capnp::List<proto::Property>::Reader list) {
+  properties r;
+  for (auto p : list)
+    r.emplace_back(str(p.getKey()), str(p.getValue()));
+  return r;
+}
+
+void fill(capnp::List<proto::Property>::Builder b, const properties& ps) {
+  for (unsigned i = 0; i < ps.size(); ++i) {
+    b[i].setKey(ps[i].first);
+    b[i].setValue(ps[i].second);
+  }
+}
+
+std::vector<std::string> from_proto(capnp::List<capnp::Text>::Reader list) {
+  std::vector<std::string> r;
+  for (auto t : list)
+    r.push_back(str(t));
+  return r;
+}
+
+void fill(capnp::List<capnp::Text>::Builder b, const std::vector<std::string>& xs) {
+  for (unsigned i = 0; i < xs.size(); ++i)
+    b.set(i, xs[i]);
+}
+
+void fill(proto::DriverDescription::Builder b, const driver_description& d) {
+  fill(b.initBinary(), d.binary);
+  fill(b.initArgs(static_cast<unsigned>(d.args.size())), d.args);
+  fill(b.initConf(static_cast<unsigned>(d.conf.size())), d.conf);
+  b.setCores(d.cores);
+  b.setMemoryBytes(d.memory);
+  b.setSupervise(d.supervise);
+}
+
+// "app-20261125213000-0003": a timestamp (local time, as Spark) and a per-master counter.
+std::string make_id(const char* prefix, std::uint32_t n) {
+  std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  ::localtime_r(&now, &tm);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y%m%d%H%M%S", &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%s-%s-%04u", prefix, stamp, n % 10000);
+  return buf;
+}
+
+std::uint64_t wall_ms(time_point steady) {
+  auto age = clock_type::now() - steady;
+  auto wall = std::chrono::system_clock::now() - std::chrono::duration_cast<std::chrono::system_clock::duration>(age);
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(wall.time_since_epoch()).count());
+}
+
+std::uint64_t now_wall_ms() {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                        std::chrono::system_clock::now().time_since_epoch())
+                                        .count());
+}
+
+// -- the actor -------------------------------------------------------------------------------------
+
+struct master_state {
+  std::unique_ptr<master_logic> logic;  // set when the behavior starts (settings come from options)
+  std::string url;
+  std::map<std::string, caf::actor> workers;        // worker id -> worker actor
+  std::map<caf::actor_addr, std::string> worker_of;  // for down messages
+  std::map<std::string, caf::actor> drivers;        // app id -> driver (application) actor
+  std::map<caf::actor_addr, std::string> app_of;
+  std::uint32_t next_app = 0;
+  std::uint32_t next_driver = 0;
+  std::shared_ptr<spdlog::logger> log = ember::log::get("master");
+  static inline const char* name = "ember.master";
+};
+
+using master_actor = caf::stateful_actor<master_state>;
+
+void forget_driver(master_actor* self, const std::string& app_id) {
+  auto& st = self->state;
+  auto i = st.drivers.find(app_id);
+  if (i == st.drivers.end())
+    return;
+  self->demonitor(i->second);
+  st.app_of.erase(i->second.address());
+  st.drivers.erase(i);
+}
+
+void enact(master_actor* self, const decisions& ds) {
+  auto& st = self->state;
+  auto worker = [&](const std::string& id) -> caf::actor {
+    auto i = st.workers.find(id);
+    return i == st.workers.end() ? caf::actor{} : i->second;
+  };
+  auto driver = [&](const std::string& app_id) -> caf::actor {
+    auto i = st.drivers.find(app_id);
+    return i == st.drivers.end() ? caf::actor{} : i->second;
+  };
+  for (auto& d : ds) {
+    if (auto* x = std::get_if<launch_executor>(&d)) {
+      auto w = worker(x->worker_id);
+      auto* app = st.logic->app(x->app_id);
+      if (!w || !app)
+        continue;
+      st.log->info("launching executor {}/{} on {} ({} cores, {})", x->app_id, x->executor_id, x->worker_id,
+                   x->cores, config::format_size(static_cast<std::int64_t>(x->memory)));
+      auto& desc = app->desc;
+      self->send(w, make_wire<proto::LaunchExecutor>([&](proto::LaunchExecutor::Builder b) {
+                   b.setMasterUrl(st.url);
+                   b.setAppId(x->app_id);
+                   b.setExecutorId(x->executor_id);
+                   b.setCores(x->cores);
+                   b.setMemoryBytes(x->memory);
+                   fill(b.initBinary(), desc.binary);
+                   fill(b.initArgs(static_cast<unsigned>(desc.args.size())), desc.args);
+                   fill(b.initConf(static_cast<unsigned>(desc.conf.size())), desc.conf);
+                   b.setDriverHost(desc.driver_host);
+                   b.setDriverPort(desc.driver_port);
+                 }));
+    } else if (auto* x = std::get_if<executor_added>(&d)) {
+      if (auto drv = driver(x->app_id))
+        self->send(drv, make_wire<proto::ExecutorAdded>([&](proto::ExecutorAdded::Builder b) {
+                     b.setExecutorId(x->executor_id);
+                     b.setWorkerId(x->worker_id);
+                     b.setHost(x->host);
+                     b.setCores(x->cores);
+                     b.setMemoryBytes(x->memory);
+                   }));
+    } else if (auto* x = std::get_if<executor_updated>(&d)) {
+      if (auto drv = driver(x->app_id))
+        self->send(drv, make_wire<proto::ExecutorUpdated>([&](proto::ExecutorUpdated::Builder b) {
+                     b.setExecutorId(x->executor_id);
+                     b.setState(to_proto(x->state));
+                     b.setExitCode(x->exit_code);
+                     b.setSignal(x->signal);
+                     b.setMessage(x->message);
+                     b.setWorkerLost(x->worker_lost);
+                   }));
+    } else if (auto* x = std::get_if<kill_executor>(&d)) {
+      if (auto w = worker(x->worker_id))
+        self->send(w, make_wire<proto::KillExecutor>([&](proto::KillExecutor::Builder b) {
+                     b.setAppId(x->app_id);
+                     b.setExecutorId(x->executor_id);
+                     b.setReason(x->reason);
+                   }));
+    } else if (auto* x = std::get_if<application_removed>(&d)) {
+      st.log->warn("{}", x->reason);
+      if (auto drv = driver(x->app_id))
+        self->send(drv, make_wire<proto::ApplicationRemoved>([&](proto::ApplicationRemoved::Builder b) {
+                     b.setAppId(x->app_id);
+                     b.setReason(x->reason);
+                   }));
+      forget_driver(self, x->app_id);
+    } else if (auto* x = std::get_if<application_finished>(&d)) {
+      auto msg = make_wire<proto::ApplicationFinished>(
+          [&](proto::ApplicationFinished::Builder b) { b.setAppId(x->app_id); });
+      for (auto& [id, w] : st.workers)
+        self->send(w, msg);
+      forget_driver(self, x->app_id);
+    } else if (auto* x = std::get_if<launch_driver>(&d)) {
+      auto w = worker(x->worker_id);
+      auto* drv = st.logic->driver(x->driver_id);
+      if (!w || !drv)
+        continue;
+      st.log->info("launching driver {} on {}", x->driver_id, x->worker_id);
+      self->send(w, make_wire<proto::LaunchDriver>([&](proto::LaunchDriver::Builder b) {
+                   b.setDriverId(x->driver_id);
+                   fill(b.initDescription(), drv->desc);
+                 }));
+    } else if (auto* x = std::get_if<kill_driver>(&d)) {
+      if (auto w = worker(x->worker_id))
+        self->send(w, make_wire<proto::KillDriver>([&](proto::KillDriver::Builder b) { b.setDriverId(x->driver_id); }));
+    } else if (auto* x = std::get_if<reconnect_worker>(&d)) {
+      auto w = worker(x->worker_id);
+      if (!w)
+        w = caf::actor_cast<caf::actor>(self->current_sender());
+      if (w)
+        self->send(w, make_wire<proto::ReconnectWorker>([&](proto::ReconnectWorker::Builder b) {
+                     b.setMasterUrl(st.url);
+                   }));
+    }
+  }
+}
+
+void lose_worker(master_actor* self, const std::string& id, const std::string& reason) {
+  auto& st = self->state;
+  st.log->warn("worker {} lost: {}", id, reason);
+  auto out = st.logic->worker_lost(id, reason);
+  auto i = st.workers.find(id);
+  if (i != st.workers.end()) {
+    self->demonitor(i->second);
+    st.worker_of.erase(i->second.address());
+    st.workers.erase(i);
+  }
+  enact(self, out);
+}
+
+wire<proto::MasterState> master_state_message(master_actor* self, bool include_finished) {
+  auto& st = self->state;
+  auto& logic = *st.logic;
+  return make_wire<proto::MasterState>([&](proto::MasterState::Builder b) {
+    b.setMasterUrl(st.url);
+    auto workers = b.initWorkers(static_cast<unsigned>(logic.workers().size()));
+    unsigned i = 0;
+    for (auto& [id, w] : logic.workers()) {
+      auto wb = workers[i++];
+      wb.setWorkerId(id);
+      wb.setHost(w.desc.host);
+      wb.setPort(w.desc.port);
+      wb.setCores(w.desc.cores);
+      wb.setCoresUsed(w.cores_used);
+      wb.setMemoryBytes(w.desc.memory);
+      wb.setMemoryUsed(w.memory_used);
+      wb.setAlive(w.alive);
+      wb.setLastHeartbeatMs(wall_ms(w.last_heartbeat));
+    }
+    std::vector<const app_record*> apps = logic.apps();
+    if (include_finished)
+      for (auto& a : logic.finished_apps())
+        apps.push_back(&a);
+    auto ab = b.initApps(static_cast<unsigned>(apps.size()));
+    for (unsigned k = 0; k < apps.size(); ++k) {
+      auto& a = *apps[k];
+      auto x = ab[k];
+      x.setAppId(a.id);
+      x.setName(a.desc.name);
+      x.setState(to_proto(a.state));
+      x.setCoresGranted(a.cores_granted());
+      x.setMaxCores(a.desc.max_cores);
+      x.setExecutorCores(a.desc.executor_cores);
+      x.setExecutorMemory(a.desc.executor_memory);
+      x.setRequestedExecutors(a.executor_limit.value_or(0));
+      x.setSubmitTimeMs(a.submit_time_ms);
+      auto eb = x.initExecutors(static_cast<unsigned>(a.executors.size()));
+      unsigned j = 0;
+      for (auto& [eid, e] : a.executors) {
+        auto y = eb[j++];
+        y.setExecutorId(eid);
+        y.setAppId(a.id);
+        y.setWorkerId(e.worker_id);
+        auto w = logic.workers().find(e.worker_id);
+        if (w != logic.workers().end())
+          y.setHost(w->second.desc.host);
+        y.setCores(e.cores);
+        y.setMemoryBytes(e.memory);
+        y.setState(to_proto(e.state));
+        y.setPid(e.pid);
+      }
+    }
+    std::vector<const driver_record*> drivers = logic.drivers();
+    if (include_finished)
+      for (auto& d : logic.finished_drivers())
+        drivers.push_back(&d);
+    auto db = b.initDrivers(static_cast<unsigned>(drivers.size()));
+    for (unsigned k = 0; k < drivers.size(); ++k) {
+      auto& d = *drivers[k];
+      auto x = db[k];
+      x.setDriverId(d.id);
+      x.setState(to_proto(d.state));
+      x.setWorkerId(d.worker_id);
+      auto w = logic.workers().find(d.worker_id);
+      if (w != logic.workers().end())
+        x.setHost(w->second.desc.host);
+      x.setSupervise(d.desc.supervise);
+      x.setRestarts(d.restarts);
+      x.setPid(d.pid);
+    }
+  });
+}
+
+caf::behavior master(master_actor* self, master_options options) {
+  auto& st = self->state;
+  st.logic = std::make_unique<master_logic>(options.logic);
+  st.log->info("master starting: spreadOut={}, worker timeout {} ms", options.logic.spread_out,
+               options.logic.worker_timeout.count());
+  self->set_down_handler([self](const caf::down_msg& dm) {
+    auto& st = self->state;
+    if (auto i = st.worker_of.find(dm.source); i != st.worker_of.end()) {
+      auto id = i->second;
+      lose_worker(self, id, "connection lost (" + caf::to_string(dm.reason) + ")");
+      return;
+    }
+    if (auto i = st.app_of.find(dm.source); i != st.app_of.end()) {
+      auto app_id = i->second;
+      st.log->info("driver of {} disconnected: application finished", app_id);
+      st.app_of.erase(i);
+      st.drivers.erase(app_id);
+      enact(self, st.logic->finish_application(app_id, app_state::finished, "driver disconnected"));
+    }
+  });
+  self->delayed_send(self, options.check_interval, check_atom::value);
+  auto guarded = [self](const char* what, auto&& f) {
+    try {
+      f();
+    } catch (const std::exception& e) {
+      self->state.log->error("dropped {}: {}", what, e.what());
+    }
+  };
+  return {
+    [self](url_atom, const std::string& url) { self->state.url = url; },
+    [self, options](check_atom) {
+      enact(self, self->state.logic->check_timeouts(clock_type::now()));
+      self->delayed_send(self, options.check_interval, check_atom::value);
+    },
+    // -- workers --
+    [self, guarded](const wire<proto::RegisterWorker>& msg) {
+      guarded("RegisterWorker", [&] {
+        auto& st = self->state;
+        auto r = msg.reader();
+        worker_description w{str(r.getWorkerId()), str(r.getHost()), r.getPort(), r.getCores(), r.getMemoryBytes()};
+        auto sender = caf::actor_cast<caf::actor>(self->current_sender());
+        auto rp = self->make_response_promise();
+        if (!sender) {
+          rp.deliver(make_wire<proto::RegisterWorkerFailed>(
+              [](proto::RegisterWorkerFailed::Builder b) { b.setReason("anonymous sender"); }));
+          return;
+        }
+        auto result = st.logic->register_worker(w, clock_type::now());
+        if (!result.accepted) {
+          st.log->warn("refused worker {}: {}", w.id, result.reason);
+          rp.deliver(make_wire<proto::RegisterWorkerFailed>(
+              [&](proto::RegisterWorkerFailed::Builder b) { b.setReason(result.reason); }));
+          return;
+        }
+        if (auto old = st.workers.find(w.id); old != st.workers.end() && old->second != sender) {
+          self->demonitor(old->second);
+          st.worker_of.erase(old->second.address());
+        }
+        st.workers[w.id] = sender;
+        st.worker_of[sender.address()] = w.id;
+        self->monitor(sender);
+        st.log->info("registered worker {} at {}:{} with {} cores, {}{}", w.id, w.host, w.port, w.cores,
+                     config::format_size(static_cast<std::int64_t>(w.memory)), result.duplicate ? " (again)" : "");
+        rp.deliver(make_wire<proto::RegisteredWorker>([&](proto::RegisteredWorker::Builder b) {
+          b.setMasterUrl(st.url);
+          b.setDuplicate(result.duplicate);
+        }));
+        enact(self, result.out);
+      });
+    },
+    [self](const wire<proto::WorkerHeartbeat>& msg) {
+      enact(self, self->state.logic->worker_heartbeat(str(msg.reader().getWorkerId()), clock_type::now()));
+    },
+    [self, guarded](const wire<proto::ExecutorStateChanged>& msg) {
+      guarded("ExecutorStateChanged", [&] {
+        auto r = msg.reader();
+        auto state = from_proto(r.getState());
+        self->state.log->info("executor {}/{} on {}: state {}, {}", str(r.getAppId()), str(r.getExecutorId()),
+                              str(r.getWorkerId()), static_cast<int>(r.getState()), str(r.getMessage()));
+        enact(self, self->state.logic->executor_state_changed(str(r.getAppId()), str(r.getExecutorId()), state,
+                                                             r.getExitCode(), r.getSignal(), str(r.getMessage()),
+                                                             r.getPid()));
+      });
+    },
+    [self, guarded](const wire<proto::DriverStateChanged>& msg) {
+      guarded("DriverStateChanged", [&] {
+        auto r = msg.reader();
+        self->state.log->info("driver {}: state {} {}", str(r.getDriverId()), static_cast<int>(r.getState()),
+                              str(r.getMessage()));
+        enact(self, self->state.logic->driver_state_changed(str(r.getDriverId()), from_proto(r.getState()),
+                                                           r.getExitCode(), r.getSignal(), str(r.getMessage()), 0));
+      });
+    },
+    // -- applications --
+    [self, guarded](const wire<proto::RegisterApplication>& msg) {
+      guarded("RegisterApplication", [&] {
+        auto& st = self->state;
+        auto r = msg.reader();
+        auto rp = self->make_response_promise();
+        auto sender = caf::actor_cast<caf::actor>(self->current_sender());
+        if (!sender) {
+          rp.deliver(make_wire<proto::RegisterApplicationFailed>(
+              [](proto::RegisterApplicationFailed::Builder b) { b.setReason("anonymous sender"); }));
+          return;
+        }
+        app_description d;
+        d.name = str(r.getName());
+        d.user = str(r.getUser());
+        d.max_cores = r.getMaxCores();
+        d.executor_cores = r.getExecutorCores();
+        d.executor_memory = r.getExecutorMemory();
+        d.binary = from_proto(r.getBinary());
+        d.args = from_proto(r.getArgs());
+        d.conf = from_proto(r.getConf());
+        d.driver_host = str(r.getDriverHost());
+        d.driver_port = r.getDriverPort();
+        d.initial_executors = r.getInitialExecutors();
+        auto app_id = make_id("app", st.next_app++);
+        st.drivers[app_id] = sender;
+        st.app_of[sender.address()] = app_id;
+        self->monitor(sender);
+        st.log->info("registered application {} ({}) from driver {}:{}", app_id, d.name, d.driver_host,
+                     d.driver_port);
+        rp.deliver(make_wire<proto::RegisteredApplication>([&](proto::RegisteredApplication::Builder b) {
+          b.setAppId(app_id);
+          b.setMasterUrl(st.url);
+        }));
+        enact(self, st.logic->register_application(app_id, std::move(d), now_wall_ms()));
+      });
+    },
+    [self](const wire<proto::UnregisterApplication>& msg) {
+      auto app_id = str(msg.reader().getAppId());
+      self->state.log->info("application {} unregistered by its driver", app_id);
+      enact(self, self->state.logic->finish_application(app_id, app_state::finished, "application finished"));
+    },
+    [self](const wire<proto::RequestExecutors>& msg) {
+      auto r = msg.reader();
+      enact(self, self->state.logic->request_executors(str(r.getAppId()), r.getRequestedTotal()));
+    },
+    [self](const wire<proto::KillExecutors>& msg) {
+      auto r = msg.reader();
+      enact(self, self->state.logic->kill_executors(str(r.getAppId()), from_proto(r.getExecutorIds())));
+    },
+    // -- drivers (cluster deploy mode) --
+    [self](const wire<proto::RequestSubmitDriver>& msg) {
+      auto& st = self->state;
+      auto r = msg.reader().getDescription();
+      driver_description d;
+      d.binary = from_proto(r.getBinary());
+      d.args = from_proto(r.getArgs());
+      d.conf = from_proto(r.getConf());
+      d.cores = r.getCores() == 0 ? 1 : r.getCores();
+      d.memory = r.getMemoryBytes();
+      d.supervise = r.getSupervise();
+      auto id = make_id("driver", st.next_driver++);
+      st.log->info("driver {} submitted ({})", id, d.binary.path);
+      auto out = st.logic->submit_driver(id, std::move(d));
+      enact(self, out);
+      return make_wire<proto::SubmitDriverResponse>([&](proto::SubmitDriverResponse::Builder b) {
+        b.setSuccess(true);
+        b.setDriverId(id);
+        b.setMessage("Driver successfully submitted as " + id);
+        b.setMasterUrl(st.url);
+      });
+    },
+    [self](const wire<proto::RequestKillDriver>& msg) {
+      auto id = str(msg.reader().getDriverId());
+      auto [found, out] = self->state.logic->kill_driver(id);
+      enact(self, out);
+      return make_wire<proto::KillDriverResponse>([&](proto::KillDriverResponse::Builder b) {
+        b.setDriverId(id);
+        b.setSuccess(found);
+        b.setMessage(found ? "Kill request for " + id + " submitted" : "Driver " + id + " not found or already finished");
+      });
+    },
+    [self](const wire<proto::RequestDriverStatus>& msg) {
+      auto id = str(msg.reader().getDriverId());
+      auto* d = self->state.logic->driver(id);
+      return make_wire<proto::DriverStatusResponse>([&](proto::DriverStatusResponse::Builder b) {
+        b.setFound(d != nullptr);
+        b.setDriverId(id);
+        if (!d)
+          return;
+        b.setState(to_proto(d->state));
+        b.setWorkerId(d->worker_id);
+        auto w = self->state.logic->workers().find(d->worker_id);
+        if (w != self->state.logic->workers().end())
+          b.setWorkerHost(w->second.desc.host);
+        b.setMessage(d->message);
+      });
+    },
+    // -- state --
+    [self](const wire<proto::RequestMasterState>& msg) {
+      return master_state_message(self, msg.reader().getIncludeFinished());
+    },
+  };
+}
+
+} // namespace
+
+master_options master_options::from(const config::config& c) {
+  master_options o;
+  o.port = static_cast<std::uint16_t>(c.get_int("ember.master.port"));
+  o.logic.spread_out = c.get_bool("ember.deploy.spreadOut");
+  o.logic.worker_timeout = c.get_duration("ember.worker.timeout");
+  o.logic.max_executor_retries = static_cast<std::uint32_t>(c.get_int("ember.deploy.maxExecutorRetries"));
+  o.logic.default_cores = static_cast<std::uint32_t>(c.get_int("ember.deploy.defaultCores"));
+  o.check_interval = c.get_duration("ember.master.workerCheckInterval");
+  return o;
+}
+
+caf::expected<started_master> start_master(caf::actor_system& sys, const master_options& options) {
+  auto actor = sys.spawn(master, options);
+  auto port = sys.middleman().publish(actor, options.port, options.host.empty() ? nullptr : options.host.c_str(), true);
+  if (!port) {
+    caf::anon_send_exit(actor, caf::exit_reason::user_shutdown);
+    return std::move(port.error());
+  }
+  started_master m;
+  m.actor = actor;
+  m.port = *port;
+  m.url = "ember://" + (options.advertised_host.empty() ? options.host : options.advertised_host) + ":"
+          + std::to_string(*port);
+  caf::anon_send(actor, url_atom::value, m.url);
+  return m;
+}
+
+bool parse_master_url(const std::string& url, std::string& host, std::uint16_t& port) {
+  constexpr std::string_view scheme = "ember://";
+  if (url.rfind(scheme, 0) != 0)
+    return false;
+  auto rest = url.substr(scheme.size());
+  auto colon = rest.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == rest.size())
+    return false;
+  unsigned value = 0;
+  auto digits = std::string_view{rest}.substr(colon + 1);
+  auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+  if (ec != std::errc{} || p != digits.data() + digits.size() || value == 0 || value > 65535)
+    return false;
+  host = rest.substr(0, colon);
+  port = static_cast<std::uint16_t>(value);
+  return true;
+}
+
+} // namespace ember::actors

@@ -1,0 +1,47 @@
+// The standalone master actor (`ember master`): published on host:port, it turns worker,
+// application and submit-client messages into calls on deploy::master_logic and the logic's
+// decisions into messages. Monitors workers and drivers (their down_msg = lost/finished) and
+// ticks every ember.master.workerCheckInterval to expire silent workers.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/expected.hpp>
+
+#include "deploy/master_logic.hpp"
+
+namespace ember::config {
+class config;
+}
+
+namespace ember::actors {
+
+struct master_options {
+  std::string host = "127.0.0.1";   // address to listen on; empty = every interface
+  std::string advertised_host;      // host in the master URL; empty = host
+  std::uint16_t port = 7077;  // 0 = any free port
+  deploy::master_settings logic;
+  std::chrono::milliseconds check_interval{5000};  // ember.master.workerCheckInterval
+
+  /// From ember.deploy.spreadOut, ember.worker.timeout, ember.deploy.maxExecutorRetries,
+  /// ember.deploy.defaultCores, ember.master.workerCheckInterval, ember.master.port.
+  static master_options from(const config::config& c);
+};
+
+struct started_master {
+  caf::actor actor;
+  std::uint16_t port = 0;
+  std::string url;  // ember://host:port
+};
+
+/// Spawns the master and publishes it on options.host:options.port (the middleman must be loaded).
+caf::expected<started_master> start_master(caf::actor_system& sys, const master_options& options);
+
+/// "ember://host:port" -> (host, port); nothing for anything else.
+bool parse_master_url(const std::string& url, std::string& host, std::uint16_t& port);
+
+} // namespace ember::actors
