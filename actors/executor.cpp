@@ -113,6 +113,8 @@ void fill_metrics(proto::TaskMetrics::Builder m, const detail::task_env& env, ui
   m.setOutputBytes(env.bytes_written);
   m.setShuffleReadRecords(env.shuffle_records_read);
   m.setShuffleReadLocalBytes(env.shuffle_bytes_read);
+  m.setShuffleReadRemoteBytes(env.shuffle_remote_bytes_read);
+  m.setShuffleRemoteBlocksFetched(env.shuffle_remote_blocks_fetched);
   m.setShuffleWriteRecords(env.shuffle_records_written);
   m.setShuffleWriteBytes(env.shuffle_bytes_written);
   m.setDiskBytesSpilled(env.spill_bytes);

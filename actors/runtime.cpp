@@ -233,6 +233,8 @@ driver_runtime::driver_runtime(config::config conf, const std::pair<std::string,
     fail("cannot reach the master at " + master_url + ": " + describe(master_actor.error()));
 
   app.name = conf_.get_string("ember.app.name");
+  if (app.name.empty())
+    app.name = std::filesystem::path{app.binary_path}.filename().string();
   app.max_cores = static_cast<uint32_t>(conf_.get_int("ember.cores.max"));
   app.executor_cores = static_cast<uint32_t>(conf_.get_int("ember.executor.cores"));
   app.executor_memory = static_cast<uint64_t>(conf_.get_size("ember.executor.memory"));

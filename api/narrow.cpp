@@ -159,7 +159,8 @@ std::vector<file_split> plan_text_splits(const std::string& pattern, uint64_t ma
   if (rc != 0)
     throw std::runtime_error("text_file: cannot expand " + pattern);
   for (size_t i = 0; i < g.gl_pathc; ++i) {
-    fs::path p = g.gl_pathv[i];
+    // Absolute: executors of a cluster run in their own work directories.
+    fs::path p = fs::absolute(g.gl_pathv[i]);
     if (fs::is_directory(p)) {
       for (auto& entry : fs::directory_iterator(p)) {
         auto name = entry.path().filename().string();

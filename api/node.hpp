@@ -50,6 +50,8 @@ struct task_env {
   uint64_t bytes_written = 0;
   uint64_t shuffle_records_read = 0;
   uint64_t shuffle_bytes_read = 0;
+  uint64_t shuffle_remote_bytes_read = 0;   // of which fetched from other hosts
+  uint64_t shuffle_remote_blocks_fetched = 0;
   uint64_t shuffle_records_written = 0;
   uint64_t shuffle_bytes_written = 0;
   uint64_t spill_bytes = 0;

@@ -70,7 +70,8 @@ void read_shuffle_blocks(task_env& env, uint32_t shuffle_id, uint32_t p,
                                    + " from executor " + s.executor_id + ": got " + std::to_string(data.size())
                                    + " bytes of partition " + std::to_string(p) + ", its map status says "
                                    + std::to_string(s.sizes[p]));
-      env.shuffle_bytes_read += data.size();
+      env.shuffle_remote_bytes_read += data.size();
+      ++env.shuffle_remote_blocks_fetched;
       shuffle::frame_decoder decoder{"shuffle " + std::to_string(shuffle_id) + " map " + std::to_string(s.map_id)
                                      + " from executor " + s.executor_id};
       size_t pos = 0;
