@@ -51,6 +51,18 @@ executor_removal task_scheduler::remove_executor(const std::string& id, const st
   return out;
 }
 
+std::vector<status_outcome> task_scheduler::fail_running_tasks(const std::string& executor_id,
+                                                               const std::string& reason, clock_time now) {
+  std::vector<task_status> doomed;
+  for (const auto& [tid, t] : running_)
+    if (t.executor_id == executor_id)
+      doomed.push_back({tid, t.attempt, task_state::failed, reason, true});
+  std::vector<status_outcome> out;
+  for (auto& st : doomed)
+    out.push_back(status_update(st, now));
+  return out;
+}
+
 // -- task sets --------------------------------------------------------------------------
 
 std::map<task_scheduler::set_key, std::unique_ptr<task_set_manager>>::iterator
@@ -131,7 +143,7 @@ void task_scheduler::fifo_offers_(offer_result& out, clock_time now) {
           if (!launch)
             continue;
           exec->free_cores -= settings_.cpus_per_task;
-          running_[launch->task_id] = {key, exec->id};
+          running_[launch->task_id] = {key, exec->id, launch->attempt};
           out.launches.push_back(std::move(*launch));
           launched = true;
         }
@@ -209,7 +221,7 @@ void task_scheduler::fair_offers_(offer_result& out, clock_time now) {
         if (!launch)
           continue;
         exec->free_cores -= settings_.cpus_per_task;
-        running_[launch->task_id] = {key, exec->id};
+        running_[launch->task_id] = {key, exec->id, launch->attempt};
         out.launches.push_back(std::move(*launch));
         fair_cursor_ = idx + 1;
         return true;

@@ -86,6 +86,12 @@ public:
   // `outputs_lost`: no shuffle service keeps its map outputs, so finished map tasks there rerun.
   executor_removal remove_executor(const std::string& id, const std::string& reason, bool outputs_lost = true);
   const executor_table& executors() const { return *executors_; }
+  // The executor died of what its own tasks did (over its memory limit, a crash: Spark's
+  // exitCausedByApp): each task running there fails, counting against ember.task.maxFailures,
+  // so a task that kills every executor it runs on fails its job instead of looping. Call
+  // before remove_executor.
+  std::vector<status_outcome> fail_running_tasks(const std::string& executor_id, const std::string& reason,
+                                                 clock_time now);
 
   // -- task sets -----------------------------------------------------------------
 
@@ -127,6 +133,7 @@ private:
   struct running_task {
     set_key key;
     std::string executor_id;
+    uint32_t attempt = 0;
   };
   std::map<set_key, std::unique_ptr<task_set_manager>>::iterator find_set_(uint32_t stage_id, uint32_t attempt);
   void prune_();

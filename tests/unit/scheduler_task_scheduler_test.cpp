@@ -211,3 +211,24 @@ TEST_CASE("planner and task scheduler together survive a lost executor") {
   CHECK(events[0].result == job_event::outcome::succeeded);
   CHECK(ts.num_task_sets() == 0);
 }
+
+TEST_CASE("an executor that died of its own tasks: they fail and count, so the job aborts instead of looping") {
+  task_scheduler_settings s;
+  s.task_set.max_task_failures = 2;
+  task_scheduler ts{s};
+  ts.submit(sub(0, 0, 1), t0);
+  // Every executor the task runs on exceeds its memory limit.
+  for (int round = 0; round < 2; ++round) {
+    std::string id = round == 0 ? "e0" : "e1";
+    ts.add_executor(id, "h", "", 1);
+    auto r = ts.offers(t0);
+    REQUIRE(r.launches.size() == 1);
+    CHECK(r.launches[0].attempt == static_cast<uint32_t>(round));
+    auto outcomes = ts.fail_running_tasks(id, "killed: exceeded ember.executor.memory (256m)", t0);
+    REQUIRE(outcomes.size() == 1);
+    CHECK(outcomes[0].kind == (round == 0 ? task_event_kind::failed : task_event_kind::aborted));
+    auto removal = ts.remove_executor(id, "memory");
+    CHECK(removal.lost_tasks.empty()); // already failed, not re-queued uncounted
+  }
+  CHECK(ts.fail_running_tasks("e9", "unknown executor", t0).empty());
+}
