@@ -179,3 +179,42 @@ TEST_CASE("FAIR pools: jobs of two threads in two pools both finish correctly; a
   auto bad = slurp(tmp.path / "bad.log");
   CHECK_MESSAGE(bad.find("ember.scheduler.allocation.file: " + pools.string() + ":1:") != std::string::npos, bad);
 }
+
+TEST_CASE("two applications at once on a cluster with cores for one of them: both finish correctly") {
+  temp_dir tmp;
+  local_cluster cluster{tmp.path, {{"127.0.0.1", 1, "2g"}, {"127.0.0.1", 1, "2g"}}};
+  auto input = tmp.path / "text";
+  REQUIRE(run({bin_dir + "/gen_text", "--bytes", "4000000", "--vocab", "5000", "--seed", "3", input.string()},
+              tmp.path / "gen.log")
+          == 0);
+  REQUIRE(run({bin_dir + "/wordcount", "--master", "local[2]", "--conf", "ember.default.parallelism=3", input.string(),
+               (tmp.path / "expected").string()},
+              tmp.path / "expected.log")
+          == 0);
+  std::vector<std::unique_ptr<child>> apps;
+  for (int i = 0; i < 2; ++i)
+    apps.push_back(std::make_unique<child>(
+      std::vector<std::string>{bin_dir + "/wordcount", "--master", cluster.url(), "--name", "wc" + std::to_string(i),
+                               "--conf", "ember.driver.host=127.0.0.1", "--conf", "ember.default.parallelism=3",
+                               "--conf", "ember.executor.instances=2", input.string(),
+                               (tmp.path / ("out" + std::to_string(i))).string()},
+      tmp.path / ("app" + std::to_string(i) + ".log")));
+  for (int i = 0; i < 2; ++i) {
+    INFO("application " << i << ": " << slurp(tmp.path / ("app" + std::to_string(i) + ".log")));
+    REQUIRE(apps[i]->wait() == 0);
+  }
+  auto expected = part_files(tmp.path / "expected");
+  for (int i = 0; i < 2; ++i) {
+    auto got = part_files(tmp.path / ("out" + std::to_string(i)));
+    REQUIRE(got.size() == expected.size());
+    for (size_t p = 0; p < got.size(); ++p)
+      CHECK(slurp(got[p]) == slurp(expected[p]));
+  }
+  // Both were registered as applications of this master, and both finished.
+  auto state = cluster.state(true);
+  int finished = 0;
+  for (auto& app : state.value("apps", json::array()))
+    if (app.value("name", "").starts_with("wc") && app.value("state", "") == "finished")
+      ++finished;
+  CHECK(finished == 2);
+}

@@ -155,10 +155,12 @@ public:
   child& master() { return *master_; }
   child& worker(size_t i) { return *workers_.at(i); }
 
-  // `ember status --json` (an empty object if the master does not answer).
-  nlohmann::json state() const {
+  // `ember status --json` (an empty object if the master does not answer); `all` includes
+  // finished applications and drivers.
+  nlohmann::json state(bool all = false) const {
     auto out = dir_ / "status.json";
-    auto cmd = "'" + bin_dir + "/ember' status --master " + url_ + " --json >'" + out.string() + "' 2>/dev/null";
+    auto cmd = "'" + bin_dir + "/ember' status --master " + url_ + " --json" + (all ? " --all" : "") + " >'" + out.string()
+               + "' 2>/dev/null";
     if (std::system(cmd.c_str()) != 0)
       return nlohmann::json::object();
     try {
