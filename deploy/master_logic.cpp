@@ -221,16 +221,18 @@ decisions master_logic::executor_state_changed(const std::string& app_id, const 
     e->second.pid = pid;
   if (!is_finished(state)) {
     e->second.state = state;
-    if (state == executor_state::running) {
-      app.retry_count = 0;
+    if (state == executor_state::running)
       app.state = app_state::running;
-    }
     out.push_back(std::move(u));
     return out;
   }
   out.push_back(std::move(u));
   remove_executor(app, executor_id);
+  // Only an executor that ended normally breaks a run of failures: "running" is reported right
+  // after exec, so an executor that dies at start-up would otherwise reset the count every time.
   bool normal = state == executor_state::killed || (state == executor_state::exited && exit_code == 0);
+  if (normal)
+    app.retry_count = 0;
   if (!normal) {
     ++app.retry_count;
     bool any_running = std::any_of(app.executors.begin(), app.executors.end(),

@@ -98,7 +98,7 @@ struct app_record {
   std::uint64_t submit_time_ms = 0;
   std::optional<std::uint32_t> executor_limit;  // requested total; nullopt = unlimited
   std::uint32_t next_executor_id = 0;
-  std::uint32_t retry_count = 0;                // executor failures in a row
+  std::uint32_t retry_count = 0;                // executor failures since the last normal end
   std::map<std::string, executor_record> executors;  // live ones, by executor id
   std::string end_reason;
 

@@ -188,7 +188,7 @@ TEST_CASE("liveness: a worker silent for longer than the timeout is lost") {
   CHECK_FALSE(m.workers().at("w2").alive);
 }
 
-TEST_CASE("executor exits: relayed, removed, replaced; 10 failures in a row remove the app") {
+TEST_CASE("executor exits: relayed, removed, replaced; maxExecutorRetries failures in a row remove the app") {
   master_settings s;
   s.max_executor_retries = 3;
   master_logic m{s};
@@ -203,12 +203,15 @@ TEST_CASE("executor exits: relayed, removed, replaced; 10 failures in a row remo
   REQUIRE(only<executor_updated>(f1).size() == 1);
   CHECK(only<executor_updated>(f1)[0].exit_code == 52);
   CHECK(launches(f1) == std::vector<std::string>{"w1:a/1"});
-  // A running executor resets the count.
+  // "running" does not reset the count (an executor dying at start-up reports it too)...
   m.executor_state_changed("a", "1", executor_state::running, 0, 0, "", 1);
+  CHECK(m.app("a")->retry_count == 1);
+  // ...a normal end does.
+  CHECK(launches(m.executor_state_changed("a", "1", executor_state::exited, 0, 0, "", 0)).size() == 1);
   CHECK(m.app("a")->retry_count == 0);
-  CHECK(launches(m.executor_state_changed("a", "1", executor_state::failed, 1, 0, "boom", 0)).size() == 1);
-  CHECK(launches(m.executor_state_changed("a", "2", executor_state::exited, 1, 0, "boom", 0)).size() == 1);
-  auto last = m.executor_state_changed("a", "3", executor_state::exited, 1, 0, "boom", 0);
+  CHECK(launches(m.executor_state_changed("a", "2", executor_state::failed, 1, 0, "boom", 0)).size() == 1);
+  CHECK(launches(m.executor_state_changed("a", "3", executor_state::exited, 1, 0, "boom", 0)).size() == 1);
+  auto last = m.executor_state_changed("a", "4", executor_state::exited, 1, 0, "boom", 0);
   auto removed = only<application_removed>(last);
   REQUIRE(removed.size() == 1);
   CHECK(removed[0].reason == "application a removed: 3 executors failed in a row; the last one: boom");
@@ -218,7 +221,7 @@ TEST_CASE("executor exits: relayed, removed, replaced; 10 failures in a row remo
   CHECK(m.app("a")->state == app_state::failed);
   CHECK(m.workers().at("w1").cores_used == 0);
   // A late report about the removed application changes nothing.
-  CHECK(m.executor_state_changed("a", "3", executor_state::exited, 1, 0, "", 0).empty());
+  CHECK(m.executor_state_changed("a", "4", executor_state::exited, 1, 0, "", 0).empty());
 }
 
 TEST_CASE("a normal exit (code 0) or a kill is not a failure") {
