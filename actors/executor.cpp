@@ -5,9 +5,11 @@
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
+#include <map>
 #include <mutex>
 #include <thread>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include <caf/all.hpp>
@@ -32,12 +34,18 @@ public:
   }
   ~task_pool() { stop(); }
 
-  void push(job j) {
+  // One lock and as many wake-ups as there are jobs (at most one per thread).
+  void push_all(std::vector<job>& jobs) {
     {
       std::lock_guard guard{mtx_};
-      queue_.push_back(std::move(j));
+      for (auto& j : jobs)
+        queue_.push_back(std::move(j));
     }
-    cv_.notify_one();
+    if (jobs.size() >= threads_.size())
+      cv_.notify_all();
+    else
+      for (size_t i = 0; i < jobs.size(); ++i)
+        cv_.notify_one();
   }
 
   void stop() {
@@ -93,10 +101,42 @@ private:
   std::unordered_set<uint64_t> ids_;
 };
 
+// Status updates on their way to the scheduler. Task threads append; the one that finds the
+// box empty asks the actor to flush (flush_atom), and the actor sends everything there is by then
+// as one StatusUpdates: no added latency when idle, one message per burst under load.
+class status_outbox {
+public:
+  // True if the box was empty: the caller must ask the actor to flush.
+  bool post(wire<proto::StatusUpdate> update) {
+    std::lock_guard guard{mtx_};
+    updates_.push_back(std::move(update));
+    return updates_.size() == 1;
+  }
+  std::vector<wire<proto::StatusUpdate>> take() {
+    std::lock_guard guard{mtx_};
+    return std::exchange(updates_, {});
+  }
+
+private:
+  std::mutex mtx_;
+  std::vector<wire<proto::StatusUpdate>> updates_;
+};
+
+using flush_atom = caf::atom_constant<caf::atom("flushstat")>;
+
+// One stage attempt's binary, as LaunchTasks brought it: the bytes stay inside that message
+// (`holder`), shared by every task of the attempt and by the cache until ForgetStages.
+struct stage_binary {
+  wire<proto::LaunchTasks> holder;
+  std::string_view bytes;
+};
+
 struct executor_state {
   caf::actor scheduler; // who answered ExecutorRegistered: StatusUpdates go there
   std::shared_ptr<task_pool> pool;
   std::shared_ptr<kill_list> killed = std::make_shared<kill_list>();
+  std::shared_ptr<status_outbox> outbox = std::make_shared<status_outbox>();
+  std::map<std::pair<uint32_t, uint32_t>, std::shared_ptr<const stage_binary>> stages; // (stage, attempt)
   std::shared_ptr<spdlog::logger> log;
   ~executor_state() {
     if (pool)
@@ -129,9 +169,8 @@ struct executor_shared {
 };
 
 wire<proto::StatusUpdate> run_one(caf::actor_system& sys, const executor_shared& shared, caf::actor tracker,
-                                  const wire<proto::LaunchTask>& launch) {
+                                  proto::LaunchTask::Reader lt, std::string_view binary) {
   const auto& cfg = shared.cfg;
-  auto lt = launch.reader();
   detail::task_env env;
   env.task_id = lt.getTaskId();
   env.attempt = lt.getAttempt();
@@ -176,7 +215,7 @@ wire<proto::StatusUpdate> run_one(caf::actor_system& sys, const executor_shared&
   }
 
   auto start = std::chrono::steady_clock::now();
-  auto outcome = detail::run_task(view(lt.getTaskBinary()), env);
+  auto outcome = detail::run_task(binary, env);
   if (cfg.process_mode && outcome.what == detail::task_outcome::kind::error && outcome.error_kind == "std::bad_alloc") {
     // The process may be in no state to go on; the worker reports exit 52 as "exceeded
     // ember.executor.memory" and the driver reruns the task elsewhere.
@@ -252,23 +291,66 @@ caf::behavior executor_actor(caf::stateful_actor<executor_state>* self, executor
   });
   self->send(driver, reg);
   return {
-    [=](const wire<proto::LaunchTask>& launch) {
+    // Every launch of one offer round. A task thread reports through the outbox; a task killed
+    // while still queued is reported killed without running.
+    [=](const wire<proto::LaunchTasks>& msg) {
+      auto& st = self->state;
+      auto r = msg.reader();
+      for (auto b : r.getBinaries())
+        st.stages[{b.getStageId(), b.getStageAttempt()}]
+          = std::make_shared<const stage_binary>(stage_binary{msg, view(b.getBinary())});
       auto& sys = self->system();
-      // The task thread reports straight to the scheduler: one hop less per task. A task killed
-      // while still queued is reported killed without running.
-      self->state.pool->push([&sys, shared, killed = self->state.killed, tracker, launch,
-                              scheduler = self->state.scheduler] {
-        auto lt = launch.reader();
-        if (killed->take(lt.getTaskId()))
-          caf::anon_send(scheduler, make_wire<proto::StatusUpdate>([&](proto::StatusUpdate::Builder b) {
-            b.setExecutorId(shared->cfg.executor_id);
-            b.setTaskId(lt.getTaskId());
-            b.setAttempt(lt.getAttempt());
-            b.setState(proto::TaskState::KILLED);
-          }));
-        else
-          caf::anon_send(scheduler, run_one(sys, *shared, tracker, launch));
-      });
+      auto me = caf::actor_cast<caf::actor>(self);
+      std::vector<task_pool::job> jobs;
+      jobs.reserve(r.getTasks().size());
+      for (unsigned i = 0; i < r.getTasks().size(); ++i) {
+        auto lt = r.getTasks()[i];
+        auto stage = st.stages.find({lt.getStageId(), lt.getStageAttempt()});
+        std::shared_ptr<const stage_binary> binary;
+        if (stage != st.stages.end())
+          binary = stage->second;
+        else // the scheduler sends a binary before its first task here: a bug, but not a hang
+          st.log->error("task {}.{}: executor {} has no binary for stage {}.{}", lt.getTaskId(), lt.getAttempt(),
+                        cfg.executor_id, lt.getStageId(), lt.getStageAttempt());
+        jobs.emplace_back([&sys, shared, killed = st.killed, outbox = st.outbox, tracker, msg, i, binary, me] {
+          auto lt = msg.reader().getTasks()[i];
+          wire<proto::StatusUpdate> update;
+          if (killed->take(lt.getTaskId()) || !binary)
+            update = make_wire<proto::StatusUpdate>([&](proto::StatusUpdate::Builder b) {
+              b.setExecutorId(shared->cfg.executor_id);
+              b.setTaskId(lt.getTaskId());
+              b.setAttempt(lt.getAttempt());
+              if (binary) {
+                b.setState(proto::TaskState::KILLED);
+                return;
+              }
+              b.setState(proto::TaskState::FAILED);
+              auto e = b.initResult().initError();
+              e.setKind("ember::protocol_error");
+              e.setMessage("executor " + shared->cfg.executor_id + " has no binary for stage "
+                           + std::to_string(lt.getStageId()) + "." + std::to_string(lt.getStageAttempt()));
+            });
+          else
+            update = run_one(sys, *shared, tracker, lt, binary->bytes);
+          if (outbox->post(std::move(update)))
+            caf::anon_send(me, flush_atom::value);
+        });
+      }
+      st.pool->push_all(jobs);
+    },
+    [=](flush_atom) {
+      auto updates = self->state.outbox->take();
+      if (updates.empty())
+        return;
+      self->send(self->state.scheduler, make_wire<proto::StatusUpdates>([&](proto::StatusUpdates::Builder b) {
+        auto list = b.initUpdates(static_cast<unsigned>(updates.size()));
+        for (unsigned i = 0; i < updates.size(); ++i)
+          list.setWithCaveats(i, updates[i].reader());
+      }));
+    },
+    [=](const wire<proto::ForgetStages>& msg) {
+      for (auto s : msg.reader().getStages())
+        self->state.stages.erase({s.getStageId(), s.getStageAttempt()});
     },
     [=](const wire<proto::KillTask>& msg) {
       // A running task finishes (C++ cannot interrupt it safely); the scheduler ignores its result.

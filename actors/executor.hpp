@@ -1,6 +1,7 @@
-// The executor: registers with the driver's task scheduler, runs each LaunchTask on one of its
-// `cores` task threads (never on CAF's scheduler threads), and reports StatusUpdates. Reducers
-// ask the map output tracker where map outputs are, from their task thread.
+// The executor: registers with the driver's task scheduler, runs the tasks of each LaunchTasks
+// on its `cores` task threads (never on CAF's scheduler threads) with the stage binaries it caches
+// until ForgetStages, and reports their ends in batches (StatusUpdates). Reducers ask the map
+// output tracker where map outputs are, from their task thread.
 #pragma once
 
 #include <chrono>

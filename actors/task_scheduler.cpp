@@ -1,6 +1,7 @@
 #include "actors/task_scheduler.hpp"
 
 #include <map>
+#include <set>
 
 #include <caf/all.hpp>
 
@@ -35,10 +36,15 @@ struct launched_task {
   uint64_t launch_time = 0;
 };
 
+using stage_key = std::pair<uint32_t, uint32_t>; // (stage, attempt)
+
 struct task_scheduler_state {
   std::unique_ptr<scheduler::task_scheduler> logic;
-  std::map<std::pair<uint32_t, uint32_t>, task_set_info> sets; // (stage, attempt)
+  std::map<stage_key, task_set_info> sets;
   std::map<std::string, caf::actor> executors;
+  // The stage binaries each executor caches: sent with its first task of the stage attempt,
+  // dropped there (ForgetStages) when the task set is gone.
+  std::map<std::string, std::set<stage_key>> shipped;
   std::map<caf::actor_addr, std::string> executor_ids;
   std::map<uint64_t, launched_task> launched; // task id -> running attempt (listener events)
   // TaskStart/TaskEnd only while someone consumes them (event log, progress bar, a subscriber):
@@ -182,46 +188,86 @@ caf::behavior task_scheduler_actor(caf::stateful_actor<task_scheduler_state>* se
         }));
   };
 
-  // Fills free cores, then sets a wake-up for the next locality timeout.
+  // A task set is gone: no executor needs its binary any more.
+  auto forget_set = [self](stage_key key) {
+    auto& st = self->state;
+    st.sets.erase(key);
+    for (auto& [id, shipped] : st.shipped) {
+      if (shipped.erase(key) == 0)
+        continue;
+      if (auto e = st.executors.find(id); e != st.executors.end())
+        self->send(e->second, make_wire<proto::ForgetStages>([&](proto::ForgetStages::Builder b) {
+          auto s = b.initStages(1)[0];
+          s.setStageId(key.first);
+          s.setStageAttempt(key.second);
+        }));
+    }
+  };
+
+  // Fills free cores (one LaunchTasks per executor, carrying the stage binaries it lacks), then
+  // sets a wake-up for the next locality timeout.
   auto launch = [self, abort_set, allocate, bus = cfg.listener_bus] {
     auto& st = self->state;
     auto now = clock::now();
     auto res = st.logic->offers(now);
-    for (auto& l : res.launches) {
-      auto& set = st.sets.at({l.stage_id, l.stage_attempt});
-      auto exec = st.executors.find(l.executor_id);
+    std::map<std::string, std::vector<const scheduler::task_launch*>> by_executor;
+    for (auto& l : res.launches)
+      by_executor[l.executor_id].push_back(&l);
+    for (auto& [executor_id, launches] : by_executor) {
+      auto exec = st.executors.find(executor_id);
       if (exec == st.executors.end())
         continue;
-      self->send(exec->second, make_wire<proto::LaunchTask>([&](proto::LaunchTask::Builder b) {
-        b.setTaskId(l.task_id);
-        b.setAttempt(l.attempt);
-        b.setJobId(l.job_id);
-        b.setStageId(l.stage_id);
-        b.setStageAttempt(l.stage_attempt);
-        b.setPartition(l.partition);
-        b.setLocality(to_proto(l.locality));
-        b.setKind(set.kind);
-        b.setShuffleId(set.shuffle_id);
-        b.setTaskBinary(bytes(*set.binary));
-        b.setSpeculative(l.speculative);
+      auto& shipped = st.shipped[executor_id];
+      std::vector<std::pair<stage_key, const task_set_info*>> binaries;
+      for (auto* l : launches) {
+        stage_key key{l->stage_id, l->stage_attempt};
+        if (shipped.insert(key).second)
+          binaries.emplace_back(key, &st.sets.at(key));
+      }
+      self->send(exec->second, make_wire<proto::LaunchTasks>([&](proto::LaunchTasks::Builder m) {
+        auto bins = m.initBinaries(static_cast<unsigned>(binaries.size()));
+        for (unsigned i = 0; i < binaries.size(); ++i) {
+          bins[i].setStageId(binaries[i].first.first);
+          bins[i].setStageAttempt(binaries[i].first.second);
+          bins[i].setBinary(bytes(*binaries[i].second->binary));
+        }
+        auto tasks = m.initTasks(static_cast<unsigned>(launches.size()));
+        for (unsigned i = 0; i < launches.size(); ++i) {
+          auto& l = *launches[i];
+          auto& set = st.sets.at({l.stage_id, l.stage_attempt});
+          auto b = tasks[i];
+          b.setTaskId(l.task_id);
+          b.setAttempt(l.attempt);
+          b.setJobId(l.job_id);
+          b.setStageId(l.stage_id);
+          b.setStageAttempt(l.stage_attempt);
+          b.setPartition(l.partition);
+          b.setLocality(to_proto(l.locality));
+          b.setKind(set.kind);
+          b.setShuffleId(set.shuffle_id);
+          b.setSpeculative(l.speculative);
+        }
       }));
       if (!st.task_events)
         continue;
-      auto& t = st.launched[l.task_id];
-      t = {l.attempt, l.stage_id, l.stage_attempt, l.partition, l.executor_id, l.host, to_proto(l.locality), epoch_ms()};
-      post_event(self, bus, [&](proto::ListenerEvent::Builder e) {
-        auto b = e.initTaskStart();
-        b.setTaskId(l.task_id);
-        b.setAttempt(l.attempt);
-        b.setStageId(l.stage_id);
-        b.setStageAttempt(l.stage_attempt);
-        b.setPartition(l.partition);
-        b.setExecutorId(l.executor_id);
-        b.setHost(l.host);
-        b.setLocality(t.locality);
-        b.setLaunchTime(t.launch_time);
-        b.setSpeculative(l.speculative);
-      });
+      for (auto* lp : launches) {
+        auto& l = *lp;
+        auto& t = st.launched[l.task_id];
+        t = {l.attempt, l.stage_id, l.stage_attempt, l.partition, l.executor_id, l.host, to_proto(l.locality), epoch_ms()};
+        post_event(self, bus, [&](proto::ListenerEvent::Builder e) {
+          auto b = e.initTaskStart();
+          b.setTaskId(l.task_id);
+          b.setAttempt(l.attempt);
+          b.setStageId(l.stage_id);
+          b.setStageAttempt(l.stage_attempt);
+          b.setPartition(l.partition);
+          b.setExecutorId(l.executor_id);
+          b.setHost(l.host);
+          b.setLocality(t.locality);
+          b.setLaunchTime(t.launch_time);
+          b.setSpeculative(l.speculative);
+        });
+      }
     }
     for (auto& a : res.aborted)
       abort_set(a.stage_id, a.stage_attempt, a.message);
@@ -231,6 +277,63 @@ caf::behavior task_scheduler_actor(caf::stateful_actor<task_scheduler_state>* se
                                  + std::chrono::milliseconds{1}, offer_atom::value);
     }
     allocate();
+  };
+
+  // One task attempt's new state; the caller offers the freed cores once per batch.
+  auto status_update = [self, abort_set, post_task_end, send_kills, forget_set](proto::StatusUpdate::Reader u) {
+    auto& st = self->state;
+    scheduler::task_status ts;
+    ts.task_id = u.getTaskId();
+    ts.attempt = u.getAttempt();
+    auto res = u.getResult();
+    switch (u.getState()) {
+      case proto::TaskState::FINISHED:
+        ts.state = scheduler::task_state::finished;
+        break;
+      case proto::TaskState::KILLED:
+        ts.state = scheduler::task_state::killed;
+        break;
+      case proto::TaskState::LOST:
+        ts.state = scheduler::task_state::failed;
+        ts.counts = false;
+        break;
+      case proto::TaskState::FAILED:
+        if (res.isFetchFailed()) {
+          ts.state = scheduler::task_state::fetch_failed;
+          ts.reason = str(res.getFetchFailed().getMessage());
+        } else {
+          ts.state = scheduler::task_state::failed;
+          auto e = res.getError();
+          ts.reason = str(e.getKind()) + ": " + str(e.getMessage());
+        }
+        break;
+      default:
+        return; // launching / running: progress only
+    }
+    if (st.alloc && res.isMapOutput())
+      st.alloc->shuffle_data(str(u.getExecutorId()), true); // no shuffle is ever cleaned up yet
+    auto out = st.logic->status_update(ts, clock::now());
+    post_task_end(ts.task_id, ts.attempt, u.getState(), ts.reason, [&](proto::TaskEndEvent::Builder b) {
+      if (res.isError())
+        b.setError(res.getError());
+      b.setMetrics(u.getMetrics());
+    });
+    using kind = scheduler::task_event_kind;
+    if (out.kind == kind::finished || out.kind == kind::fetch_failed) {
+      self->send(st.dag, make_wire<proto::TaskEnded>([&](proto::TaskEnded::Builder b) {
+        b.setStageId(out.stage_id);
+        b.setStageAttempt(out.stage_attempt);
+        b.setPartition(out.partition);
+        b.setUpdate(u);
+      }));
+    } else if (out.kind == kind::aborted) {
+      abort_set(out.stage_id, out.stage_attempt, out.message);
+    } else if (out.kind == kind::failed) {
+      st.log->warn("task {}.{} (partition {}) failed: {}", ts.task_id, ts.attempt, out.partition, ts.reason);
+    }
+    send_kills(out.kills);
+    if (out.task_set_done)
+      forget_set({out.stage_id, out.stage_attempt});
   };
 
   // An executor is gone: its running tasks are resubmitted (not counted as failures), the dag
@@ -244,6 +347,7 @@ caf::behavior task_scheduler_actor(caf::stateful_actor<task_scheduler_state>* se
       return;
     st.executor_ids.erase(e->second.address());
     st.executors.erase(e);
+    st.shipped.erase(id);
     auto removal = st.logic->remove_executor(id, "executor " + id + " lost: " + message);
     self->send(st.dag, make_wire<proto::ExecutorLost>([&](proto::ExecutorLost::Builder b) {
       b.setExecutorId(id);
@@ -354,68 +458,16 @@ caf::behavior task_scheduler_actor(caf::stateful_actor<task_scheduler_state>* se
       st.logic->submit(std::move(sub), clock::now());
       launch();
     },
-    [=](const wire<proto::StatusUpdate>& msg) {
-      auto& st = self->state;
-      auto u = msg.reader();
-      scheduler::task_status ts;
-      ts.task_id = u.getTaskId();
-      ts.attempt = u.getAttempt();
-      auto res = u.getResult();
-      switch (u.getState()) {
-        case proto::TaskState::FINISHED:
-          ts.state = scheduler::task_state::finished;
-          break;
-        case proto::TaskState::KILLED:
-          ts.state = scheduler::task_state::killed;
-          break;
-        case proto::TaskState::LOST:
-          ts.state = scheduler::task_state::failed;
-          ts.counts = false;
-          break;
-        case proto::TaskState::FAILED:
-          if (res.isFetchFailed()) {
-            ts.state = scheduler::task_state::fetch_failed;
-            ts.reason = str(res.getFetchFailed().getMessage());
-          } else {
-            ts.state = scheduler::task_state::failed;
-            auto e = res.getError();
-            ts.reason = str(e.getKind()) + ": " + str(e.getMessage());
-          }
-          break;
-        default:
-          return; // launching / running: progress only
-      }
-      if (st.alloc && res.isMapOutput())
-        st.alloc->shuffle_data(str(u.getExecutorId()), true); // no shuffle is ever cleaned up yet
-      auto out = st.logic->status_update(ts, clock::now());
-      post_task_end(ts.task_id, ts.attempt, u.getState(), ts.reason, [&](proto::TaskEndEvent::Builder b) {
-        if (res.isError())
-          b.setError(res.getError());
-        b.setMetrics(u.getMetrics());
-      });
-      using kind = scheduler::task_event_kind;
-      if (out.kind == kind::finished || out.kind == kind::fetch_failed) {
-        self->send(st.dag, make_wire<proto::TaskEnded>([&](proto::TaskEnded::Builder b) {
-          b.setStageId(out.stage_id);
-          b.setStageAttempt(out.stage_attempt);
-          b.setPartition(out.partition);
-          b.setUpdate(u);
-        }));
-      } else if (out.kind == kind::aborted) {
-        abort_set(out.stage_id, out.stage_attempt, out.message);
-      } else if (out.kind == kind::failed) {
-        st.log->warn("task {}.{} (partition {}) failed: {}", ts.task_id, ts.attempt, out.partition, ts.reason);
-      }
-      send_kills(out.kills);
-      if (out.task_set_done)
-        st.sets.erase({out.stage_id, out.stage_attempt});
+    [=](const wire<proto::StatusUpdates>& msg) {
+      for (auto u : msg.reader().getUpdates())
+        status_update(u);
       launch();
     },
     [=](const wire<proto::CancelStage>& msg) {
       auto r = msg.reader();
       auto kills = self->state.logic->cancel_stage(r.getStageId(), str(r.getReason()));
       send_kills(kills);
-      self->state.sets.erase({r.getStageId(), r.getStageAttempt()});
+      forget_set({r.getStageId(), r.getStageAttempt()});
       launch();
     },
     [=](offer_atom) {

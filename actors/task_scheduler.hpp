@@ -1,5 +1,6 @@
 // The task_scheduler actor: turns task sets (SubmitTaskSet) and free executor cores into
-// LaunchTask messages with scheduler::task_scheduler, routes StatusUpdates, and reports
+// LaunchTasks (one per executor per offer round, each stage binary shipped once per executor)
+// with scheduler::task_scheduler, routes the executors' StatusUpdates batches, and reports
 // accepted task ends, aborted task sets and lost executors to the dag_scheduler. It learns the
 // dag_scheduler's handle from its first message (the two know each other).
 #pragma once

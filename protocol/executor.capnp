@@ -134,3 +134,36 @@ struct ExecutorLost {
   workerView @6 :Bool;   # true: reported by the worker that reaped the process (authoritative
                          # exit status); false: inferred by the driver (timeout, connection)
 }
+
+struct StageBinary {
+  # One stage attempt's task binary (api/task.hpp), identical for all its tasks: shipped once per
+  # executor per stage attempt (inside LaunchTasks), cached there until ForgetStages.
+  stageId @0 :UInt32;
+  stageAttempt @1 :UInt32;
+  binary @2 :Data;
+}
+
+struct LaunchTasks {
+  # task_scheduler -> executor: every launch of one offer round for this executor, in order.
+  # The tasks' own taskBinary is empty: the executor runs each with the binary of its stage
+  # attempt, which comes in `binaries` the first time this executor gets a task of it.
+  tasks @0 :List(LaunchTask);
+  binaries @1 :List(StageBinary);
+}
+
+struct StageAttemptRef {
+  stageId @0 :UInt32;
+  stageAttempt @1 :UInt32;
+}
+
+struct ForgetStages {
+  # task_scheduler -> executor: these stage attempts launch nothing more here; drop their cached
+  # binaries (tasks already queued keep theirs).
+  stages @0 :List(StageAttemptRef);
+}
+
+struct StatusUpdates {
+  # executor -> task_scheduler: the status updates its task threads produced since the previous
+  # batch, in the order they were produced. One message when idle, many updates under load.
+  updates @0 :List(StatusUpdate);
+}

@@ -15,6 +15,7 @@
   /* executor.capnp: driver <-> executor */                                                      \
   X(RegisterExecutor) X(ExecutorRegistered) X(RegisterExecutorFailed) X(Heartbeat)               \
   X(HeartbeatResponse) X(LaunchTask) X(KillTask) X(StatusUpdate) X(StopExecutor) X(ExecutorLost) \
+  X(LaunchTasks) X(ForgetStages) X(StatusUpdates)                                               \
   /* shuffle.capnp: map outputs, blocks, broadcast */                                            \
   X(MapStatus) X(RegisterShuffle) X(GetMapOutputs) X(MapOutputs) X(UnregisterMapOutput)          \
   X(UnregisterShuffle) X(FetchBlocks) X(BlockChunk) X(FetchBlockFailed) X(UpdateBlockInfo)       \
