@@ -382,7 +382,7 @@ caf::behavior master(master_actor* self, master_options options) {
     auto& st = self->state;
     if (auto i = st.worker_of.find(dm.source); i != st.worker_of.end()) {
       auto id = i->second;
-      lose_worker(self, id, "connection lost (" + caf::to_string(dm.reason) + ")");
+      lose_worker(self, id, dm.reason ? "connection lost (" + caf::to_string(dm.reason) + ")" : "worker stopped");
       return;
     }
     if (auto i = st.app_of.find(dm.source); i != st.app_of.end()) {
@@ -471,8 +471,9 @@ caf::behavior master(master_actor* self, master_options options) {
       guarded("RegisterApplication", [&] {
         auto& st = self->state;
         auto r = msg.reader();
-        auto rp = self->make_response_promise();
+        // Sender first: make_response_promise moves it out of the current message (CAF 0.17).
         auto sender = caf::actor_cast<caf::actor>(self->current_sender());
+        auto rp = self->make_response_promise();
         if (!sender) {
           rp.deliver(make_wire<proto::RegisterApplicationFailed>(
               [](proto::RegisterApplicationFailed::Builder b) { b.setReason("anonymous sender"); }));

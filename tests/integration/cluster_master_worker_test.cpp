@@ -511,3 +511,104 @@ TEST_CASE("ember worker: a bad master URL is one line and exit code 2") {
   CHECK(read_file(dir / "err") == "ember: bad master URL 'spark://nowhere' (expected ember://host:port)\n");
   fs::remove_all(dir);
 }
+
+TEST_CASE("cluster-mode drivers: run, exit code, missing binary, supervise and kill, SIGTERM") {
+  cluster_fixture fx;
+  const std::string ember = std::string{EMBER_BIN_DIR} + "/ember";
+  start(fx.master, {ember, "master", "--host", "127.0.0.1", "--port", "0"}, fx.dir / "master.err");
+  auto listening = fx.master.line();
+  REQUIRE(listening);
+  fx.url = listening->substr(listening->rfind(' ') + 1);
+  fx.master_port = static_cast<std::uint16_t>(std::stoi(fx.url.substr(fx.url.rfind(':') + 1)));
+  start(fx.w1,
+        {ember, "worker", fx.url, "--host", "127.0.0.1", "--cores", "4", "--memory", "1g", "--work-dir",
+         (fx.dir / "w1").string(), "--conf", "ember.worker.driverRestartBackoff=20ms", "--conf",
+         "ember.worker.killGracePeriod=2s"},
+        fx.dir / "w1.err");
+  REQUIRE(fx.w1.line());
+
+  caf::actor_system_config cfg;
+  register_types(cfg);
+  cfg.load<caf::io::middleman>();
+  cfg.set("logger.verbosity", caf::atom("quiet"));
+  caf::actor_system sys{cfg};
+  auto master = sys.middleman().remote_actor("127.0.0.1", fx.master_port);
+  REQUIRE(master);
+  caf::scoped_actor self{sys};
+
+  const std::string sh = fs::canonical("/bin/sh").string();
+  const auto sh_hash = deploy::content_hash(sh);
+  auto submit = [&](std::string path, std::string hash, std::string script, bool supervise) {
+    std::string id;
+    self->request(*master, 10s, make_wire<proto::RequestSubmitDriver>([&](proto::RequestSubmitDriver::Builder b) {
+          auto d = b.initDescription();
+          d.initBinary().setPath(path);
+          d.getBinary().setContentHash(hash);
+          auto args = d.initArgs(2);
+          args.set(0, "-c");
+          args.set(1, script);
+          d.setCores(1);
+          d.setMemoryBytes(64 << 20);
+          d.setSupervise(supervise);
+        }))
+        .receive(
+            [&](const wire<proto::SubmitDriverResponse>& r) {
+              CHECK(r.reader().getSuccess());
+              id = actors::str(r.reader().getDriverId());
+              CHECK(actors::str(r.reader().getMessage()) == "Driver successfully submitted as " + id);
+            },
+            [](caf::error& e) { FAIL(describe(e)); });
+    CHECK(id.rfind("driver-", 0) == 0);
+    return id;
+  };
+  auto status = [&](const std::string& id) {
+    std::pair<proto::DriverState, std::string> out{proto::DriverState::UNKNOWN, ""};
+    self->request(*master, 10s, make_wire<proto::RequestDriverStatus>([&](auto b) { b.setDriverId(id); }))
+        .receive(
+            [&](const wire<proto::DriverStatusResponse>& r) {
+              REQUIRE(r.reader().getFound());
+              out = {r.reader().getState(), actors::str(r.reader().getMessage())};
+            },
+            [](caf::error& e) { FAIL(describe(e)); });
+    return out;
+  };
+
+  // Runs in <work-dir>/<driverId>/ with stdout there; exit 3 without supervise = failed.
+  auto d1 = submit(sh, sh_hash, "pwd; exit 3", false);
+  CHECK(eventually([&] { return status(d1).first == proto::DriverState::FAILED; }));
+  CHECK(status(d1).second == "driver " + d1 + " ended with exit code 3");
+  CHECK(read_file(fx.dir / "w1" / d1 / "stdout") == (fx.dir / "w1" / d1).string() + "\n");
+
+  // The binary is not on the worker: error, naming the path.
+  auto d2 = submit("/nonexistent/app", "xxh64:0123456789abcdef", "exit 0", false);
+  CHECK(eventually([&] { return status(d2).first == proto::DriverState::ERROR; }));
+  CHECK(status(d2).second.find("binary /nonexistent/app with hash xxh64:0123456789abcdef is not on worker")
+        != std::string::npos);
+
+  // Supervised and failing: restarted by the worker, until killed.
+  auto d3 = submit(sh, sh_hash, "exit 1", true);
+  CHECK(eventually([&] {
+    auto st = master_state(self, *master);
+    for (auto d : st.reader().getDrivers())
+      if (actors::str(d.getDriverId()) == d3)
+        return d.getRestarts() >= 2;
+    return false;
+  }));
+  self->request(*master, 10s, make_wire<proto::RequestKillDriver>([&](auto b) { b.setDriverId(d3); }))
+      .receive([&](const wire<proto::KillDriverResponse>& r) { CHECK(r.reader().getSuccess()); },
+               [](caf::error& e) { FAIL(describe(e)); });
+  CHECK(eventually([&] { return status(d3).first == proto::DriverState::KILLED; }));
+
+  // A long-running driver: the worker's SIGTERM takes it down with the worker.
+  auto d4 = submit(sh, sh_hash, "echo $$ > pid; exec sleep 300", false);
+  CHECK(eventually([&] { return fs::exists(fx.dir / "w1" / d4 / "pid") && !read_file(fx.dir / "w1" / d4 / "pid").empty(); }));
+  auto pid = static_cast<pid_t>(std::stoi(read_file(fx.dir / "w1" / d4 / "pid")));
+  CHECK(alive(pid));
+  ::kill(fx.w1.pid, SIGTERM);
+  int st = fx.w1.wait();
+  CHECK(WIFEXITED(st));
+  CHECK(WEXITSTATUS(st) == 0);
+  CHECK_FALSE(alive(pid));  // reaped by the worker before it exited
+  ::kill(fx.master.pid, SIGTERM);
+  CHECK(fx.master.wait() != -1);
+}
