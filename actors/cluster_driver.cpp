@@ -205,7 +205,7 @@ caf::behavior app_client(caf::stateful_actor<app_client_state>* self, caf::actor
       auto reason = str(msg.reader().getReason());
       self->state.log->error("the master removed application {}: {}", self->state.app_id, reason);
       // Running and future jobs fail with this reason instead of waiting for executors forever.
-      self->send_exit(dag, caf::make_error(caf::sec::runtime_error, "application removed by the master: " + reason));
+      self->send(dag, msg);
     },
     [=](const wire<proto::RequestExecutors>& msg) {
       auto total = msg.reader().getRequestedTotal();

@@ -42,6 +42,7 @@ struct job_entry {
 
 struct dag_state {
   std::unique_ptr<scheduler::dag_planner> planner;
+  std::string removed; // the master removed the application: why (every job fails with it)
   std::map<uint32_t, job_entry> jobs;
   std::map<uint32_t, uint32_t> result_stage_job; // final stage id -> job id
   // Stage attempts handed to the task scheduler and not yet reported complete (listener events).
@@ -193,6 +194,16 @@ caf::behavior dag_scheduler_actor(caf::stateful_actor<dag_state>* self, dag_sche
   };
 
   return {
+    // The master gave up on this application (e.g. its executors kept failing): no job can run.
+    [=](const wire<proto::ApplicationRemoved>& msg) {
+      auto& st = self->state;
+      st.removed = "the master removed the application: " + str(msg.reader().getReason());
+      std::vector<uint32_t> ids;
+      for (auto& [id, job] : st.jobs)
+        ids.push_back(id);
+      for (auto id : ids)
+        fail_job(id, st.removed);
+    },
     [=](const wire<proto::SubmitJob>& msg) {
       auto& st = self->state;
       auto r = msg.reader();
@@ -209,11 +220,8 @@ caf::behavior dag_scheduler_actor(caf::stateful_actor<dag_state>* self, dag_sche
         job.partitions.push_back(p);
       }
       job.results.resize(job.partitions.size());
-      detail::node_ptr graph;
-      try {
-        graph = detail::decode_graph(view(r.getLineage()));
-      } catch (const std::exception& e) {
-        auto message = std::string{"Job "} + std::to_string(job_id) + " failed: cannot decode its graph: " + e.what();
+      // A job that cannot start fails at once, with its start and end events.
+      auto reject = [&](const std::string& message) {
         job.promise.deliver(make_wire<proto::JobResult>([&](proto::JobResult::Builder b) {
           b.setJobId(job_id);
           b.setSucceeded(false);
@@ -232,7 +240,14 @@ caf::behavior dag_scheduler_actor(caf::stateful_actor<dag_state>* self, dag_sche
           b.getResult().setError(message);
         });
         st.jobs.erase(job_id);
-        return;
+      };
+      if (!st.removed.empty())
+        return reject("Job " + std::to_string(job_id) + " failed: " + st.removed);
+      detail::node_ptr graph;
+      try {
+        graph = detail::decode_graph(view(r.getLineage()));
+      } catch (const std::exception& e) {
+        return reject(std::string{"Job "} + std::to_string(job_id) + " failed: cannot decode its graph: " + e.what());
       }
       auto plan = st.planner->submit_job(graph, job.partitions, job_id);
       job.final_stage = plan.final_stage_id;
