@@ -1,94 +1,37 @@
 #include "actors/cluster_driver.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-#include <xxhash.h>
-
-#include <cstdio>
-#include <stdexcept>
-
 #include <caf/all.hpp>
 
 #include "actors/messages.hpp"
 #include "config/log.hpp"
+#include "deploy/binary_cache.hpp"
 
 namespace ember::actors {
-
-std::string file_content_hash(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    throw std::runtime_error("cannot read " + path + ": " + std::strerror(errno));
-  auto* state = XXH64_createState();
-  XXH64_reset(state, 0);
-  std::vector<char> buf(1 << 20);
-  for (;;) {
-    auto n = ::read(fd, buf.data(), buf.size());
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0) {
-      XXH64_freeState(state);
-      ::close(fd);
-      throw std::runtime_error("cannot read " + path + ": " + std::strerror(errno));
-    }
-    if (n == 0)
-      break;
-    XXH64_update(state, buf.data(), static_cast<size_t>(n));
-  }
-  auto h = XXH64_digest(state);
-  XXH64_freeState(state);
-  ::close(fd);
-  char text[32];
-  std::snprintf(text, sizeof text, "xxh64:%016llx", static_cast<unsigned long long>(h));
-  return text;
-}
 
 namespace {
 
 // Ships this executable to workers that lack it: one BinaryChunk per FetchBinary (blocking reads,
 // hence a detached actor).
-struct binary_server_state {
-  int fd = -1;
-  uint64_t size = 0;
-  ~binary_server_state() {
-    if (fd >= 0)
-      ::close(fd);
-  }
-  static inline const char* name = "binary_server";
-};
-
-caf::behavior binary_server(caf::stateful_actor<binary_server_state>* self, std::string path, std::string hash,
-                            size_t max_chunk_size) {
-  self->state.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (self->state.fd >= 0)
-    self->state.size = static_cast<uint64_t>(::lseek(self->state.fd, 0, SEEK_END));
+caf::behavior binary_server(caf::event_based_actor*, std::string path, std::string hash, size_t max_chunk_size) {
   return {
     [=](const wire<proto::FetchBinary>& msg) -> caf::result<wire<proto::BinaryChunk>> {
       auto r = msg.reader();
-      auto& st = self->state;
       if (str(r.getContentHash()) != hash)
         return caf::make_error(caf::sec::runtime_error, "this driver serves " + hash + ", not " + str(r.getContentHash()));
-      if (st.fd < 0)
-        return caf::make_error(caf::sec::runtime_error, "the driver cannot read its binary " + path);
-      auto offset = std::min<uint64_t>(r.getOffset(), st.size);
-      size_t want = std::min<size_t>(std::min<size_t>(std::max<uint32_t>(r.getMaxChunkSize(), 4096), max_chunk_size),
-                                     st.size - offset);
-      std::string data(want, '\0');
-      size_t got = 0;
-      while (got < want) {
-        auto n = ::pread(st.fd, data.data() + got, want - got, static_cast<off_t>(offset + got));
-        if (n < 0 && errno == EINTR)
-          continue;
-        if (n <= 0)
-          return caf::make_error(caf::sec::runtime_error, "cannot read " + path + " at " + std::to_string(offset + got));
-        got += static_cast<size_t>(n);
+      auto limit = static_cast<uint32_t>(std::min<size_t>(std::max<uint32_t>(r.getMaxChunkSize(), 4096), max_chunk_size));
+      deploy::binary_chunk chunk;
+      try {
+        chunk = deploy::read_chunk(path, r.getOffset(), limit);
+      } catch (const std::exception& e) {
+        return caf::make_error(caf::sec::runtime_error, std::string{"the driver cannot read its binary: "} + e.what());
       }
       return make_wire<proto::BinaryChunk>([&](proto::BinaryChunk::Builder b) {
         b.setContentHash(hash);
-        b.setOffset(offset);
-        b.setTotalSize(st.size);
-        b.setData(bytes(data));
-        b.setChecksum(XXH32(data.data(), data.size(), 0));
-        b.setLast(offset + want == st.size);
+        b.setOffset(chunk.offset);
+        b.setTotalSize(chunk.total_size);
+        b.setData(bytes(chunk.data));
+        b.setChecksum(chunk.checksum);
+        b.setLast(chunk.last);
       });
     },
   };

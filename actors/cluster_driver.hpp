@@ -35,9 +35,6 @@ struct app_description {
   uint32_t initial_executors = 0;
 };
 
-// "xxh64:<16 hex digits>" of a whole file; throws std::runtime_error naming the file.
-std::string file_content_hash(const std::string& path);
-
 caf::actor spawn_driver_endpoint(caf::actor_system& sys, caf::actor task_scheduler, caf::actor dag_scheduler,
                                  std::string binary_path, std::string binary_hash, size_t max_chunk_size);
 

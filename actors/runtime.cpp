@@ -11,10 +11,12 @@
 #include <caf/io/all.hpp>
 
 #include "actors/cluster_driver.hpp"
+#include "deploy/binary_cache.hpp"
 #include "actors/dag_scheduler.hpp"
 #include "actors/executor.hpp"
 #include "actors/executor_process.hpp"
 #include "actors/listener_bus.hpp"
+#include "actors/master.hpp"
 #include "actors/messages.hpp"
 #include "actors/task_scheduler.hpp"
 #include "config/log.hpp"
@@ -76,22 +78,10 @@ std::string user_name() {
 } // namespace
 
 std::optional<std::pair<std::string, uint16_t>> parse_cluster_master(const std::string& master) {
-  if (!master.starts_with("ember://"))
+  std::pair<std::string, uint16_t> out;
+  if (!parse_master_url(master, out.first, out.second))
     return std::nullopt;
-  auto rest = master.substr(8);
-  auto colon = rest.rfind(':');
-  if (colon == std::string::npos || colon == 0)
-    return std::nullopt;
-  try {
-    size_t used = 0;
-    auto text = rest.substr(colon + 1);
-    auto port = std::stoul(text, &used);
-    if (used != text.size() || port == 0 || port > 65535)
-      return std::nullopt;
-    return std::pair{rest.substr(0, colon), static_cast<uint16_t>(port)};
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
+  return out;
 }
 
 void driver_runtime::start_schedulers(bool remoting) {
@@ -215,7 +205,7 @@ driver_runtime::driver_runtime(config::config conf, const std::pair<std::string,
 
   app_description app;
   app.binary_path = std::filesystem::canonical("/proc/self/exe").string();
-  app.binary_hash = file_content_hash(app.binary_path);
+  app.binary_hash = deploy::content_hash(app.binary_path);
   app.binary_size = std::filesystem::file_size(app.binary_path);
   endpoint_ = spawn_driver_endpoint(*sys_, tasks_, dag_, app.binary_path, app.binary_hash,
                                     static_cast<size_t>(shuf.max_chunk_size));
