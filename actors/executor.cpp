@@ -101,28 +101,48 @@ private:
   std::unordered_set<uint64_t> ids_;
 };
 
-// Status updates on their way to the scheduler. Task threads append; the one that finds the
-// box empty asks the actor to flush (flush_atom), and the actor sends everything there is by then
-// as one StatusUpdates: no added latency when idle, one message per burst under load.
+// Status updates on their way to the scheduler. A task thread that finishes a task appends its
+// update; if no other thread is sending, it sends everything in the box as one StatusUpdates,
+// straight from the task thread (no extra hop when idle), and goes on sending what the others
+// appended meanwhile. Under load, updates pile up behind the sender: one message per burst.
 class status_outbox {
 public:
-  // True if the box was empty: the caller must ask the actor to flush.
-  bool post(wire<proto::StatusUpdate> update) {
-    std::lock_guard guard{mtx_};
-    updates_.push_back(std::move(update));
-    return updates_.size() == 1;
-  }
-  std::vector<wire<proto::StatusUpdate>> take() {
-    std::lock_guard guard{mtx_};
-    return std::exchange(updates_, {});
+  template <class Send>
+  void post(wire<proto::StatusUpdate> update, Send&& send) {
+    std::vector<wire<proto::StatusUpdate>> batch;
+    {
+      std::lock_guard guard{mtx_};
+      updates_.push_back(std::move(update));
+      if (sending_)
+        return;
+      sending_ = true;
+      batch.swap(updates_);
+    }
+    for (;;) {
+      send(batch);
+      batch.clear();
+      std::lock_guard guard{mtx_};
+      if (updates_.empty()) {
+        sending_ = false;
+        return;
+      }
+      batch.swap(updates_);
+    }
   }
 
 private:
   std::mutex mtx_;
+  bool sending_ = false;
   std::vector<wire<proto::StatusUpdate>> updates_;
 };
 
-using flush_atom = caf::atom_constant<caf::atom("flushstat")>;
+wire<proto::StatusUpdates> batch_of(const std::vector<wire<proto::StatusUpdate>>& updates) {
+  return make_wire<proto::StatusUpdates>([&](proto::StatusUpdates::Builder b) {
+    auto list = b.initUpdates(static_cast<unsigned>(updates.size()));
+    for (unsigned i = 0; i < updates.size(); ++i)
+      list.setWithCaveats(i, updates[i].reader());
+  });
+}
 
 // One stage attempt's binary, as LaunchTasks brought it: the bytes stay inside that message
 // (`holder`), shared by every task of the attempt and by the cache until ForgetStages.
@@ -291,8 +311,8 @@ caf::behavior executor_actor(caf::stateful_actor<executor_state>* self, executor
   });
   self->send(driver, reg);
   return {
-    // Every launch of one offer round. A task thread reports through the outbox; a task killed
-    // while still queued is reported killed without running.
+    // Every launch of one offer round. Task threads report through the outbox, straight to the
+    // scheduler; a task killed while still queued is reported killed without running.
     [=](const wire<proto::LaunchTasks>& msg) {
       auto& st = self->state;
       auto r = msg.reader();
@@ -300,7 +320,6 @@ caf::behavior executor_actor(caf::stateful_actor<executor_state>* self, executor
         st.stages[{b.getStageId(), b.getStageAttempt()}]
           = std::make_shared<const stage_binary>(stage_binary{msg, view(b.getBinary())});
       auto& sys = self->system();
-      auto me = caf::actor_cast<caf::actor>(self);
       std::vector<task_pool::job> jobs;
       jobs.reserve(r.getTasks().size());
       for (unsigned i = 0; i < r.getTasks().size(); ++i) {
@@ -312,7 +331,8 @@ caf::behavior executor_actor(caf::stateful_actor<executor_state>* self, executor
         else // the scheduler sends a binary before its first task here: a bug, but not a hang
           st.log->error("task {}.{}: executor {} has no binary for stage {}.{}", lt.getTaskId(), lt.getAttempt(),
                         cfg.executor_id, lt.getStageId(), lt.getStageAttempt());
-        jobs.emplace_back([&sys, shared, killed = st.killed, outbox = st.outbox, tracker, msg, i, binary, me] {
+        jobs.emplace_back([&sys, shared, killed = st.killed, outbox = st.outbox, tracker, msg, i, binary,
+                             scheduler = st.scheduler] {
           auto lt = msg.reader().getTasks()[i];
           wire<proto::StatusUpdate> update;
           if (killed->take(lt.getTaskId()) || !binary)
@@ -332,21 +352,10 @@ caf::behavior executor_actor(caf::stateful_actor<executor_state>* self, executor
             });
           else
             update = run_one(sys, *shared, tracker, lt, binary->bytes);
-          if (outbox->post(std::move(update)))
-            caf::anon_send(me, flush_atom::value);
+          outbox->post(std::move(update), [&](const auto& batch) { caf::anon_send(scheduler, batch_of(batch)); });
         });
       }
       st.pool->push_all(jobs);
-    },
-    [=](flush_atom) {
-      auto updates = self->state.outbox->take();
-      if (updates.empty())
-        return;
-      self->send(self->state.scheduler, make_wire<proto::StatusUpdates>([&](proto::StatusUpdates::Builder b) {
-        auto list = b.initUpdates(static_cast<unsigned>(updates.size()));
-        for (unsigned i = 0; i < updates.size(); ++i)
-          list.setWithCaveats(i, updates[i].reader());
-      }));
     },
     [=](const wire<proto::ForgetStages>& msg) {
       for (auto s : msg.reader().getStages())
