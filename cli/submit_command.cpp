@@ -157,7 +157,10 @@ int kill_driver(const std::string& id, const config::config& conf, const master_
     std::cout << "Driver " << id << " not killed: " << resp.getMessage().cStr() << '\n';
     return exit_failure;
   }
-  std::cout << "Killed driver " << id << '\n';
+  if (resp.getMessage().size() > 0)
+    std::cout << resp.getMessage().cStr() << '\n';  // the master's words ("Kill request for X submitted")
+  else
+    std::cout << "Killed driver " << id << '\n';
   return exit_ok;
 }
 
