@@ -13,9 +13,9 @@
 #include <iostream>
 #include <string_view>
 
-#include <xxhash.h>
 
 #include "cli/status_command.hpp"
+#include "deploy/binary_cache.hpp"
 #include "protocol/deploy.capnp.h"
 
 namespace ember::cli {
@@ -274,27 +274,7 @@ submit_options parse_submit_args(const std::vector<std::string>& args) {
 }
 
 std::pair<std::string, std::uint64_t> content_hash(const std::string& path) {
-  std::ifstream in{path, std::ios::binary};
-  if (!in)
-    throw std::runtime_error("cannot read '" + path + "': " + std::strerror(errno));
-  XXH64_state_t* state = XXH64_createState();
-  XXH64_reset(state, 0);
-  std::vector<char> buf(1 << 20);
-  std::uint64_t size = 0;
-  while (in) {
-    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-    auto n = static_cast<std::size_t>(in.gcount());
-    XXH64_update(state, buf.data(), n);
-    size += n;
-  }
-  bool failed = in.bad();
-  auto digest = XXH64_digest(state);
-  XXH64_freeState(state);
-  if (failed)
-    throw std::runtime_error("cannot read '" + path + "'");
-  char hex[17];
-  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(digest));
-  return {std::string("xxh64:") + hex, size};
+  return {deploy::content_hash(path), std::filesystem::file_size(path)};
 }
 
 // -- the command -------------------------------------------------------------------------------
