@@ -6,7 +6,15 @@ using namespace ember::scheduler;
 
 namespace {
 map_status out(uint32_t shuffle, uint32_t map, std::string exec, std::string host, std::vector<uint64_t> sizes = {}) {
-  return {shuffle, map, 0, std::move(exec), std::move(host), std::move(sizes), "/d", "/i"};
+  map_status s;
+  s.shuffle_id = shuffle;
+  s.map_id = map;
+  s.executor_id = std::move(exec);
+  s.host = std::move(host);
+  s.sizes = std::move(sizes);
+  s.data_path = "/d";
+  s.index_path = "/i";
+  return s;
 }
 } // namespace
 
