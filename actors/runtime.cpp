@@ -120,6 +120,8 @@ void driver_runtime::start_schedulers(bool remoting) {
   bus_ = spawn_listener_bus(*sys_, bc); // first: ApplicationStart precedes every other event
 
   tc.settings = sched;
+  if (remoting)
+    tc.loss_reason_wait = conf_.get_duration("ember.executor.lossReasonWait");
   tc.task_queue_depth = static_cast<uint32_t>(conf_.get_int("ember.executor.taskQueueDepth"));
   tc.listener_bus = bus_;
   tc.task_events = bc.event_log || bc.console_progress;

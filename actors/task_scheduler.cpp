@@ -16,6 +16,7 @@ namespace {
 
 using clock = std::chrono::steady_clock;
 using alloc_atom = caf::atom_constant<caf::atom("alloc")>;
+using loss_atom = caf::atom_constant<caf::atom("loss")>;
 
 struct task_set_info {
   std::shared_ptr<const std::string> binary;
@@ -46,6 +47,7 @@ struct task_scheduler_state {
   // dropped there (ForgetStages) when the task set is gone.
   std::map<std::string, std::set<stage_key>> shipped;
   std::map<caf::actor_addr, std::string> executor_ids;
+  std::map<std::string, std::string> disconnected; // id -> why, waiting for the worker's account
   std::map<uint64_t, launched_task> launched; // task id -> running attempt (listener events)
   // TaskStart/TaskEnd only while someone consumes them (event log, progress bar, a subscriber):
   // building them was a fifth of a trivial task's cost. The bus turns them on for subscribers.
@@ -343,10 +345,12 @@ caf::behavior task_scheduler_actor(caf::stateful_actor<task_scheduler_state>* se
                            const std::string& id, proto::ExecutorLossCause cause, const std::string& message) {
     auto& st = self->state;
     auto e = st.executors.find(id);
-    if (e == st.executors.end())
+    if (e != st.executors.end()) {
+      st.executor_ids.erase(e->second.address());
+      st.executors.erase(e);
+    } else if (st.disconnected.erase(id) == 0) {
       return;
-    st.executor_ids.erase(e->second.address());
-    st.executors.erase(e);
+    }
     st.shipped.erase(id);
     auto removal = st.logic->remove_executor(id, "executor " + id + " lost: " + message);
     self->send(st.dag, make_wire<proto::ExecutorLost>([&](proto::ExecutorLost::Builder b) {
@@ -372,11 +376,23 @@ caf::behavior task_scheduler_actor(caf::stateful_actor<task_scheduler_state>* se
     launch();
   };
 
-  self->set_down_handler([self, remove_executor](const caf::down_msg& dm) {
-    auto i = self->state.executor_ids.find(dm.source);
-    if (i == self->state.executor_ids.end())
+  self->set_down_handler([self, remove_executor, wait = cfg.loss_reason_wait](const caf::down_msg& dm) {
+    auto& st = self->state;
+    auto i = st.executor_ids.find(dm.source);
+    if (i == st.executor_ids.end())
       return;
-    remove_executor(std::string{i->second}, proto::ExecutorLossCause::CONNECTION_LOST, to_string(dm.reason));
+    auto id = i->second;
+    if (wait.count() == 0 || st.stop_promise.pending()) {
+      remove_executor(id, proto::ExecutorLossCause::CONNECTION_LOST, to_string(dm.reason));
+      return;
+    }
+    // Why did it end? Its worker knows (exit code, signal, memory limit) and tells the master,
+    // which tells us; until then it gets no new tasks.
+    st.executor_ids.erase(i);
+    st.executors.erase(id);
+    st.disconnected[id] = to_string(dm.reason);
+    st.logic->drain_executor(id);
+    self->delayed_send(self, wait, loss_atom::value, id);
   });
 
   return {
@@ -387,8 +403,33 @@ caf::behavior task_scheduler_actor(caf::stateful_actor<task_scheduler_state>* se
       allocate();
     },
     [=](const wire<proto::ExecutorLost>& msg) {
+      auto& st = self->state;
       auto r = msg.reader();
-      remove_executor(str(r.getExecutorId()), r.getCause(), str(r.getMessage()));
+      auto id = str(r.getExecutorId());
+      auto cause = r.getCause();
+      bool known = st.executors.count(id) != 0 || st.disconnected.count(id) != 0;
+      bool by_its_tasks = cause == proto::ExecutorLossCause::MEMORY_LIMIT || cause == proto::ExecutorLossCause::EXIT_CODE
+                          || cause == proto::ExecutorLossCause::SIGNAL;
+      if (known && by_its_tasks && r.getWorkerView()) {
+        auto message = str(r.getMessage());
+        for (auto& f : st.logic->fail_running_tasks(id, message, clock::now())) {
+          post_task_end(f.task_id, f.attempt, proto::TaskState::FAILED, message, [](auto) {});
+          if (f.outcome.kind == scheduler::task_event_kind::aborted)
+            abort_set(f.outcome.stage_id, f.outcome.stage_attempt, f.outcome.message);
+          else
+            st.log->warn("task {}.{} (partition {}) failed: {}", f.task_id, f.attempt, f.outcome.partition, message);
+          send_kills(f.outcome.kills);
+          if (f.outcome.task_set_done)
+            forget_set({f.outcome.stage_id, f.outcome.stage_attempt});
+        }
+      }
+      remove_executor(id, cause, str(r.getMessage()));
+    },
+    [=](loss_atom, const std::string& id) {
+      auto i = self->state.disconnected.find(id);
+      if (i == self->state.disconnected.end())
+        return; // its worker's account came in time
+      remove_executor(id, proto::ExecutorLossCause::CONNECTION_LOST, i->second);
     },
     // The application ends: every executor is asked to stop; the answer comes once all are gone
     // (their down messages), so executor processes exit by themselves, not by a worker's kill.

@@ -29,6 +29,11 @@ struct task_scheduler_config {
   // where backlog and busy executors are known; its requests go to `allocation_target` (the app
   // client, which forwards them to the master; it arrives as (allocation_target_atom, actor)).
   std::optional<scheduler::allocation_settings> allocation;
+  // ember.executor.lossReasonWait (a cluster; 0 in local mode): an executor whose connection
+  // drops gets no new tasks, and its running ones wait this long for the worker's account of
+  // its end. Ended by its own tasks (memory limit, crash), they fail and count against
+  // ember.task.maxFailures; otherwise, or without word in time, they are resubmitted.
+  std::chrono::milliseconds loss_reason_wait{0};
 };
 
 using allocation_target_atom = caf::atom_constant<caf::atom("alloctgt")>;

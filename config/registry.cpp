@@ -169,6 +169,8 @@ std::vector<key_spec> make_registry() {
            "Memory per executor; storage and execution memory are accounted against it. Plain number = MiB, as in Spark."),
       duration("ember.executor.heartbeatInterval", "10s", ms, 10, dur_max,
                "Interval between executor heartbeats to the driver; must be below ember.network.timeout."),
+      duration("ember.executor.lossReasonWait", "2s", ms, 0, dur_max,
+               "How long the driver holds the tasks of an executor whose connection dropped, waiting for its worker's account of why it ended: ended by its own tasks (memory limit, crash) they fail and count against ember.task.maxFailures, else they are resubmitted."),
       integer("ember.executor.taskQueueDepth", "2", 0, 1024,
               "Tasks queued at an executor per core beyond the running ones, so a task thread never idles for the driver's round trip between tasks (0 = one task per core, as in Spark)."),
       boolean("ember.executor.pinCores", "false",

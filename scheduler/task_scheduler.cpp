@@ -51,15 +51,20 @@ executor_removal task_scheduler::remove_executor(const std::string& id, const st
   return out;
 }
 
-std::vector<status_outcome> task_scheduler::fail_running_tasks(const std::string& executor_id,
-                                                               const std::string& reason, clock_time now) {
+void task_scheduler::drain_executor(const std::string& id) {
+  if (auto* e = executors_->find(id))
+    e->free_cores = 0;
+}
+
+std::vector<task_scheduler::failed_task> task_scheduler::fail_running_tasks(const std::string& executor_id,
+                                                                           const std::string& reason, clock_time now) {
   std::vector<task_status> doomed;
   for (const auto& [tid, t] : running_)
     if (t.executor_id == executor_id)
       doomed.push_back({tid, t.attempt, task_state::failed, reason, true});
-  std::vector<status_outcome> out;
+  std::vector<failed_task> out;
   for (auto& st : doomed)
-    out.push_back(status_update(st, now));
+    out.push_back({st.task_id, st.attempt, status_update(st, now)});
   return out;
 }
 

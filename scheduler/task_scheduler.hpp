@@ -86,12 +86,20 @@ public:
   // `outputs_lost`: no shuffle service keeps its map outputs, so finished map tasks there rerun.
   executor_removal remove_executor(const std::string& id, const std::string& reason, bool outputs_lost = true);
   const executor_table& executors() const { return *executors_; }
+  // No new tasks for this executor (its connection is gone, why is not known yet); its running
+  // tasks stay until remove_executor or fail_running_tasks.
+  void drain_executor(const std::string& id);
   // The executor died of what its own tasks did (over its memory limit, a crash: Spark's
   // exitCausedByApp): each task running there fails, counting against ember.task.maxFailures,
   // so a task that kills every executor it runs on fails its job instead of looping. Call
   // before remove_executor.
-  std::vector<status_outcome> fail_running_tasks(const std::string& executor_id, const std::string& reason,
-                                                 clock_time now);
+  struct failed_task {
+    uint64_t task_id = 0;
+    uint32_t attempt = 0;
+    status_outcome outcome;
+  };
+  std::vector<failed_task> fail_running_tasks(const std::string& executor_id, const std::string& reason,
+                                              clock_time now);
 
   // -- task sets -----------------------------------------------------------------
 

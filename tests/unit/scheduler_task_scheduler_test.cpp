@@ -220,15 +220,19 @@ TEST_CASE("an executor that died of its own tasks: they fail and count, so the j
   // Every executor the task runs on exceeds its memory limit.
   for (int round = 0; round < 2; ++round) {
     std::string id = round == 0 ? "e0" : "e1";
-    ts.add_executor(id, "h", "", 1);
+    ts.add_executor(id, "h", "", 2);
+    ts.add_executor("idle", "h", "", 1);
+    ts.drain_executor("idle"); // disconnected: offered nothing
     auto r = ts.offers(t0);
     REQUIRE(r.launches.size() == 1);
     CHECK(r.launches[0].attempt == static_cast<uint32_t>(round));
     auto outcomes = ts.fail_running_tasks(id, "killed: exceeded ember.executor.memory (256m)", t0);
     REQUIRE(outcomes.size() == 1);
-    CHECK(outcomes[0].kind == (round == 0 ? task_event_kind::failed : task_event_kind::aborted));
+    CHECK(outcomes[0].task_id == r.launches[0].task_id);
+    CHECK(outcomes[0].outcome.kind == (round == 0 ? task_event_kind::failed : task_event_kind::aborted));
     auto removal = ts.remove_executor(id, "memory");
     CHECK(removal.lost_tasks.empty()); // already failed, not re-queued uncounted
+    ts.remove_executor("idle", "gone");
   }
   CHECK(ts.fail_running_tasks("e9", "unknown executor", t0).empty());
 }
