@@ -20,9 +20,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tests/integration/cluster_test_util.hpp"
 #include "tests/integration/engine_test_util.hpp"
 
 namespace fs = std::filesystem;
+using ember_test::free_port;
+using ember_test::run_result;
+using ember_test::sh;
+using ember_test::slurp;
 using ember_test::temp_dir;
 
 namespace {
@@ -30,44 +35,6 @@ namespace {
 const fs::path repo_root = fs::path{__FILE__}.parent_path().parent_path().parent_path();
 const std::string launcher = (repo_root / "scripts" / "ember-cluster").string();
 const std::string ember_bin = std::string{EMBER_BIN_DIR} + "/ember";
-
-struct run_result {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in{p, std::ios::binary};
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// Runs a shell command line; stdout and stderr captured through files in dir.
-run_result sh(const std::string& cmd, const fs::path& dir) {
-  auto out_file = dir / "cmd.out", err_file = dir / "cmd.err";
-  int status = std::system((cmd + " >" + out_file.string() + " 2>" + err_file.string()).c_str());
-  run_result r;
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  r.out = slurp(out_file);
-  r.err = slurp(err_file);
-  return r;
-}
-
-// A port nobody listens on right now (the kernel's next ephemeral one).
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
 
 // Alive = exists and is not a zombie.
 bool alive(int pid) {

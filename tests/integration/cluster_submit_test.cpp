@@ -22,9 +22,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tests/integration/cluster_test_util.hpp"
 #include "tests/integration/engine_test_util.hpp"
 
 namespace fs = std::filesystem;
+using ember_test::free_port;
+using ember_test::run_result;
+using ember_test::sh;
+using ember_test::slurp;
 using ember_test::temp_dir;
 
 namespace {
@@ -35,44 +40,8 @@ const std::string bin_dir = EMBER_BIN_DIR;
 const std::string ember_bin = bin_dir + "/ember";
 const std::string wordcount = bin_dir + "/wordcount";
 
-struct run_result {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in{p, std::ios::binary};
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// Runs a shell command line; stdout and stderr captured through files in dir.
-run_result sh(const std::string& cmd, const fs::path& dir) {
-  auto out_file = dir / "cmd.out", err_file = dir / "cmd.err";
-  int status = std::system((cmd + " >" + out_file.string() + " 2>" + err_file.string()).c_str());
-  run_result r;
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  r.out = slurp(out_file);
-  r.err = slurp(err_file);
-  return r;
-}
-
 run_result submit(const std::string& args, const fs::path& dir) {
   return sh("'" + ember_bin + "' submit " + args, dir);
-}
-
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
 }
 
 // Word-count input over a few files: word wK occurs 3K times, so every count (and the top 10) is

@@ -35,6 +35,24 @@ inline std::string slurp(const std::filesystem::path& p) {
   return ss.str();
 }
 
+struct run_result {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+// Runs a shell command line; stdout and stderr captured through files in dir.
+inline run_result sh(const std::string& cmd, const std::filesystem::path& dir) {
+  auto out_file = dir / "cmd.out", err_file = dir / "cmd.err";
+  int status = std::system((cmd + " >" + out_file.string() + " 2>" + err_file.string()).c_str());
+  run_result r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.out = slurp(out_file);
+  r.err = slurp(err_file);
+  return r;
+}
+
+// A port nobody listens on right now (the kernel's next ephemeral one).
 inline int free_port() {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
