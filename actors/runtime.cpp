@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <thread>
 
@@ -120,8 +121,16 @@ void driver_runtime::start_schedulers(bool remoting) {
   bus_ = spawn_listener_bus(*sys_, bc); // first: ApplicationStart precedes every other event
 
   tc.settings = sched;
-  if (remoting)
+  if (remoting) {
     tc.loss_reason_wait = conf_.get_duration("ember.executor.lossReasonWait");
+    auto executors = conf_.get_bool("ember.dynamicAllocation.enabled")
+                       ? std::max(conf_.get_int("ember.dynamicAllocation.initialExecutors"),
+                                  conf_.get_int("ember.dynamicAllocation.minExecutors"))
+                       : conf_.get_int("ember.executor.instances");
+    auto cores = static_cast<double>(executors * conf_.get_int("ember.executor.cores"));
+    tc.min_registered_cores = static_cast<uint32_t>(std::ceil(cores * sched.min_registered_resources_ratio));
+    tc.max_registered_wait = sched.max_registered_resources_waiting_time;
+  }
   tc.task_queue_depth = static_cast<uint32_t>(conf_.get_int("ember.executor.taskQueueDepth"));
   tc.listener_bus = bus_;
   tc.task_events = bc.event_log || bc.console_progress;

@@ -48,6 +48,8 @@ struct task_scheduler_state {
   std::map<std::string, std::set<stage_key>> shipped;
   std::map<caf::actor_addr, std::string> executor_ids;
   std::map<std::string, std::string> disconnected; // id -> why, waiting for the worker's account
+  uint32_t registered_cores = 0;                   // every executor that ever registered
+  std::optional<clock::time_point> wait_registered_until; // set while waiting for executors
   std::map<uint64_t, launched_task> launched; // task id -> running attempt (listener events)
   // TaskStart/TaskEnd only while someone consumes them (event log, progress bar, a subscriber):
   // building them was a fifth of a trivial task's cost. The bus turns them on for subscribers.
@@ -208,9 +210,22 @@ caf::behavior task_scheduler_actor(caf::stateful_actor<task_scheduler_state>* se
 
   // Fills free cores (one LaunchTasks per executor, carrying the stage binaries it lacks), then
   // sets a wake-up for the next locality timeout.
-  auto launch = [self, abort_set, allocate, bus = cfg.listener_bus] {
+  if (cfg.min_registered_cores > 0)
+    self->state.wait_registered_until = clock::now() + cfg.max_registered_wait;
+  auto launch = [self, abort_set, allocate, min_cores = cfg.min_registered_cores, bus = cfg.listener_bus] {
     auto& st = self->state;
     auto now = clock::now();
+    if (st.wait_registered_until) {
+      if (st.registered_cores < min_cores && now < *st.wait_registered_until) {
+        if (!st.wakeup) {
+          st.wakeup = *st.wait_registered_until;
+          self->delayed_send(self, std::chrono::duration_cast<std::chrono::milliseconds>(*st.wakeup - now)
+                                     + std::chrono::milliseconds{1}, offer_atom::value);
+        }
+        return;
+      }
+      st.wait_registered_until.reset();
+    }
     auto res = st.logic->offers(now);
     std::map<std::string, std::vector<const scheduler::task_launch*>> by_executor;
     for (auto& l : res.launches)
@@ -449,6 +464,7 @@ caf::behavior task_scheduler_actor(caf::stateful_actor<task_scheduler_state>* se
       auto id = str(r.getExecutorId());
       auto handle = caf::actor_cast<caf::actor>(self->current_sender());
       uint32_t slots = r.getCores() * (1 + cfg.task_queue_depth);
+      st.registered_cores += r.getCores();
       if (!st.logic->add_executor(id, str(r.getHost()), str(r.getRack()), slots)) {
         self->send(handle, make_wire<proto::RegisterExecutorFailed>([&](proto::RegisterExecutorFailed::Builder b) {
           b.setExecutorId(id);

@@ -34,6 +34,12 @@ struct task_scheduler_config {
   // its end. Ended by its own tasks (memory limit, crash), they fail and count against
   // ember.task.maxFailures; otherwise, or without word in time, they are resubmitted.
   std::chrono::milliseconds loss_reason_wait{0};
+  // A cluster: no task starts until executors with this many cores have registered (requested
+  // cores x ember.scheduler.minRegisteredResourcesRatio) or
+  // ember.scheduler.maxRegisteredResourcesWaitingTime has passed, so the first executor to
+  // register does not queue the whole first stage while the others arrive. 0 = start at once.
+  uint32_t min_registered_cores = 0;
+  std::chrono::milliseconds max_registered_wait{30000};
 };
 
 using allocation_target_atom = caf::atom_constant<caf::atom("alloctgt")>;
