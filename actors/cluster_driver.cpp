@@ -3,6 +3,7 @@
 #include <caf/all.hpp>
 
 #include "actors/messages.hpp"
+#include "actors/task_scheduler.hpp"
 #include "config/log.hpp"
 #include "deploy/binary_cache.hpp"
 
@@ -122,6 +123,7 @@ caf::behavior app_client(caf::stateful_actor<app_client_state>* self, caf::actor
       auto r = msg.reader();
       self->state.log->info("executor {} granted on {} ({} cores, {} bytes)", str(r.getExecutorId()), str(r.getHost()),
                             r.getCores(), r.getMemoryBytes());
+      self->send(tasks, granted_atom::value, r.getCores());
     },
     [=](const wire<proto::ExecutorUpdated>& msg) {
       auto u = msg.reader();

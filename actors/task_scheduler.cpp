@@ -49,6 +49,7 @@ struct task_scheduler_state {
   std::map<caf::actor_addr, std::string> executor_ids;
   std::map<std::string, std::string> disconnected; // id -> why, waiting for the worker's account
   uint32_t registered_cores = 0;                   // every executor that ever registered
+  uint32_t granted_cores = 0;                      // every executor the master granted
   std::optional<clock::time_point> wait_registered_until; // set while waiting for executors
   std::map<uint64_t, launched_task> launched; // task id -> running attempt (listener events)
   // TaskStart/TaskEnd only while someone consumes them (event log, progress bar, a subscriber):
@@ -216,7 +217,8 @@ caf::behavior task_scheduler_actor(caf::stateful_actor<task_scheduler_state>* se
     auto& st = self->state;
     auto now = clock::now();
     if (st.wait_registered_until) {
-      if (st.registered_cores < min_cores && now < *st.wait_registered_until) {
+      bool all_granted_here = st.granted_cores > 0 && st.registered_cores >= st.granted_cores;
+      if (st.registered_cores < min_cores && !all_granted_here && now < *st.wait_registered_until) {
         if (!st.wakeup) {
           st.wakeup = *st.wait_registered_until;
           self->delayed_send(self, std::chrono::duration_cast<std::chrono::milliseconds>(*st.wakeup - now)
@@ -413,6 +415,10 @@ caf::behavior task_scheduler_actor(caf::stateful_actor<task_scheduler_state>* se
   return {
     [=](caf::actor dag) { self->state.dag = std::move(dag); },
     [=](caf::put_atom, const std::string& app_id) { self->state.app_id = app_id; },
+    [=](granted_atom, uint32_t cores) {
+      self->state.granted_cores += cores;
+      launch();
+    },
     [=](allocation_target_atom, caf::actor target) {
       self->state.alloc_target = std::move(target);
       allocate();

@@ -43,6 +43,10 @@ struct task_scheduler_config {
 };
 
 using allocation_target_atom = caf::atom_constant<caf::atom("alloctgt")>;
+// (granted_atom, cores): the master granted an executor with this many cores (app client ->
+// task scheduler). Once every granted executor has registered, the first tasks need not wait
+// for the rest of the requested cores (the cluster may have no room for them).
+using granted_atom = caf::atom_constant<caf::atom("granted")>;
 
 // The allocation settings from the configuration (validated: throws std::runtime_error with
 // Spark's message when they cannot work).
