@@ -40,6 +40,7 @@ struct executor_proc {
   wire<proto::LaunchExecutor> launch;
   pid_t pid = 0;
   fs::path cgroup;
+  std::vector<int> cpus; // pinned CPUs (ember.executor.pinCores), given back when it ends
   bool kill_requested = false;
 };
 
@@ -71,6 +72,7 @@ struct worker_state {
   bool shutting_down = false;
   std::uint32_t attempt = 0;  // registration/connection attempts since the last success
   std::map<exec_key, executor_proc> executors;
+  deploy::cpu_pool cpus = deploy::cpu_pool::of_this_process(); // for ember.executor.pinCores
   std::map<pid_t, exec_key> executor_pids;
   std::map<std::string, driver_proc> drivers;
   std::map<pid_t, std::string> driver_pids;
@@ -247,8 +249,20 @@ void start_executor(worker_actor* self, const exec_key& key, const fs::path& bin
   spec.cwd = st.opt.work_dir / key.first / key.second;
   spec.memory_limit = r.getMemoryBytes();
   spec.name = key.first + "-" + key.second;
+  bool pin = false;
+  for (auto p : r.getConf())
+    if (str(p.getKey()) == "ember.executor.pinCores")
+      pin = str(p.getValue()) == "true";
+  if (pin) {
+    if (auto cpus = st.cpus.take(r.getCores()))
+      spec.cpus = std::move(*cpus);
+    else
+      st.log->warn("executor {}/{}: no {} free CPUs to pin it to (ember.executor.pinCores); it runs unpinned", key.first,
+                   key.second, r.getCores());
+  }
   try {
     auto p = deploy::launch(spec, st.opt.limiter);
+    e.cpus = spec.cpus;
     st.reaper->notify_launched();
     e.pid = p.pid;
     e.cgroup = p.cgroup;
@@ -256,6 +270,7 @@ void start_executor(worker_actor* self, const exec_key& key, const fs::path& bin
     st.log->info("executor {}/{} started as pid {} in {}", key.first, key.second, p.pid, spec.cwd.string());
     report_executor(self, key, proto::ExecutorState::RUNNING, 0, 0, "", p.pid);
   } catch (const std::exception& ex) {
+    st.cpus.give(spec.cpus);
     fail_executor(self, key, ex.what());
   }
 }
@@ -456,6 +471,7 @@ void on_executor_exit(worker_actor* self, const exec_key& key, const deploy::exi
     return;
   auto e = std::move(it->second);
   st.executors.erase(it);
+  st.cpus.give(e.cpus);
   auto memory = e.launch.reader().getMemoryBytes();
   bool oom = (status.exited && status.exit_code == deploy::oom_exit_code) || deploy::cgroup_oom_killed(e.cgroup);
   deploy::remove_cgroup(e.cgroup);

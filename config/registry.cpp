@@ -174,7 +174,7 @@ std::vector<key_spec> make_registry() {
       integer("ember.executor.taskQueueDepth", "2", 0, 1024,
               "Tasks queued at an executor per core beyond the running ones, so a task thread never idles for the driver's round trip between tasks (0 = one task per core, as in Spark)."),
       boolean("ember.executor.pinCores", "false",
-              "Pin each executor task thread to one CPU core (Linux sched_setaffinity)."),
+              "Pin each executor process to CPUs of its own, as many as its cores; the worker hands them out (Linux sched_setaffinity)."),
       // network
       duration("ember.network.timeout", "120s", s, 1000, dur_max,
                "Silence after which a peer (executor, worker, driver) is considered lost; plain number = seconds."),

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sched.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -117,7 +118,7 @@ void remove_cgroup(const fs::path& cgroup) {
 namespace {
 
 // What failed in the child before exec, sent back through the error pipe with errno.
-enum class child_step : int { chdir = 1, out, err, cgroup, rlimit, exec };
+enum class child_step : int { chdir = 1, out, err, cgroup, rlimit, affinity, exec };
 
 const char* step_name(int step) {
   switch (static_cast<child_step>(step)) {
@@ -126,6 +127,7 @@ const char* step_name(int step) {
     case child_step::err: return "open the stderr file";
     case child_step::cgroup: return "join the memory cgroup";
     case child_step::rlimit: return "set RLIMIT_AS";
+    case child_step::affinity: return "pin to its CPUs (ember.executor.pinCores)";
     case child_step::exec: return "execute";
   }
   return "start";
@@ -179,6 +181,7 @@ launched_process launch(const launch_spec& spec, const memory_limiter& limiter) 
   if (spec.memory_limit > 0 && !limiter.uses_cgroup())
     address_limit = static_cast<rlim_t>(spec.memory_limit + limiter.rlimit_overhead);
   const std::string cwd = spec.cwd.string();
+  const std::vector<int>& cpus = spec.cpus;
   const std::string out_path = (spec.cwd / "stdout").string();
   const std::string err_path = (spec.cwd / "stderr").string();
   std::vector<std::string> argv_store;
@@ -238,6 +241,14 @@ launched_process launch(const launch_spec& spec, const memory_limiter& limiter) 
       struct rlimit rl{address_limit, address_limit};
       if (::setrlimit(RLIMIT_AS, &rl) != 0)
         child_fail(wfd, child_step::rlimit);
+    }
+    if (!cpus.empty()) {
+      cpu_set_t set;
+      CPU_ZERO(&set);
+      for (int c : cpus)
+        CPU_SET(c, &set);
+      if (::sched_setaffinity(0, sizeof set, &set) != 0)
+        child_fail(wfd, child_step::affinity);
     }
     close_other_fds(wfd);
     ::execv(argv[0], argv.data());
@@ -344,5 +355,30 @@ void reaper::run() {
     cv_.wait(lock, [&] { return stop_ || launches_ != seen; });
   }
 }
+
+cpu_pool::cpu_pool(std::vector<int> cpus) : free_(cpus.begin(), cpus.end()) {}
+
+cpu_pool cpu_pool::of_this_process() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  std::vector<int> cpus;
+  if (::sched_getaffinity(0, sizeof set, &set) == 0) {
+    for (int c = 0; c < CPU_SETSIZE; ++c)
+      if (CPU_ISSET(c, &set))
+        cpus.push_back(c);
+  }
+  return cpu_pool{std::move(cpus)};
+}
+
+std::optional<std::vector<int>> cpu_pool::take(std::size_t n) {
+  if (n == 0 || free_.size() < n)
+    return std::nullopt;
+  std::vector<int> out;
+  for (auto it = free_.begin(); out.size() < n; it = free_.erase(it))
+    out.push_back(*it);
+  return out;
+}
+
+void cpu_pool::give(const std::vector<int>& cpus) { free_.insert(cpus.begin(), cpus.end()); }
 
 } // namespace ember::deploy

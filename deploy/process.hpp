@@ -12,6 +12,8 @@
 #include <functional>
 #include <mutex>
 #include <optional>
+#include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -44,6 +46,23 @@ struct launch_spec {
   std::filesystem::path cwd;          // created if missing; stdout/stderr files go here
   std::uint64_t memory_limit = 0;     // bytes; 0 = no limit
   std::string name;                   // cgroup leaf name ("app-..-3"), unique among live children
+  std::vector<int> cpus;              // ember.executor.pinCores: run only on these CPUs (empty = any)
+};
+
+/// The CPUs a worker hands out when an application sets ember.executor.pinCores: each pinned
+/// executor gets `cores` CPUs of its own, given back when it ends.
+class cpu_pool {
+public:
+  explicit cpu_pool(std::vector<int> cpus);
+  /// The CPUs this process may run on (sched_getaffinity).
+  static cpu_pool of_this_process();
+  /// `n` free CPUs, lowest first, or nothing when fewer are free.
+  std::optional<std::vector<int>> take(std::size_t n);
+  void give(const std::vector<int>& cpus);
+  std::size_t free() const { return free_.size(); }
+
+private:
+  std::set<int> free_;
 };
 
 struct launched_process {

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <set>
 #include <string>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -221,4 +222,42 @@ TEST_CASE("two applications at once on a cluster with cores for one of them: bot
     if (app.value("name", "").starts_with("wc") && app.value("state", "") == "finished")
       ++finished;
   CHECK(finished == 2);
+}
+
+TEST_CASE("ember.executor.pinCores: each executor process runs on a CPU of its own") {
+  if (std::thread::hardware_concurrency() < 2) {
+    MESSAGE("one CPU: two executors cannot have one each");
+    return;
+  }
+  temp_dir tmp;
+  local_cluster cluster{tmp.path, {{"127.0.0.1", 2, "2g"}}};
+  auto go = tmp.path / "go";
+  child app{{bin_dir + "/cluster_probe", "--master", cluster.url(), "--conf", "ember.driver.host=127.0.0.1", "--conf",
+             "ember.executor.cores=1", "--conf", "ember.executor.instances=2", "--conf", "ember.executor.memory=256m",
+             "--conf", "ember.executor.pinCores=true", "alloc", "4", "10", go.string()},
+            tmp.path / "app.log"};
+  // Two executors running; read each one's allowed CPUs from /proc while the application idles.
+  std::vector<std::string> pids;
+  REQUIRE_MESSAGE(wait_until([&] {
+                    pids.clear();
+                    for (auto& a : cluster.state().value("apps", json::array()))
+                      for (auto& e : a.value("executors", json::array()))
+                        if (e.value("state", "") == "running" && e.value("pid", 0) > 0)
+                          pids.push_back(std::to_string(e.value("pid", 0)));
+                    return pids.size() == 2 && slurp(tmp.path / "app.log").find("count 4") != std::string::npos;
+                  }),
+                  cluster.state().dump());
+  std::set<std::string> cpus;
+  for (auto& pid : pids) {
+    auto status = slurp("/proc/" + pid + "/status");
+    auto at = status.find("Cpus_allowed_list:");
+    REQUIRE(at != std::string::npos);
+    auto line = status.substr(at + 18, status.find('\n', at) - at - 18);
+    line.erase(0, line.find_first_not_of(" \t"));
+    CHECK(line.find_first_of(",-") == std::string::npos); // exactly one CPU
+    cpus.insert(line);
+  }
+  CHECK(cpus.size() == 2);
+  std::ofstream{go} << "go";
+  CHECK(app.wait() == 0);
 }

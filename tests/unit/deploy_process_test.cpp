@@ -140,3 +140,19 @@ TEST_CASE("exit status decoding") {
   CHECK(killed.signal == SIGKILL);
   CHECK(killed.describe() == "signal 9 (SIGKILL)");
 }
+
+TEST_CASE("cpu_pool hands out distinct CPUs for pinned executors and takes them back") {
+  cpu_pool pool{{0, 1, 2, 3}};
+  auto a = pool.take(2);
+  REQUIRE(a);
+  CHECK(*a == std::vector<int>{0, 1});
+  auto b = pool.take(1);
+  REQUIRE(b);
+  CHECK(*b == std::vector<int>{2});
+  CHECK(!pool.take(2)); // one left
+  CHECK(pool.free() == 1);
+  pool.give(*a);
+  CHECK(pool.take(3) == std::vector<int>{0, 1, 3});
+  CHECK(!pool.take(0));
+  CHECK(cpu_pool::of_this_process().free() >= 1);
+}
