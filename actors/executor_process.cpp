@@ -143,14 +143,16 @@ void run_executor_process(int argc, char** argv) {
     if (!driver) {
       log->error("executor {}: cannot reach the driver at {}:{}: {}", args.executor_id, args.driver_host,
                  args.driver_port, describe(driver.error()));
-      std::exit(1);
+      log->flush();
+      std::_Exit(1); // the actor system's threads are running: skip exit handlers and destructors
     }
     auto outputs = std::make_shared<map_output_index>();
     auto server = spawn_block_server(sys, outputs, static_cast<size_t>(shuf.max_chunk_size));
     auto port = sys.middleman().publish(server, 0, args.host.c_str(), true);
     if (!port) {
       log->error("executor {}: cannot serve blocks on {}: {}", args.executor_id, args.host, describe(port.error()));
-      std::exit(1);
+      log->flush();
+      std::_Exit(1);
     }
     executor_config ec;
     ec.executor_id = args.executor_id;
