@@ -7,24 +7,12 @@
 #include "actors/listener_bus.hpp"
 #include "actors/messages.hpp"
 #include "config/log.hpp"
+#include "config/registry.hpp"
 #include "scheduler/dag_planner.hpp"
 
 namespace ember::actors {
 
 namespace {
-
-std::string human_bytes(uint64_t n) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double v = static_cast<double>(n);
-  int u = 0;
-  while (v >= 1024 && u < 4) {
-    v /= 1024;
-    ++u;
-  }
-  char buf[32];
-  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
-  return buf;
-}
 
 struct job_entry {
   std::vector<uint32_t> partitions;
@@ -289,9 +277,9 @@ caf::behavior dag_scheduler_actor(caf::stateful_actor<dag_state>* self, dag_sche
           ++job.results_received;
           if (static_cast<int64_t>(job.result_bytes) > cfg.max_result_size) {
             fail_job(j->second, "Job " + std::to_string(j->second) + " aborted: total size of serialized results of "
-                                  + std::to_string(job.results_received) + " tasks (" + human_bytes(job.result_bytes)
+                                  + std::to_string(job.results_received) + " tasks (" + config::human_bytes(job.result_bytes)
                                   + ") is bigger than ember.driver.maxResultSize ("
-                                  + human_bytes(static_cast<uint64_t>(cfg.max_result_size)) + ")");
+                                  + config::human_bytes(static_cast<uint64_t>(cfg.max_result_size)) + ")");
             return;
           }
           job.results[job.slot.at(r.getPartition())] = std::string{data};

@@ -15,10 +15,10 @@
 #include "actors/block_server.hpp"
 #include "actors/executor.hpp"
 #include "actors/messages.hpp"
+#include "actors/remoting.hpp"
 #include "config/config.hpp"
 #include "config/log.hpp"
 #include "config/settings.hpp"
-#include "protocol/register_types.hpp"
 
 namespace ember::actors {
 
@@ -106,13 +106,6 @@ bool is_executor_role(int argc, char** argv) {
   return false;
 }
 
-void enable_remoting(caf::actor_system_config& cfg, std::chrono::milliseconds heartbeat,
-                     std::chrono::milliseconds timeout) {
-  cfg.load<caf::io::middleman>();
-  cfg.set("middleman.heartbeat-interval", caf::timespan{std::chrono::duration_cast<caf::timespan>(heartbeat)});
-  cfg.set("middleman.connection-timeout", caf::timespan{std::chrono::duration_cast<caf::timespan>(timeout)});
-}
-
 void run_executor_process(int argc, char** argv) {
   auto args = parse(argc, argv);
   config::config conf;
@@ -132,10 +125,8 @@ void run_executor_process(int argc, char** argv) {
   auto drv = config::driver_settings::from(conf);
 
   caf::actor_system_config cfg;
-  register_types(cfg);
-  enable_remoting(cfg, std::min(exec.heartbeat_interval, drv.network_timeout / 4), drv.network_timeout);
+  configure_remoting(cfg, conf);
   cfg.set("scheduler.max-threads", size_t{2});
-  cfg.set("logger.verbosity", caf::atom("quiet"));
   int code = 0;
   {
     caf::actor_system sys{cfg};

@@ -15,10 +15,10 @@
 #include "deploy/binary_cache.hpp"
 #include "actors/dag_scheduler.hpp"
 #include "actors/executor.hpp"
-#include "actors/executor_process.hpp"
 #include "actors/listener_bus.hpp"
 #include "actors/master.hpp"
 #include "actors/messages.hpp"
+#include "actors/remoting.hpp"
 #include "actors/task_scheduler.hpp"
 #include "config/log.hpp"
 #include "config/settings.hpp"
@@ -102,13 +102,13 @@ void driver_runtime::start_schedulers(bool remoting) {
   if (remoting && conf_.get_bool("ember.dynamicAllocation.enabled"))
     tc.allocation = allocation_settings_from(conf_); // throws when Spark would refuse them
   cfg_ = std::make_unique<caf::actor_system_config>();
-  register_types(*cfg_);
   if (remoting) {
-    auto exec = config::executor_settings::from(conf_);
-    enable_remoting(*cfg_, std::min(exec.heartbeat_interval, drv.network_timeout / 4), drv.network_timeout);
+    configure_remoting(*cfg_, conf_);
+  } else {
+    register_types(*cfg_);
+    cfg_->set("logger.verbosity", caf::atom("quiet"));
   }
   cfg_->set("scheduler.max-threads", std::max<size_t>(2, std::thread::hardware_concurrency()));
-  cfg_->set("logger.verbosity", caf::atom("quiet"));
   sys_ = std::make_unique<caf::actor_system>(*cfg_);
 
   listener_bus_config bc;

@@ -755,7 +755,9 @@ worker_options worker_options::from(const config::config& c) {
 }
 
 caf::actor spawn_worker(caf::actor_system& sys, worker_options options) {
-  return sys.spawn(worker, std::move(options));
+  // Detached (a thread of its own): the worker hashes binaries, writes fetched chunks to disk and
+  // forks executors, blocking work that must not hold one of CAF's scheduler threads.
+  return sys.spawn<caf::detached>(worker, std::move(options));
 }
 
 } // namespace ember::actors

@@ -14,23 +14,14 @@
 #include <caf/scoped_actor.hpp>
 
 #include "actors/master.hpp"
+#include "actors/remoting.hpp"
 #include "config/config.hpp"
 #include "config/log.hpp"
-#include "protocol/register_types.hpp"
 #include "protocol/wire.hpp"
 
 namespace ember::cli {
 
 // -- shared by master and worker ---------------------------------------------------------------
-
-void configure_cluster_system(caf::actor_system_config& cfg, const config::config& c) {
-  register_types(cfg);
-  cfg.load<caf::io::middleman>();
-  auto timeout = c.get_duration("ember.network.timeout");
-  cfg.set("middleman.heartbeat-interval", caf::timespan{std::chrono::duration_cast<caf::timespan>(timeout / 4)});
-  cfg.set("middleman.connection-timeout", caf::timespan{std::chrono::duration_cast<caf::timespan>(timeout)});
-  cfg.set("logger.verbosity", caf::atom("quiet"));
-}
 
 struct signal_waiter::impl {
   sigset_t set;
@@ -82,9 +73,8 @@ std::string this_host_name() {
 int run_master(const config::config& c, const master_command_options& options) {
   signal_waiter signals;
   log::configure(c);
-  auto logger = log::get("master");
   caf::actor_system_config cfg;
-  configure_cluster_system(cfg, c);
+  actors::configure_remoting(cfg, c);
   caf::actor_system sys{cfg};
   auto opts = actors::master_options::from(c);
   opts.host = options.host;
@@ -99,20 +89,27 @@ int run_master(const config::config& c, const master_command_options& options) {
   }
   std::cout << "ember master listening on " << started->url << std::endl;
   auto master = started->actor;
-  signals.start([master, logger](int sig) {
-    logger->info("signal {}: stopping", sig);
-    caf::anon_send_exit(master, caf::exit_reason::user_shutdown);
+  int code = serve_until_down(sys, master, signals,
+                              [master] { caf::anon_send_exit(master, caf::exit_reason::user_shutdown); }, "master");
+  sys.middleman().unpublish(master, started->port);
+  return code;
+}
+
+int serve_until_down(caf::actor_system& sys, const caf::actor& service, signal_waiter& signals,
+                     std::function<void()> stop, const std::string& what) {
+  signals.start([stop = std::move(stop), what](int sig) {
+    log::get(what)->info("signal {}: stopping", sig);
+    stop();
   });
   caf::error reason;
   {
     caf::scoped_actor self{sys};
-    self->monitor(master);
+    self->monitor(service);
     self->receive([&](caf::down_msg& dm) { reason = dm.reason; });
   }
   signals.stop();
-  sys.middleman().unpublish(master, started->port);
-  if (reason && reason != caf::exit_reason::user_shutdown) {
-    std::cerr << "ember: master stopped: " << describe(reason) << '\n';
+  if (reason && reason != caf::exit_reason::user_shutdown && reason != caf::exit_reason::normal) {
+    std::cerr << "ember: " << what << " stopped: " << describe(reason) << '\n';
     return 1;
   }
   return 0;

@@ -23,11 +23,6 @@ struct master_command_options {
 /// Returns the process exit code: 0 after a signal, 1 when the port cannot be opened.
 int run_master(const config::config& c, const master_command_options& options);
 
-/// What every cluster process sets on its actor system: message types, the middleman, its
-/// heartbeat (ember.network.timeout / 4) and connection timeout (ember.network.timeout), CAF's
-/// own logger off.
-void configure_cluster_system(caf::actor_system_config& cfg, const config::config& c);
-
 /// Blocks SIGTERM and SIGINT in the calling thread (call first in main, before any thread starts,
 /// so every thread inherits the mask) and returns a waiter that sigwait()s for them.
 class signal_waiter {
@@ -43,5 +38,11 @@ private:
   struct impl;
   std::unique_ptr<impl> impl_;
 };
+
+/// Runs until `service` (the master or worker actor) ends; SIGTERM/SIGINT call `stop` on the
+/// waiter's thread. Returns the exit code: 0 when it ended normally or on request, else 1 with one
+/// line "ember: <what> stopped: <reason>".
+int serve_until_down(caf::actor_system& sys, const caf::actor& service, signal_waiter& signals,
+                     std::function<void()> stop, const std::string& what);
 
 } // namespace ember::cli

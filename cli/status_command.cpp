@@ -11,7 +11,8 @@
 #include <caf/io/middleman.hpp>
 #include <capnp/schema.h>
 
-#include "protocol/register_types.hpp"
+#include "actors/remoting.hpp"
+#include "config/registry.hpp"
 
 namespace ember::cli {
 
@@ -34,19 +35,6 @@ std::string enum_name(E value) {
   return std::to_string(i);
 }
 
-// 8589934592 → "8.0 GiB"
-std::string human_bytes(std::uint64_t n) {
-  static const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double v = static_cast<double>(n);
-  int u = 0;
-  while (v >= 1024 && u < 4) {
-    v /= 1024;
-    ++u;
-  }
-  char buf[32];
-  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
-  return buf;
-}
 
 }  // namespace
 
@@ -80,14 +68,9 @@ master_url parse_master_url(std::string_view url) {
 master_client::master_client(const master_url& url, const config::config& conf)
   : url_(url), timeout_(conf.get_duration("ember.rpc.askTimeout")) {
   cfg_ = std::make_unique<caf::actor_system_config>();
-  register_types(*cfg_);
-  cfg_->load<caf::io::middleman>();
-  cfg_->set("logger.verbosity", caf::atom("quiet"));
+  // A hung master must not hang the command: the connection heartbeat detects a dead peer.
+  actors::configure_remoting(*cfg_, conf);
   cfg_->set("scheduler.max-threads", 2);
-  // A hung master must not hang the command: CAF's own heartbeat detects a dead connection.
-  auto network_timeout = caf::timespan{conf.get_duration("ember.network.timeout")};
-  cfg_->set("middleman.heartbeat-interval", caf::timespan{std::min(network_timeout / 4, timeout_)});
-  cfg_->set("middleman.connection-timeout", network_timeout);
   sys_ = std::make_unique<caf::actor_system>(*cfg_);
   auto master = sys_->middleman().remote_actor(url_.host, url_.port);
   if (!master)
@@ -165,7 +148,7 @@ std::string to_text(proto::MasterState::Reader state) {
   for (auto w : state.getWorkers())
     out << "  " << str(w.getWorkerId()) << "  " << str(w.getHost()) << ':' << w.getPort() << "  "
         << (w.getAlive() ? "alive" : "dead") << "  cores " << w.getCoresUsed() << '/' << w.getCores()
-        << "  memory " << human_bytes(w.getMemoryUsed()) << '/' << human_bytes(w.getMemoryBytes()) << '\n';
+        << "  memory " << config::human_bytes(w.getMemoryUsed()) << '/' << config::human_bytes(w.getMemoryBytes()) << '\n';
   out << "applications: " << state.getApps().size() << '\n';
   for (auto a : state.getApps()) {
     out << "  " << str(a.getAppId()) << "  " << str(a.getName()) << "  " << enum_name(a.getState())
@@ -173,7 +156,7 @@ std::string to_text(proto::MasterState::Reader state) {
     for (auto e : a.getExecutors())
       out << "    executor " << str(e.getExecutorId()) << "  " << str(e.getHost()) << "  pid "
           << e.getPid() << "  " << enum_name(e.getState()) << "  cores " << e.getCores() << "  memory "
-          << human_bytes(e.getMemoryBytes()) << "  worker " << str(e.getWorkerId()) << '\n';
+          << config::human_bytes(e.getMemoryBytes()) << "  worker " << str(e.getWorkerId()) << '\n';
   }
   out << "drivers: " << state.getDrivers().size() << '\n';
   for (auto d : state.getDrivers())

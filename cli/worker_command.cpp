@@ -11,6 +11,7 @@
 #include <caf/scoped_actor.hpp>
 
 #include "actors/master.hpp"
+#include "actors/remoting.hpp"
 #include "actors/worker.hpp"
 #include "cli/master_command.hpp"
 #include "config/config.hpp"
@@ -77,7 +78,6 @@ int run_worker(const config::config& c, const worker_command_options& options) {
 
   signal_waiter signals;
   log::configure(c);
-  auto logger = log::get("worker");
   {
     auto from_conf = actors::worker_options::from(c);
     from_conf.master_host = opt.master_host;
@@ -92,7 +92,7 @@ int run_worker(const config::config& c, const worker_command_options& options) {
     std::cout << "ember worker " << id << " registered with " << url << std::endl;
   };
   caf::actor_system_config cfg;
-  configure_cluster_system(cfg, c);
+  actors::configure_remoting(cfg, c);
   caf::actor_system sys{cfg};
   auto host = opt.host;
   auto worker = actors::spawn_worker(sys, std::move(opt));
@@ -104,22 +104,8 @@ int run_worker(const config::config& c, const worker_command_options& options) {
     return 1;
   }
   caf::anon_send(worker, actors::start_atom::value, *port);
-  signals.start([worker, logger](int sig) {
-    logger->info("signal {}: stopping", sig);
-    caf::anon_send(worker, actors::shutdown_atom::value);
-  });
-  caf::error reason;
-  {
-    caf::scoped_actor self{sys};
-    self->monitor(worker);
-    self->receive([&](caf::down_msg& dm) { reason = dm.reason; });
-  }
-  signals.stop();
-  if (reason && reason != caf::exit_reason::user_shutdown && reason != caf::exit_reason::normal) {
-    std::cerr << "ember: worker stopped: " << describe(reason) << '\n';
-    return 1;
-  }
-  return 0;
+  return serve_until_down(sys, worker, signals, [worker] { caf::anon_send(worker, actors::shutdown_atom::value); },
+                          "worker");
 }
 
 } // namespace ember::cli

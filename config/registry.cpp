@@ -1,5 +1,6 @@
 #include "config/registry.hpp"
 
+#include <cstdio>
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -577,6 +578,19 @@ parsed<std::int64_t> parse_duration(std::string_view text, std::int64_t plain_un
   if (!v)
     return {std::nullopt, quoted(text) + " is too large for a duration"};
   return {v, {}};
+}
+
+std::string human_bytes(std::uint64_t n) {
+  static const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double v = static_cast<double>(n);
+  int u = 0;
+  while (v >= 1024 && u < 4) {
+    v /= 1024;
+    ++u;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
+  return buf;
 }
 
 std::string format_size(std::int64_t n) {

@@ -102,6 +102,8 @@ parsed<std::int64_t> parse_duration(std::string_view text, std::int64_t plain_un
 
 // Largest exact unit: 50331648 -> "48m", 1536 -> "1536b"... zero -> "0".
 std::string format_size(std::int64_t bytes);
+// For people, one decimal: 8589934592 -> "8.0 GiB", 512 -> "512 B".
+std::string human_bytes(std::uint64_t bytes);
 // Hours if exact, else seconds if exact, else ms: 120000 -> "120s", 3600000 -> "1h", 0 -> "0".
 std::string format_duration(std::int64_t ms);
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "api/ember.hpp"
+#include "tests/temp_dir.hpp"
 
 namespace ember_test {
 
@@ -30,16 +31,5 @@ inline ember::context make_context(const std::string& master, const std::vector<
   return ember::context::create(argc, p);
 }
 
-// A fresh directory under /tmp, removed with everything in it at the end of the scope.
-struct temp_dir {
-  std::filesystem::path path;
-  temp_dir() {
-    char tmpl[] = "/tmp/ember-test-XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~temp_dir() { std::filesystem::remove_all(path); }
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-};
 
 } // namespace ember_test

@@ -11,20 +11,13 @@
 #include <unistd.h>
 
 #include "deploy/binary_cache.hpp"
+#include "tests/temp_dir.hpp"
 
 using namespace ember::deploy;
 namespace fs = std::filesystem;
+using ember_test::temp_dir;
 
 namespace {
-
-struct temp_dir {
-  fs::path path;
-  temp_dir() {
-    std::string tmpl = (fs::temp_directory_path() / "ember-binary-cache-XXXXXX").string();
-    path = ::mkdtemp(tmpl.data());
-  }
-  ~temp_dir() { fs::remove_all(path); }
-};
 
 void write(const fs::path& p, const std::string& s) {
   std::ofstream out(p, std::ios::binary);

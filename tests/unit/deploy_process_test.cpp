@@ -15,20 +15,13 @@
 #include <unistd.h>
 
 #include "deploy/process.hpp"
+#include "tests/temp_dir.hpp"
 
 using namespace ember::deploy;
 namespace fs = std::filesystem;
+using ember_test::temp_dir;
 
 namespace {
-
-struct temp_dir {
-  fs::path path;
-  temp_dir() {
-    std::string tmpl = (fs::temp_directory_path() / "ember-process-XXXXXX").string();
-    path = ::mkdtemp(tmpl.data());
-  }
-  ~temp_dir() { fs::remove_all(path); }
-};
 
 std::string read(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
