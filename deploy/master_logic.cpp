@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <climits>
 #include <numeric>
+#include <tuple>
+#include <utility>
+#include <cstdlib>
 
 namespace ember::deploy {
 
@@ -37,11 +40,12 @@ master_logic::master_logic(master_settings settings) : settings_(settings) {
 
 // -- workers ---------------------------------------------------------------------------------
 
-register_worker_result master_logic::register_worker(const worker_description& w, time_point now) {
+register_worker_result master_logic::register_worker(const worker_description& w, time_point now,
+                                                     const worker_report* report) {
   register_worker_result r;
   if (w.port != 0) {
     for (auto& [id, other] : workers_) {
-      if (id != w.id && other.alive && other.desc.host == w.host && other.desc.port == w.port) {
+      if (id != w.id && (other.alive || other.recovering) && other.desc.host == w.host && other.desc.port == w.port) {
         r.reason = "worker " + w.id + ": " + w.host + ":" + std::to_string(w.port) + " is already registered as "
                    + id;
         return r;
@@ -52,8 +56,16 @@ register_worker_result master_logic::register_worker(const worker_description& w
   r.accepted = true;
   if (i != workers_.end()) {
     r.duplicate = true;
+    if (i->second.recovering) {  // it registered by itself before answering MasterChanged
+      i->second.desc = w;
+      auto [found, out] = worker_recovered(w.id, report ? *report : worker_report{}, now);
+      r.out = std::move(out);
+      return r;
+    }
     if (i->second.alive) {
       i->second.last_heartbeat = now;
+      if (report)
+        adopt(i->second, *report, false, r.out);
       return r;
     }
     workers_.erase(i);  // a dead record: its executors and drivers were already handled
@@ -61,9 +73,65 @@ register_worker_result master_logic::register_worker(const worker_description& w
   worker_record rec;
   rec.desc = w;
   rec.last_heartbeat = now;
-  workers_.emplace(w.id, std::move(rec));
-  r.out = schedule();
+  auto& added = workers_.emplace(w.id, std::move(rec)).first->second;
+  persist(w);
+  if (report)
+    adopt(added, *report, false, r.out);
+  auto more = schedule();
+  r.out.insert(r.out.end(), more.begin(), more.end());
   return r;
+}
+
+void master_logic::adopt(worker_record& w, const worker_report& report, bool recovering_worker, decisions& out) {
+  for (auto& e : report.executors) {
+    if (is_finished(e.state))
+      continue;
+    auto a = apps_.find(e.app_id);
+    if (a != apps_.end()) {
+      auto& app = a->second;
+      auto known = app.executors.find(e.executor_id);
+      if (known != app.executors.end() && known->second.worker_id == w.desc.id)
+        continue;  // the master knows it here already
+      if (known == app.executors.end() && (recovering_worker || recovering_)) {
+        executor_record rec;
+        rec.app_id = e.app_id;
+        rec.id = e.executor_id;
+        rec.worker_id = w.desc.id;
+        rec.cores = e.cores;
+        rec.memory = e.memory;
+        rec.state = e.state;
+        w.cores_used += e.cores;
+        w.memory_used += e.memory;
+        w.executors.insert({e.app_id, e.executor_id});
+        char* end = nullptr;
+        auto n = std::strtoul(e.executor_id.c_str(), &end, 10);
+        if (end != e.executor_id.c_str() && *end == '\0' && n >= app.next_executor_id)
+          app.next_executor_id = static_cast<std::uint32_t>(n + 1);  // ids are never reused
+        app.executors.emplace(e.executor_id, std::move(rec));
+        if (app.state == app_state::waiting)
+          app.state = app_state::running;
+        continue;
+      }
+    }
+    // The master does not know it (its application is gone, or it was reported lost): stop it.
+    out.push_back(kill_executor{w.desc.id, e.app_id, e.executor_id,
+                                "executor " + e.app_id + "/" + e.executor_id + " is unknown to the master"});
+  }
+  for (auto& id : report.driver_ids) {
+    auto d = drivers_.find(id);
+    if (d != drivers_.end() && d->second.worker_id == w.desc.id)
+      continue;
+    if (d != drivers_.end() && d->second.worker_id.empty() && (recovering_worker || recovering_)) {
+      auto& drv = d->second;
+      drv.worker_id = w.desc.id;
+      drv.state = driver_state::running;
+      w.cores_used += drv.desc.cores;
+      w.memory_used += drv.desc.memory;
+      w.drivers.insert(id);
+      continue;
+    }
+    out.push_back(deploy::kill_driver{w.desc.id, id});
+  }
 }
 
 decisions master_logic::worker_heartbeat(const std::string& worker_id, time_point now) {
@@ -115,6 +183,10 @@ decisions master_logic::worker_lost(const std::string& worker_id, const std::str
   w.drivers.clear();
   w.cores_used = 0;
   w.memory_used = 0;
+  unpersist("worker", worker_id);
+  for (auto& driver_id : drivers)
+    if (auto d = drivers_.find(driver_id); d != drivers_.end())
+      persist(d->second);  // relaunching, one restart more
   auto more = schedule();
   out.insert(out.end(), more.begin(), more.end());
   return out;
@@ -156,6 +228,7 @@ decisions master_logic::register_application(const std::string& app_id, app_desc
     a.executor_limit = desc.initial_executors;
   a.desc = std::move(desc);
   a.submit_time_ms = now_ms;
+  persist(a);
   apps_.emplace(app_id, std::move(a));
   app_order_.push_back(app_id);
   return schedule();
@@ -187,6 +260,7 @@ void master_logic::remove_app(const std::string& app_id, app_state state, const 
     remove_executor(app, id);
   }
   out.push_back(application_finished{app_id});
+  unpersist("app", app_id);
   app.state = state;
   app.end_reason = reason;
   finished_apps_.push_back(std::move(app));
@@ -254,6 +328,7 @@ decisions master_logic::request_executors(const std::string& app_id, std::uint32
   if (a == apps_.end())
     return {};
   a->second.executor_limit = total;
+  persist(a->second);
   return schedule();
 }
 
@@ -274,6 +349,7 @@ decisions master_logic::kill_executors(const std::string& app_id, const std::vec
   }
   if (!app.executor_limit)
     app.executor_limit = static_cast<std::uint32_t>(app.executors.size());
+  persist(app);
   auto more = schedule();
   out.insert(out.end(), more.begin(), more.end());
   return out;
@@ -283,6 +359,8 @@ decisions master_logic::kill_executors(const std::string& app_id, const std::vec
 
 decisions master_logic::schedule() {
   decisions out;
+  if (recovering_)
+    return out;  // Spark's master schedules nothing until recovery completes
   schedule_drivers(out);
   for (auto& id : app_order_) {
     auto& app = apps_.at(id);
@@ -360,6 +438,8 @@ void master_logic::allocate(app_record& app, decisions& out) {
       app.state = app_state::running;
     }
   }
+  if (total_assigned != 0)
+    persist(app);  // next_executor_id moved: a recovered master must not reuse an id
 }
 
 // -- drivers ---------------------------------------------------------------------------------
@@ -381,6 +461,7 @@ void master_logic::schedule_drivers(decisions& out) {
         d.worker_id = w->desc.id;
         d.state = driver_state::running;
         next_worker_rr_ = (next_worker_rr_ + k + 1) % alive.size();
+        persist(d);
         out.push_back(launch_driver{w->desc.id, id});
         break;
       }
@@ -394,6 +475,7 @@ decisions master_logic::submit_driver(const std::string& driver_id, driver_descr
   driver_record d;
   d.id = driver_id;
   d.desc = std::move(desc);
+  persist(d);
   drivers_.emplace(driver_id, std::move(d));
   driver_order_.push_back(driver_id);
   return schedule();
@@ -411,6 +493,7 @@ void master_logic::end_driver(const std::string& driver_id, driver_state state, 
   }
   d.state = state;
   d.message = message;
+  unpersist("driver", driver_id);
   finished_drivers_.push_back(std::move(d));
   drivers_.erase(i);
   driver_order_.erase(std::remove(driver_order_.begin(), driver_order_.end(), driver_id), driver_order_.end());
@@ -443,6 +526,7 @@ decisions master_logic::driver_state_changed(const std::string& driver_id, drive
     if (state == driver_state::relaunching)  // the worker restarts a supervised driver itself
       ++d.restarts;
     d.state = state;
+    persist(d);
     return {};
   }
   std::string text = message;
@@ -450,6 +534,175 @@ decisions master_logic::driver_state_changed(const std::string& driver_id, drive
     text = signal != 0 ? "signal " + std::to_string(signal) : "exit code " + std::to_string(exit_code);
   end_driver(driver_id, state, text);
   return schedule();
+}
+
+// -- recovery --------------------------------------------------------------------------------
+
+void master_logic::persist(const worker_description& w) {
+  if (!persistence_)
+    return;
+  try {
+    persistence_->persist_worker(w);
+  } catch (const std::exception& e) {
+    persistence_errors_.push_back(e.what());
+  }
+}
+
+void master_logic::persist(const app_record& a) {
+  if (!persistence_)
+    return;
+  try {
+    persistence_->persist_app(a);
+  } catch (const std::exception& e) {
+    persistence_errors_.push_back(e.what());
+  }
+}
+
+void master_logic::persist(const driver_record& d) {
+  if (!persistence_)
+    return;
+  try {
+    persistence_->persist_driver(d);
+  } catch (const std::exception& e) {
+    persistence_errors_.push_back(e.what());
+  }
+}
+
+void master_logic::unpersist(const char* kind, const std::string& id) {
+  if (!persistence_)
+    return;
+  try {
+    std::string k = kind;
+    if (k == "worker")
+      persistence_->unpersist_worker(id);
+    else if (k == "app")
+      persistence_->unpersist_app(id);
+    else
+      persistence_->unpersist_driver(id);
+  } catch (const std::exception& e) {
+    persistence_errors_.push_back(e.what());
+  }
+}
+
+std::vector<std::string> master_logic::take_persistence_errors() {
+  return std::exchange(persistence_errors_, {});
+}
+
+bool master_logic::begin_recovery(recovered_state state, time_point now) {
+  if (state.empty())
+    return false;
+  recovering_ = true;
+  for (auto& w : state.workers) {
+    worker_record rec;
+    rec.desc = w;
+    rec.alive = false;
+    rec.recovering = true;
+    rec.last_heartbeat = now;
+    workers_[w.id] = std::move(rec);
+  }
+  // FIFO again, by submission time (ids sort by time too, as a tie-break).
+  std::stable_sort(state.apps.begin(), state.apps.end(), [](auto& x, auto& y) {
+    return std::tie(x.submit_time_ms, x.id) < std::tie(y.submit_time_ms, y.id);
+  });
+  for (auto& a : state.apps) {
+    a.executors.clear();
+    a.state = app_state::waiting;
+    a.recovering = true;
+    a.retry_count = 0;
+    if (apps_.count(a.id) != 0)
+      continue;
+    app_order_.push_back(a.id);
+    apps_.emplace(a.id, std::move(a));
+  }
+  std::sort(state.drivers.begin(), state.drivers.end(), [](auto& x, auto& y) { return x.id < y.id; });
+  for (auto& d : state.drivers) {
+    if (is_finished(d.state) || drivers_.count(d.id) != 0)
+      continue;
+    d.worker_id.clear();
+    d.pid = 0;
+    driver_order_.push_back(d.id);
+    drivers_.emplace(d.id, std::move(d));
+  }
+  return true;
+}
+
+std::pair<bool, decisions> master_logic::worker_recovered(const std::string& worker_id, const worker_report& report,
+                                                          time_point now) {
+  auto i = workers_.find(worker_id);
+  if (i == workers_.end())
+    return {false, {}};
+  auto& w = i->second;
+  decisions out;
+  bool was_recovering = w.recovering;
+  w.recovering = false;
+  w.alive = true;
+  w.last_heartbeat = now;
+  adopt(w, report, was_recovering, out);
+  if (!recovering_) {
+    auto more = schedule();
+    out.insert(out.end(), more.begin(), more.end());
+  }
+  return {true, std::move(out)};
+}
+
+bool master_logic::application_reconnected(const std::string& app_id) {
+  auto a = apps_.find(app_id);
+  if (a == apps_.end())
+    return false;
+  a->second.recovering = false;
+  return true;
+}
+
+bool master_logic::all_recovered() const {
+  for (auto& [id, w] : workers_)
+    if (w.recovering)
+      return false;
+  for (auto& [id, a] : apps_)
+    if (a.recovering)
+      return false;
+  return true;
+}
+
+decisions master_logic::complete_recovery() {
+  decisions out;
+  if (!recovering_)
+    return out;
+  recovering_ = false;
+  for (auto it = workers_.begin(); it != workers_.end();) {
+    if (it->second.recovering) {
+      unpersist("worker", it->first);
+      it = workers_.erase(it);  // it claimed no executors or drivers: nothing else to undo
+    } else {
+      ++it;
+    }
+  }
+  std::vector<std::string> silent;
+  for (auto& id : app_order_)
+    if (apps_.at(id).recovering)
+      silent.push_back(id);
+  for (auto& id : silent)
+    remove_app(id, app_state::failed, "application " + id + ": its driver did not reconnect to the recovered master",
+               out);
+  std::vector<std::string> unclaimed;
+  for (auto& id : driver_order_)
+    if (drivers_.at(id).worker_id.empty())
+      unclaimed.push_back(id);
+  for (auto& id : unclaimed) {
+    auto& d = drivers_.at(id);
+    if (d.state == driver_state::submitted)
+      continue;  // never launched: it waits for a worker as before
+    if (d.desc.supervise && !d.kill_requested) {
+      d.state = driver_state::relaunching;
+      ++d.restarts;
+      d.message = "relaunched: no worker reported it after master recovery";
+      persist(d);
+    } else {
+      end_driver(id, driver_state::error, "no worker reported it after master recovery");
+    }
+  }
+  auto more = schedule();
+  out.insert(out.end(), more.begin(), more.end());
+  return out;
 }
 
 // -- reading ---------------------------------------------------------------------------------

@@ -1,8 +1,10 @@
 // The standalone master's bookkeeping and decisions, without CAF: registered workers and their
 // liveness, applications in FIFO order and the allocation of executors to them (Spark's
 // Master.schedule / scheduleExecutorsOnWorkers, spread out or consolidated), executor failures,
-// cluster-mode drivers with supervision. Every call returns the decisions (plain structs) that
-// the master actor (actors/master.cpp) turns into messages. Time is passed in.
+// cluster-mode drivers with supervision, and master recovery (Spark's RECOVERING state: what a
+// persistence_engine read back waits for its workers and drivers to answer). Every call returns
+// the decisions (plain structs) that the master actor (actors/master.cpp) turns into messages.
+// Time is passed in.
 #pragma once
 
 #include <chrono>
@@ -62,6 +64,7 @@ struct worker_record {
   std::uint64_t memory_used = 0;
   std::set<std::pair<std::string, std::string>> executors;  // (app id, executor id)
   std::set<std::string> drivers;
+  bool recovering = false;  // read back by a restarted master; not heard from yet (alive = false)
 
   std::uint32_t cores_free() const { return desc.cores - cores_used; }
   std::uint64_t memory_free() const { return desc.memory - memory_used; }
@@ -101,6 +104,7 @@ struct app_record {
   std::uint32_t retry_count = 0;                // executor failures since the last normal end
   std::map<std::string, executor_record> executors;  // live ones, by executor id
   std::string end_reason;
+  bool recovering = false;  // read back by a restarted master; its driver has not reconnected yet
 
   std::uint32_t cores_granted() const;
   /// Cores it may still get (max cores or default cores minus granted); UINT32_MAX if unlimited.
@@ -125,6 +129,47 @@ struct driver_record {
   std::uint32_t pid = 0;
   std::string message;
   bool kill_requested = false;
+};
+
+// -- recovery ------------------------------------------------------------------------------
+
+/// Where master_logic records workers, applications and drivers so that a restarted master can
+/// recover them (deploy/persistence.hpp); none with ember.deploy.recoveryMode=NONE. A call may
+/// throw; master_logic keeps the message (take_persistence_errors) and goes on.
+class persistence_engine {
+public:
+  virtual ~persistence_engine() = default;
+  virtual void persist_worker(const worker_description& w) = 0;
+  virtual void unpersist_worker(const std::string& worker_id) = 0;
+  virtual void persist_app(const app_record& a) = 0;
+  virtual void unpersist_app(const std::string& app_id) = 0;
+  virtual void persist_driver(const driver_record& d) = 0;
+  virtual void unpersist_driver(const std::string& driver_id) = 0;
+};
+
+/// What a restarted master read back. errors: one line per file that could not be read or
+/// parsed ("recovery file <path> ...: <why>"); that entity is left out.
+struct recovered_state {
+  std::vector<worker_description> workers;
+  std::vector<app_record> apps;        // executors empty: the workers report them
+  std::vector<driver_record> drivers;  // worker_id empty: the workers claim them
+  std::vector<std::string> errors;
+
+  bool empty() const { return workers.empty() && apps.empty() && drivers.empty(); }
+};
+
+/// One executor a worker runs, as it reports it when it (re)registers or answers MasterChanged.
+struct executor_report {
+  std::string app_id, executor_id;
+  std::uint32_t cores = 0;
+  std::uint64_t memory = 0;
+  executor_state state = executor_state::running;
+};
+
+/// What runs on a worker: its executors and cluster-mode drivers.
+struct worker_report {
+  std::vector<executor_report> executors;
+  std::vector<std::string> driver_ids;
 };
 
 // -- decisions -------------------------------------------------------------------------------
@@ -198,8 +243,11 @@ public:
   // -- workers --
 
   /// Accepts a new worker, or the re-registration of a known id; refuses another id on a
-  /// host:port that an alive worker holds.
-  register_worker_result register_worker(const worker_description& w, time_point now);
+  /// host:port that an alive worker holds. With a report (a worker that lost its master), the
+  /// executors and drivers it runs are adopted when the master recovers them (a recovering
+  /// worker, a live application or driver) and killed otherwise (kill_executor / kill_driver).
+  register_worker_result register_worker(const worker_description& w, time_point now,
+                                         const worker_report* report = nullptr);
   /// A heartbeat; unknown or dead worker -> reconnect_worker.
   decisions worker_heartbeat(const std::string& worker_id, time_point now);
   /// The worker is gone (connection down, timeout): its executors are lost, its drivers
@@ -229,6 +277,30 @@ public:
   decisions driver_state_changed(const std::string& driver_id, driver_state state, int exit_code, int signal,
                                  const std::string& message, std::uint32_t pid);
 
+  // -- recovery --
+
+  /// Persist every change from now on (nullptr: none).
+  void set_persistence(persistence_engine* engine) { persistence_ = engine; }
+  /// Messages of persistence calls that failed since the last call.
+  std::vector<std::string> take_persistence_errors();
+  /// A restarted master takes over what was persisted: workers (not alive until they answer),
+  /// applications (waiting for their drivers) and drivers (unclaimed); nothing is scheduled until
+  /// complete_recovery. False (and no recovery) when there is nothing to recover.
+  bool begin_recovery(recovered_state state, time_point now);
+  bool recovering() const { return recovering_; }
+  /// A recovered worker answered MasterChanged (WorkerSchedulerState). found = false if unknown.
+  std::pair<bool, decisions> worker_recovered(const std::string& worker_id, const worker_report& report,
+                                              time_point now);
+  /// The driver of a live application registered again (its app client reconnected); false if
+  /// the master does not know the application.
+  bool application_reconnected(const std::string& app_id);
+  /// Every recovered worker and application has answered.
+  bool all_recovered() const;
+  /// Ends RECOVERING: workers that did not answer are removed, applications whose driver did not
+  /// reconnect are finished, unclaimed drivers relaunched (supervise) or ended with error; then
+  /// scheduling resumes.
+  decisions complete_recovery();
+
   // -- reading --
 
   const std::map<std::string, worker_record>& workers() const { return workers_; }
@@ -248,6 +320,11 @@ private:
   void remove_app(const std::string& app_id, app_state state, const std::string& reason, decisions& out);
   void end_driver(const std::string& driver_id, driver_state state, const std::string& message);
   std::vector<worker_record*> alive_workers();
+  void adopt(worker_record& w, const worker_report& report, bool recovering_worker, decisions& out);
+  void persist(const worker_description& w);
+  void persist(const app_record& a);
+  void persist(const driver_record& d);
+  void unpersist(const char* kind, const std::string& id);
 
   master_settings settings_;
   std::map<std::string, worker_record> workers_;
@@ -258,6 +335,9 @@ private:
   std::vector<std::string> driver_order_;   // FIFO of live drivers
   std::vector<driver_record> finished_drivers_;
   std::size_t next_worker_rr_ = 0;          // drivers are placed round-robin
+  persistence_engine* persistence_ = nullptr;
+  std::vector<std::string> persistence_errors_;
+  bool recovering_ = false;
 };
 
 } // namespace ember::deploy
