@@ -96,11 +96,15 @@ caf::actor spawn_block_server(caf::actor_system& sys, std::shared_ptr<const map_
 std::string fetch_remote_block(caf::actor_system& sys, const scheduler::map_status& s, uint32_t p,
                                size_t max_chunk_size, std::chrono::milliseconds timeout) {
   static std::atomic<uint64_t> next_request{1};
-  auto failed = [&](const std::string& why) {
-    return detail::fetch_failed_error(s.shuffle_id, s.map_id, s.executor_id,
-                                      "cannot fetch map output " + std::to_string(s.map_id) + " of shuffle "
-                                        + std::to_string(s.shuffle_id) + " from executor " + s.executor_id + " ("
-                                        + s.host + ":" + std::to_string(s.port) + "): " + why);
+  // corrupt: the holder answered with bad data (or could not read its file), so only this map
+  // output is lost; otherwise (unreachable, silent, no such output) all of the holder's are.
+  auto failed = [&](const std::string& why, bool corrupt = false) {
+    detail::fetch_failed_error e{s.shuffle_id, s.map_id, s.executor_id,
+                                 "cannot fetch map output " + std::to_string(s.map_id) + " of shuffle "
+                                   + std::to_string(s.shuffle_id) + " from executor " + s.executor_id + " ("
+                                   + s.host + ":" + std::to_string(s.port) + "): " + why};
+    e.corrupt_block = corrupt;
+    return e;
   };
   auto server = sys.middleman().remote_actor(s.host, s.port); // reuses the connection to that node
   if (!server)
@@ -116,7 +120,7 @@ std::string fetch_remote_block(caf::actor_system& sys, const scheduler::map_stat
     b.setMaxChunkSize(static_cast<uint32_t>(max_chunk_size));
   }));
   std::string out, error;
-  bool done = false;
+  bool done = false, corrupt = false;
   while (!done && error.empty()) {
     self->receive(
       [&](const wire<proto::BlockChunk>& msg) {
@@ -128,17 +132,21 @@ std::string fetch_remote_block(caf::actor_system& sys, const scheduler::map_stat
           error = "chunk at offset " + std::to_string(c.getOffset()) + ", expected " + std::to_string(out.size());
         else if (checksum_of(data) != c.getChecksum())
           error = "checksum mismatch in the chunk at offset " + std::to_string(c.getOffset());
+        corrupt = !error.empty();
         out.append(data);
         done = c.getLast();
       },
       [&](const wire<proto::FetchBlockFailed>& msg) {
-        if (msg.reader().getRequestId() == request_id)
-          error = str(msg.reader().getMessage());
+        if (msg.reader().getRequestId() != request_id)
+          return;
+        error = str(msg.reader().getMessage());
+        auto kind = msg.reader().getKind();
+        corrupt = kind == proto::FetchFailureKind::IO_ERROR || kind == proto::FetchFailureKind::CORRUPT;
       },
       caf::after(timeout) >> [&] { error = "no answer within ember.network.timeout"; });
   }
   if (!error.empty())
-    throw failed(error);
+    throw failed(error, corrupt);
   return out;
 }
 

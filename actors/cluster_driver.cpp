@@ -6,6 +6,7 @@
 #include "actors/task_scheduler.hpp"
 #include "config/log.hpp"
 #include "deploy/binary_cache.hpp"
+#include "actors/heartbeat_receiver.hpp"
 
 namespace ember::actors {
 
@@ -38,14 +39,25 @@ caf::behavior binary_server(caf::event_based_actor*, std::string path, std::stri
   };
 }
 
-caf::behavior driver_endpoint(caf::event_based_actor* self, caf::actor tasks, caf::actor dag, caf::actor binaries) {
+caf::behavior driver_endpoint(caf::event_based_actor* self, caf::actor tasks, caf::actor dag, caf::actor binaries,
+                              caf::actor heartbeats) {
   // Dies with the driver's schedulers: then executors see it go and exit.
   self->link_to(tasks);
   self->link_to(binaries);
   return {
     // delegate keeps the original sender: the task scheduler answers the executor directly.
-    [=](const wire<proto::RegisterExecutor>& msg) { return self->delegate(tasks, msg); },
+    [=](const wire<proto::RegisterExecutor>& msg) {
+      auto r = msg.reader();
+      // The heartbeat receiver hears of it first: mailboxes are FIFO, so its first Heartbeat
+      // (sent by the executor after this) finds it known.
+      self->send(heartbeats, executor_registered_atom::value, str(r.getExecutorId()), str(r.getHost()),
+                 caf::actor_cast<caf::actor>(self->current_sender()));
+      return self->delegate(tasks, msg);
+    },
+    [=](const wire<proto::Heartbeat>& msg) { return self->delegate(heartbeats, msg); },
+    [=](kill_target_atom, caf::actor app_client) { self->send(heartbeats, kill_target_atom::value, app_client); },
     [=](const wire<proto::GetMapOutputs>& msg) { return self->delegate(dag, msg); },
+  self->link_to(heartbeats);
     [=](const wire<proto::FetchBinary>& msg) { return self->delegate(binaries, msg); },
   };
 }
@@ -178,9 +190,12 @@ caf::behavior app_client(caf::stateful_actor<app_client_state>* self, caf::actor
 } // namespace
 
 caf::actor spawn_driver_endpoint(caf::actor_system& sys, caf::actor task_scheduler, caf::actor dag_scheduler,
-                                 std::string binary_path, std::string binary_hash, size_t max_chunk_size) {
+                                 std::string binary_path, std::string binary_hash, size_t max_chunk_size,
+                                 heartbeat_receiver_config heartbeats) {
   auto binaries = sys.spawn<caf::detached>(binary_server, std::move(binary_path), std::move(binary_hash), max_chunk_size);
-  return sys.spawn(driver_endpoint, std::move(task_scheduler), std::move(dag_scheduler), std::move(binaries));
+  auto receiver = spawn_heartbeat_receiver(sys, heartbeats, task_scheduler);
+  return sys.spawn(driver_endpoint, std::move(task_scheduler), std::move(dag_scheduler), std::move(binaries),
+                   std::move(receiver));
 }
 
 caf::actor spawn_app_client(caf::actor_system& sys, caf::actor master, app_description app,

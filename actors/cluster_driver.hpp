@@ -1,12 +1,14 @@
 // The driver's side of a standalone cluster (docs/cluster.md):
 //  - the driver endpoint, published on ember.driver.host:port — what executors and workers reach:
 //    RegisterExecutor goes on to the task scheduler, GetMapOutputs to the dag scheduler,
-//    FetchBinary to a detached binary server that ships this very executable in chunks;
+//    FetchBinary to a detached binary server that ships this very executable in chunks,
+//    Heartbeat to the heartbeat receiver (told of every registration);
 //  - the app client, the driver's link to the master: RegisterApplication, ExecutorAdded /
 //    ExecutorUpdated (an executor that ended becomes ExecutorLost for the task scheduler, with the
 //    worker's cause), RequestExecutors / KillExecutors, UnregisterApplication at the end.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -15,6 +17,8 @@
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/atom.hpp>
+
+#include "actors/heartbeat_receiver.hpp"
 
 namespace ember::actors {
 
@@ -33,10 +37,18 @@ struct app_description {
   std::string driver_host;
   uint16_t driver_port = 0;
   uint32_t initial_executors = 0;
+  // Where the master is: when its connection drops the app client reconnects every
+  // reconnect_interval and registers again under its id (docs/cluster.md, Recovery).
+  std::string master_host;
+  uint16_t master_port = 0;
+  std::chrono::milliseconds reconnect_interval{1000}; // ember.worker.registrationRetryInterval
 };
 
+// Heartbeats go to a heartbeat_receiver it spawns (actors/heartbeat_receiver.hpp); send it
+// (kill_target_atom, app_client) so executors lost for silence are killed through the master.
 caf::actor spawn_driver_endpoint(caf::actor_system& sys, caf::actor task_scheduler, caf::actor dag_scheduler,
-                                 std::string binary_path, std::string binary_hash, size_t max_chunk_size);
+                                 std::string binary_path, std::string binary_hash, size_t max_chunk_size,
+                                 heartbeat_receiver_config heartbeats);
 
 // Registers with `master` when asked (register_atom -> the application id, or an error with the
 // master's reason). Until then it does nothing.

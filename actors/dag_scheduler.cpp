@@ -289,7 +289,7 @@ caf::behavior dag_scheduler_actor(caf::stateful_actor<dag_state>* self, dag_sche
           auto f = res.getFetchFailed();
           auto out = st.planner->fetch_failed(r.getStageId(), r.getStageAttempt(), f.getShuffleId(),
                                               std::optional<uint32_t>{f.getMapIndex()}, str(f.getExecutorId()),
-                                              str(f.getMessage()));
+                                              str(f.getMessage()), f.getCorruptBlock());
           if (!out.ignored && !out.duplicate)
             st.stage_failures.insert_or_assign(r.getStageId(), str(f.getMessage()));
           if (out.resubmit_needed)

@@ -208,12 +208,14 @@ wire<proto::StatusUpdate> run_one(caf::actor_system& sys, const executor_shared&
     caf::scoped_actor self{sys};
     std::vector<scheduler::map_status> out;
     std::string failure;
+    uint32_t missing = 0;
     auto req = make_wire<proto::GetMapOutputs>([&](auto b) { b.setShuffleId(shuffle); });
     self->request(tracker, timeout, req)
       .receive(
         [&](const wire<proto::MapOutputs>& reply) {
           auto r = reply.reader();
           if (r.getMissingMapIndexes().size() > 0) {
+            missing = r.getMissingMapIndexes()[0];
             failure = "map output " + std::to_string(r.getMissingMapIndexes()[0]) + " of shuffle "
                       + std::to_string(shuffle) + " is missing";
             return;
@@ -223,7 +225,7 @@ wire<proto::StatusUpdate> run_one(caf::actor_system& sys, const executor_shared&
         },
         [&](const caf::error& err) { failure = "cannot get map outputs of shuffle " + std::to_string(shuffle) + ": " + describe(err); });
     if (!failure.empty())
-      throw detail::fetch_failed_error(shuffle, 0, "", failure);
+      throw detail::fetch_failed_error(shuffle, missing, "", failure); // names the missing output, not map 0
     return out;
   };
 
@@ -274,6 +276,7 @@ wire<proto::StatusUpdate> run_one(caf::actor_system& sys, const executor_shared&
         f.setShuffleId(outcome.failed_shuffle);
         f.setMapIndex(outcome.failed_map);
         f.setExecutorId(outcome.failed_executor);
+        f.setCorruptBlock(outcome.failed_block_corrupt);
         f.setMessage(outcome.error_message);
         break;
       }

@@ -97,6 +97,54 @@ executor_args parse(int argc, char** argv) {
   return a;
 }
 
+// Resident set size of this process (/proc/self/statm), for the heartbeat's metrics.
+uint64_t resident_bytes() {
+  unsigned long pages_total = 0, pages_resident = 0;
+  if (auto* f = std::fopen("/proc/self/statm", "r")) {
+    if (std::fscanf(f, "%lu %lu", &pages_total, &pages_resident) != 2)
+      pages_resident = 0;
+    std::fclose(f);
+  }
+  return static_cast<uint64_t>(pages_resident) * static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+}
+
+using beat_atom = caf::atom_constant<caf::atom("beat")>;
+
+// Sends Heartbeat to the driver every ember.executor.heartbeatInterval. A detached actor (a
+// thread of its own): task threads running user code, or CAF's scheduler threads busy with
+// the executor, cannot hold it back, so a busy executor is never taken for a dead one. Told
+// that the driver no longer knows this executor (declared lost: its tasks were resubmitted, its
+// outputs written off, its kill requested), it quits with heartbeat_lost_reason and the
+// process exits with executor_heartbeat_exit_code instead of registering again.
+const caf::error heartbeat_lost_reason = caf::make_error(caf::sec::runtime_error, "declared lost by the driver");
+
+caf::behavior heartbeater(caf::event_based_actor* self, caf::actor driver, std::string executor_id,
+                          std::chrono::milliseconds interval, std::chrono::milliseconds timeout) {
+  auto log = log::get("executor");
+  self->delayed_send(self, interval, beat_atom::value);
+  return {
+    [=](beat_atom) {
+      self->request(driver, timeout, make_wire<proto::Heartbeat>([&](proto::Heartbeat::Builder b) {
+            b.setExecutorId(executor_id);
+            b.setMemoryUsedBytes(resident_bytes());
+          }))
+        .then(
+          [=](const wire<proto::HeartbeatResponse>& r) {
+            if (!r.reader().getReregister())
+              return;
+            log->error("executor {}: the driver declared this executor lost (no heartbeat within "
+                       "ember.network.timeout); it exits",
+                       executor_id);
+            self->quit(heartbeat_lost_reason);
+          },
+          // No answer: the connection's down message (the executor monitors the driver) ends
+          // the process if the driver is gone; otherwise the next beat tries again.
+          [=](const caf::error& err) { log->warn("executor {}: heartbeat unanswered: {}", executor_id, describe(err)); });
+      self->delayed_send(self, interval, beat_atom::value);
+    },
+  };
+}
+
 } // namespace
 
 bool is_executor_role(int argc, char** argv) {
@@ -163,12 +211,29 @@ void run_executor_process(int argc, char** argv) {
     log->info("executor {} of {} on {} ({} cores) connecting to the driver at {}:{}", args.executor_id, args.app_id,
               args.host, args.cores, args.driver_host, args.driver_port);
     auto exec_actor = spawn_executor(sys, ec, *driver, *driver, outputs);
+    // After spawn_executor, which registers first: the first beat finds this executor known.
+    auto beats = sys.spawn<caf::detached>(heartbeater, *driver, args.executor_id, exec.heartbeat_interval,
+                                          exec.network_timeout);
     caf::scoped_actor self{sys};
     self->monitor(exec_actor);
-    self->receive([&](const caf::down_msg& dm) {
+    self->monitor(beats);
+    for (bool running = true; running;)
+      self->receive([&](const caf::down_msg& dm) {
+      if (dm.source == beats.address()) {
+        if (dm.reason != heartbeat_lost_reason)
+          return; // the heartbeat ended otherwise: the connection's end decides
+        // Declared lost: every task here was resubmitted elsewhere; nothing of this process is
+        // wanted. Running task threads may hold user code: no orderly shutdown is waited for.
+        std::error_code ignore;
+        std::filesystem::remove_all(dir, ignore);
+        log->flush();
+        std::_Exit(executor_heartbeat_exit_code);
+      }
+      running = false;
       if (dm.reason && dm.reason != caf::exit_reason::normal && dm.reason != caf::exit_reason::user_shutdown)
         code = 1;
     });
+    caf::anon_send_exit(beats, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(server, caf::exit_reason::user_shutdown);
     std::error_code ignore;
     std::filesystem::remove_all(dir, ignore);

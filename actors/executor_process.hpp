@@ -5,6 +5,11 @@
 
 namespace ember::actors {
 
+// The exit code of an executor the driver declared lost (it heard no heartbeat within
+// ember.network.timeout, then heard one): Spark's HEARTBEAT_FAILURE. docs/architecture.md says
+// why such an executor exits instead of registering again.
+inline constexpr int executor_heartbeat_exit_code = 56;
+
 // True when argv asks for the executor role (`--ember-executor` anywhere).
 bool is_executor_role(int argc, char** argv);
 

@@ -219,8 +219,11 @@ driver_runtime::driver_runtime(config::config conf, const std::pair<std::string,
   app.binary_hash = deploy::content_hash(app.binary_path);
   app.binary_size = std::filesystem::file_size(app.binary_path);
   endpoint_ = spawn_driver_endpoint(*sys_, tasks_, dag_, app.binary_path, app.binary_hash,
-                                    static_cast<size_t>(shuf.max_chunk_size));
+                                    static_cast<size_t>(shuf.max_chunk_size), hb);
   auto host = conf_.get_string("ember.driver.host");
+  heartbeat_receiver_config hb;
+  hb.timeout = conf_.get_duration("ember.network.timeout");
+  hb.check_interval = conf_.get_duration("ember.network.timeoutInterval");
   if (host.empty())
     host = host_name();
   auto port = sys_->middleman().publish(endpoint_, static_cast<uint16_t>(conf_.get_int("ember.driver.port")),
@@ -264,6 +267,7 @@ driver_runtime::driver_runtime(config::config conf, const std::pair<std::string,
 }
 
 driver_runtime::~driver_runtime() { stop(); }
+  caf::anon_send(endpoint_, kill_target_atom::value, app_); // executors lost for silence are killed
 
 void driver_runtime::stop() {
   if (stopped_)

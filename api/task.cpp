@@ -83,6 +83,7 @@ task_outcome run_task(std::string_view binary, task_env& env) {
     out.failed_shuffle = e.shuffle_id;
     out.failed_map = e.map_id;
     out.failed_executor = e.executor_id;
+    out.failed_block_corrupt = e.corrupt_block;
   } catch (const std::exception& e) {
     out.what = task_outcome::kind::error;
     out.error_kind = current_exception_type();

@@ -40,6 +40,7 @@ struct task_outcome {
   uint32_t failed_shuffle = 0;     // kind::fetch_failed
   uint32_t failed_map = 0;
   std::string failed_executor;
+  bool failed_block_corrupt = false; // see fetch_failed_error::corrupt_block
 };
 
 // Decodes and runs one task; never throws (a throwing user function becomes kind::error).
@@ -53,6 +54,8 @@ public:
   uint32_t shuffle_id;
   uint32_t map_id;
   std::string executor_id;
+  // The block was read but is corrupt: only this map output is lost, not its executor's others.
+  bool corrupt_block = false;
 };
 
 } // namespace ember::detail

@@ -56,6 +56,14 @@ scheduler::map_status make_status(const task_env& env, uint32_t shuffle_id, cons
   return s;
 }
 
+// A block that was read but is bad (checksum, size, undecodable frames, unreadable file): its
+// holder is alive, so only this map output is lost (dag_planner::fetch_failed).
+static fetch_failed_error corrupt_block(uint32_t shuffle_id, const scheduler::map_status& s, const std::string& what) {
+  fetch_failed_error e{shuffle_id, s.map_id, s.executor_id, what};
+  e.corrupt_block = true;
+  return e;
+}
+
 void read_shuffle_blocks(task_env& env, uint32_t shuffle_id, uint32_t p,
                          const std::function<void(byte_reader&)>& fn) {
   for (const auto& s : env.map_outputs(shuffle_id)) {
@@ -65,7 +73,7 @@ void read_shuffle_blocks(task_env& env, uint32_t shuffle_id, uint32_t p,
       // Another host's map output: its block server ships the partition's frames as stored.
       auto data = env.fetch_remote(s, p);
       if (data.size() != s.sizes[p])
-        throw fetch_failed_error(shuffle_id, s.map_id, s.executor_id,
+        throw corrupt_block(shuffle_id, s,
                                  "map output " + std::to_string(s.map_id) + " of shuffle " + std::to_string(shuffle_id)
                                    + " from executor " + s.executor_id + ": got " + std::to_string(data.size())
                                    + " bytes of partition " + std::to_string(p) + ", its map status says "
@@ -81,7 +89,7 @@ void read_shuffle_blocks(task_env& env, uint32_t shuffle_id, uint32_t p,
         try {
           raw = decoder.decode(data.data() + pos, data.size() - pos, pos, consumed);
         } catch (const std::exception& e) {
-          throw fetch_failed_error(shuffle_id, s.map_id, s.executor_id, e.what());
+          throw corrupt_block(shuffle_id, s, e.what());
         }
         pos += consumed;
         byte_reader r{raw};
@@ -99,16 +107,20 @@ void read_shuffle_blocks(task_env& env, uint32_t shuffle_id, uint32_t p,
                                         "partition " + std::to_string(p) + " does not have the "
                                           + std::to_string(s.sizes[p]) + " bytes its map status says");
     } catch (const std::exception& e) {
-      throw fetch_failed_error(shuffle_id, s.map_id, s.executor_id,
-                               "cannot read map output " + std::to_string(s.map_id) + " of shuffle "
-                                 + std::to_string(shuffle_id) + " on executor " + s.executor_id + ": " + e.what());
+      auto error = corrupt_block(shuffle_id, s,
+                                 "cannot read map output " + std::to_string(s.map_id) + " of shuffle "
+                                   + std::to_string(shuffle_id) + " on executor " + s.executor_id + ": " + e.what());
+      std::error_code ec;
+      if (!std::filesystem::exists(s.data_path, ec))
+        error.corrupt_block = false; // gone: its executor lost (or removed) all of its files
+      throw error;
     }
     env.shuffle_bytes_read += s.sizes[p];
     auto cursor = [&]() {
       try {
         return reader->open_partition(p);
       } catch (const std::exception& e) {
-        throw fetch_failed_error(shuffle_id, s.map_id, s.executor_id, e.what());
+        throw corrupt_block(shuffle_id, s, e.what());
       }
     }();
     for (;;) {
@@ -117,7 +129,7 @@ void read_shuffle_blocks(task_env& env, uint32_t shuffle_id, uint32_t p,
         if (!cursor.next(raw))
           break;
       } catch (const std::exception& e) {
-        throw fetch_failed_error(shuffle_id, s.map_id, s.executor_id,
+        throw corrupt_block(shuffle_id, s,
                                  "corrupt map output " + std::to_string(s.map_id) + " of shuffle "
                                    + std::to_string(shuffle_id) + " on executor " + s.executor_id + ": " + e.what());
       }

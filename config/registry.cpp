@@ -183,6 +183,8 @@ std::vector<key_spec> make_registry() {
            "Largest chunk of bulk data (shuffle, cached or result blocks) in one message; bounded by Cap'n Proto's 64 MiB traversal limit."),
       duration("ember.rpc.askTimeout", "", s, 1000, dur_max,
                "Timeout of request/response messages between actors; plain number = seconds."),
+      duration("ember.network.timeoutInterval", "", ms, 10, dur_max,
+               "How often the driver checks for executors silent longer than ember.network.timeout (declared lost, their processes killed); an executor is declared lost at most this long after the timeout."),
       // locality and tasks
       duration("ember.locality.wait", "3s", ms, 0, dur_max,
                "How long to wait for a free slot at a better locality level before trying the next level; 0 = no delay scheduling."),
@@ -337,6 +339,7 @@ std::vector<key_spec> make_registry() {
               "ember.dynamicAllocation.schedulerBacklogTimeout");
   std::sort(r.begin(), r.end(), [](const key_spec& a, const key_spec& b) { return a.name < b.name; });
   return r;
+  with_parent("ember.network.timeoutInterval", "ember.executor.heartbeatInterval");
 }
 
 // -- small string helpers ------------------------------------------------------------------

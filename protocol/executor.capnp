@@ -94,6 +94,9 @@ struct FetchFailure {
   executorId @4 :Text;    # holder of the missing block
   host @5 :Text;
   message @6 :Text;
+  corruptBlock @7 :Bool;  # the block was read but is corrupt (checksum, size, unreadable file): only
+                          # this map output is lost. false: its holder is unreachable or lost it,
+                          # so every output of that executor is.
 }
 
 struct StatusUpdate {

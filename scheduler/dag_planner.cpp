@@ -364,7 +364,7 @@ void dag_planner::task_set_failed(uint32_t stage_id, uint32_t stage_attempt, con
 
 fetch_failure_outcome dag_planner::fetch_failed(uint32_t stage_id, uint32_t stage_attempt, uint32_t shuffle_id,
                                                 std::optional<uint32_t> map_id, const std::string& executor_id,
-                                                const std::string& message) {
+                                                const std::string& message, bool corrupt_block) {
   fetch_failure_outcome out;
   auto* s = find_(stage_id);
   auto map_stage = shuffle_to_stage_.find(shuffle_id);
@@ -373,10 +373,11 @@ fetch_failure_outcome dag_planner::fetch_failed(uint32_t stage_id, uint32_t stag
     return out;
   }
   // The output is unusable whatever else happens; with no shuffle service, so is everything else
-  // that executor wrote.
+  // that executor wrote — unless the block was merely corrupt: its holder is alive and serving,
+  // and its other outputs stay (a bad one among them fails its own reader in turn).
   if (map_id)
     registry_->unregister_output(shuffle_id, *map_id, executor_id.empty() ? nullptr : &executor_id);
-  if (!executor_id.empty())
+  if (!executor_id.empty() && !corrupt_block)
     registry_->remove_outputs_on_executor(executor_id);
   if (!s->failed_attempts.insert(stage_attempt).second) {
     out.duplicate = true;

@@ -112,9 +112,12 @@ public:
   bool result_task_completed(uint32_t stage_id, uint32_t stage_attempt, uint32_t partition);
   // A task set aborted (task failed too often...): fails every job using the stage.
   void task_set_failed(uint32_t stage_id, uint32_t stage_attempt, const std::string& reason);
+  // A reducer could not use map output `map_id` held by `executor_id`. Corrupt (the block was
+  // read but is bad): only that output is unregistered. Otherwise the holder is unreachable or
+  // lost its files: with no shuffle service, every output of that executor goes (Spark).
   fetch_failure_outcome fetch_failed(uint32_t stage_id, uint32_t stage_attempt, uint32_t shuffle_id,
                                      std::optional<uint32_t> map_id, const std::string& executor_id,
-                                     const std::string& message);
+                                     const std::string& message, bool corrupt_block = false);
   // Resubmits the stages queued by fetch failures (parents first, via the lineage).
   void resubmit_failed_stages();
   // Drops the executor's (or its host's) map outputs; returns the shuffles that lost outputs.

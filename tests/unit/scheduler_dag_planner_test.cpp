@@ -219,6 +219,41 @@ TEST_CASE("a fetch failure reruns only the lost map output, then the rest of the
   CHECK(events[0].result == job_event::outcome::succeeded);
 }
 
+TEST_CASE("a corrupt block loses only that map output; an unreachable holder loses all of its outputs") {
+  auto src = source(0, 4);
+  auto result = shuffled(1, {shuffle(0, src, 2)}, "reduce_by_key");
+  dag_planner dag;
+  dag.submit_job(result, {0, 1}, 0);
+  dag.take_ready_stages();
+  dag.map_task_completed(0, 0, 0, on("e1"));
+  dag.map_task_completed(0, 0, 1, on("e1"));
+  dag.map_task_completed(0, 0, 2, on("e2"));
+  dag.map_task_completed(0, 0, 3, on("e2"));
+  REQUIRE(ids(dag.take_ready_stages()) == std::vector<uint32_t>{1});
+
+  // e1 is alive and served the block, which failed its checksum: only map output 1 reruns.
+  auto f = dag.fetch_failed(1, 0, 0, 1u, "e1", "checksum mismatch", true);
+  CHECK(f.resubmit_needed);
+  CHECK(dag.registry().missing_maps(0) == std::vector<uint32_t>{1});
+  dag.resubmit_failed_stages();
+  auto ready = dag.take_ready_stages();
+  REQUIRE(ids(ready) == std::vector<uint32_t>{0});
+  CHECK(ready[0].partitions == std::vector<uint32_t>{1});
+  complete_map_stage(dag, ready[0], "e1");
+  ready = dag.take_ready_stages();
+  REQUIRE(ids(ready) == std::vector<uint32_t>{1});
+  CHECK(ready[0].stage_attempt == 1);
+
+  // e2 does not answer: both of its outputs go, and that attempt reruns them together.
+  f = dag.fetch_failed(1, 1, 0, 2u, "e2", "connection refused", false);
+  CHECK(f.resubmit_needed);
+  CHECK(dag.registry().missing_maps(0) == std::vector<uint32_t>{2, 3});
+  dag.resubmit_failed_stages();
+  ready = dag.take_ready_stages();
+  REQUIRE(ids(ready) == std::vector<uint32_t>{0});
+  CHECK(ready[0].partitions == std::vector<uint32_t>{2, 3});
+}
+
 TEST_CASE("too many consecutive fetch failures fail the job with the reason") {
   auto src = source(0, 1);
   auto result = shuffled(1, {shuffle(0, src, 1)}, "reduce_by_key");
