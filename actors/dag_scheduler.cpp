@@ -181,6 +181,53 @@ caf::behavior dag_scheduler_actor(caf::stateful_actor<dag_state>* self, dag_sche
     pump();
   };
 
+  // One accepted task end (a TaskEnded or an element of a TaskEndedBatch); the caller pumps.
+  auto task_ended = [self, fail_job, cfg](proto::TaskEnded::Reader r) {
+    auto& st = self->state;
+    auto u = r.getUpdate();
+    auto res = u.getResult();
+    switch (res.which()) {
+      case proto::StatusUpdate::Result::MAP_OUTPUT: {
+        auto status = to_status(res.getMapOutput());
+        st.planner->map_task_completed(r.getStageId(), r.getStageAttempt(), r.getPartition(), std::move(status));
+        break;
+      }
+      case proto::StatusUpdate::Result::DIRECT: {
+        auto j = st.result_stage_job.find(r.getStageId());
+        if (j == st.result_stage_job.end())
+          break;
+        auto& job = st.jobs.at(j->second);
+        auto data = view(res.getDirect());
+        if (!st.planner->result_task_completed(r.getStageId(), r.getStageAttempt(), r.getPartition()))
+          break;
+        job.result_bytes += data.size();
+        ++job.results_received;
+        if (static_cast<int64_t>(job.result_bytes) > cfg.max_result_size) {
+          fail_job(j->second, "Job " + std::to_string(j->second) + " aborted: total size of serialized results of "
+                                + std::to_string(job.results_received) + " tasks (" + config::human_bytes(job.result_bytes)
+                                + ") is bigger than ember.driver.maxResultSize ("
+                                + config::human_bytes(static_cast<uint64_t>(cfg.max_result_size)) + ")");
+          return;
+        }
+        job.results[job.slot.at(r.getPartition())] = std::string{data};
+        break;
+      }
+      case proto::StatusUpdate::Result::FETCH_FAILED: {
+        auto f = res.getFetchFailed();
+        auto out = st.planner->fetch_failed(r.getStageId(), r.getStageAttempt(), f.getShuffleId(),
+                                            std::optional<uint32_t>{f.getMapIndex()}, str(f.getExecutorId()),
+                                            str(f.getMessage()), f.getCorruptBlock());
+        if (!out.ignored && !out.duplicate)
+          st.stage_failures.insert_or_assign(r.getStageId(), str(f.getMessage()));
+        if (out.resubmit_needed)
+          self->delayed_send(self, cfg.resubmit_delay, resubmit_atom::value);
+        break;
+      }
+      default:
+        break;
+    }
+  };
+
   return {
     // The master gave up on this application (e.g. its executors kept failing): no job can run.
     [=](const wire<proto::ApplicationRemoved>& msg) {
@@ -255,50 +302,12 @@ caf::behavior dag_scheduler_actor(caf::stateful_actor<dag_state>* self, dag_sche
       pump();
     },
     [=](const wire<proto::TaskEnded>& msg) {
-      auto& st = self->state;
-      auto r = msg.reader();
-      auto u = r.getUpdate();
-      auto res = u.getResult();
-      switch (res.which()) {
-        case proto::StatusUpdate::Result::MAP_OUTPUT: {
-          auto status = to_status(res.getMapOutput());
-          st.planner->map_task_completed(r.getStageId(), r.getStageAttempt(), r.getPartition(), std::move(status));
-          break;
-        }
-        case proto::StatusUpdate::Result::DIRECT: {
-          auto j = st.result_stage_job.find(r.getStageId());
-          if (j == st.result_stage_job.end())
-            break;
-          auto& job = st.jobs.at(j->second);
-          auto data = view(res.getDirect());
-          if (!st.planner->result_task_completed(r.getStageId(), r.getStageAttempt(), r.getPartition()))
-            break;
-          job.result_bytes += data.size();
-          ++job.results_received;
-          if (static_cast<int64_t>(job.result_bytes) > cfg.max_result_size) {
-            fail_job(j->second, "Job " + std::to_string(j->second) + " aborted: total size of serialized results of "
-                                  + std::to_string(job.results_received) + " tasks (" + config::human_bytes(job.result_bytes)
-                                  + ") is bigger than ember.driver.maxResultSize ("
-                                  + config::human_bytes(static_cast<uint64_t>(cfg.max_result_size)) + ")");
-            return;
-          }
-          job.results[job.slot.at(r.getPartition())] = std::string{data};
-          break;
-        }
-        case proto::StatusUpdate::Result::FETCH_FAILED: {
-          auto f = res.getFetchFailed();
-          auto out = st.planner->fetch_failed(r.getStageId(), r.getStageAttempt(), f.getShuffleId(),
-                                              std::optional<uint32_t>{f.getMapIndex()}, str(f.getExecutorId()),
-                                              str(f.getMessage()), f.getCorruptBlock());
-          if (!out.ignored && !out.duplicate)
-            st.stage_failures.insert_or_assign(r.getStageId(), str(f.getMessage()));
-          if (out.resubmit_needed)
-            self->delayed_send(self, cfg.resubmit_delay, resubmit_atom::value);
-          break;
-        }
-        default:
-          break;
-      }
+      task_ended(msg.reader());
+      pump();
+    },
+    [=](const wire<proto::TaskEndedBatch>& msg) {
+      for (auto r : msg.reader().getEnds())
+        task_ended(r);
       pump();
     },
     [=](resubmit_atom) {

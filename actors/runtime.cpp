@@ -132,6 +132,8 @@ void driver_runtime::start_schedulers(bool remoting) {
     tc.max_registered_wait = sched.max_registered_resources_waiting_time;
   }
   tc.task_queue_depth = static_cast<uint32_t>(conf_.get_int("ember.executor.taskQueueDepth"));
+  tc.short_task_queue_depth = static_cast<uint32_t>(conf_.get_int("ember.executor.shortTaskQueueDepth"));
+  tc.short_task_threshold = conf_.get_duration("ember.executor.shortTaskThreshold");
   tc.listener_bus = bus_;
   tc.task_events = bc.event_log || bc.console_progress;
   tasks_ = spawn_task_scheduler(*sys_, tc);

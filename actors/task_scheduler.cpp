@@ -55,6 +55,13 @@ struct task_scheduler_state {
   // TaskStart/TaskEnd only while someone consumes them (event log, progress bar, a subscriber):
   // building them was a fifth of a trivial task's cost. The bus turns them on for subscribers.
   bool task_events = true;
+  // Accepted task ends of the StatusUpdates batch being processed, sent to the dag scheduler as
+  // one TaskEndedBatch at its end (or before anything else goes to it, to keep the order).
+  struct pending_end {
+    uint32_t stage_id, stage_attempt, partition;
+    proto::StatusUpdate::Reader update; // inside the batch being processed
+  };
+  std::vector<pending_end> pending_ends;
   caf::actor dag;
   std::string app_id = "local";
   caf::response_promise stop_promise; // close_atom: answered when the last executor is gone
@@ -104,6 +111,7 @@ caf::behavior task_scheduler_actor(caf::stateful_actor<task_scheduler_state>* se
   self->state.task_events = cfg.task_events;
   auto logic = logic_settings(cfg.settings);
   logic.pools = cfg.pools;
+  logic.short_task_threshold = cfg.short_task_threshold;
   self->state.logic = std::make_unique<scheduler::task_scheduler>(std::move(logic));
   if (cfg.allocation)
     self->state.alloc = std::make_unique<scheduler::allocation_policy>(*cfg.allocation);
@@ -148,7 +156,24 @@ caf::behavior task_scheduler_actor(caf::stateful_actor<task_scheduler_state>* se
     }
   };
 
-  auto abort_set = [self](uint32_t stage, uint32_t attempt, const std::string& message) {
+  auto flush_ends = [self] {
+    auto& ends = self->state.pending_ends;
+    if (ends.empty())
+      return;
+    self->send(self->state.dag, make_wire<proto::TaskEndedBatch>([&](proto::TaskEndedBatch::Builder b) {
+      auto list = b.initEnds(static_cast<unsigned>(ends.size()));
+      for (unsigned i = 0; i < ends.size(); ++i) {
+        list[i].setStageId(ends[i].stage_id);
+        list[i].setStageAttempt(ends[i].stage_attempt);
+        list[i].setPartition(ends[i].partition);
+        list[i].setUpdate(ends[i].update);
+      }
+    }));
+    ends.clear();
+  };
+
+  auto abort_set = [self, flush_ends](uint32_t stage, uint32_t attempt, const std::string& message) {
+    flush_ends();
     self->send(self->state.dag, make_wire<proto::TaskSetFailed>([&](proto::TaskSetFailed::Builder b) {
       b.setStageId(stage);
       b.setStageAttempt(attempt);
@@ -331,7 +356,10 @@ caf::behavior task_scheduler_actor(caf::stateful_actor<task_scheduler_state>* se
     }
     if (st.alloc && res.isMapOutput())
       st.alloc->shuffle_data(str(u.getExecutorId()), true); // no shuffle is ever cleaned up yet
-    auto out = st.logic->status_update(ts, clock::now());
+    std::optional<std::chrono::nanoseconds> run_time;
+    if (ts.state == scheduler::task_state::finished)
+      run_time = std::chrono::nanoseconds{u.getMetrics().getExecutorRunTimeNs()};
+    auto out = st.logic->status_update(ts, clock::now(), run_time);
     post_task_end(ts.task_id, ts.attempt, u.getState(), ts.reason, [&](proto::TaskEndEvent::Builder b) {
       if (res.isError())
         b.setError(res.getError());
@@ -339,12 +367,7 @@ caf::behavior task_scheduler_actor(caf::stateful_actor<task_scheduler_state>* se
     });
     using kind = scheduler::task_event_kind;
     if (out.kind == kind::finished || out.kind == kind::fetch_failed) {
-      self->send(st.dag, make_wire<proto::TaskEnded>([&](proto::TaskEnded::Builder b) {
-        b.setStageId(out.stage_id);
-        b.setStageAttempt(out.stage_attempt);
-        b.setPartition(out.partition);
-        b.setUpdate(u);
-      }));
+      st.pending_ends.push_back({out.stage_id, out.stage_attempt, out.partition, u});
     } else if (out.kind == kind::aborted) {
       abort_set(out.stage_id, out.stage_attempt, out.message);
     } else if (out.kind == kind::failed) {
@@ -470,8 +493,9 @@ caf::behavior task_scheduler_actor(caf::stateful_actor<task_scheduler_state>* se
       auto id = str(r.getExecutorId());
       auto handle = caf::actor_cast<caf::actor>(self->current_sender());
       uint32_t slots = r.getCores() * (1 + cfg.task_queue_depth);
+      uint32_t extra = r.getCores() * (std::max(cfg.task_queue_depth, cfg.short_task_queue_depth) - cfg.task_queue_depth);
       st.registered_cores += r.getCores();
-      if (!st.logic->add_executor(id, str(r.getHost()), str(r.getRack()), slots)) {
+      if (!st.logic->add_executor(id, str(r.getHost()), str(r.getRack()), slots, extra)) {
         self->send(handle, make_wire<proto::RegisterExecutorFailed>([&](proto::RegisterExecutorFailed::Builder b) {
           b.setExecutorId(id);
           b.setReason("duplicate executor id " + id);
@@ -524,6 +548,7 @@ caf::behavior task_scheduler_actor(caf::stateful_actor<task_scheduler_state>* se
     [=](const wire<proto::StatusUpdates>& msg) {
       for (auto u : msg.reader().getUpdates())
         status_update(u);
+      flush_ends();
       launch();
     },
     [=](const wire<proto::CancelStage>& msg) {

@@ -23,6 +23,10 @@ struct task_scheduler_config {
   bool task_events = true;
   // ember.executor.taskQueueDepth: an executor gets cores * (1 + depth) task slots.
   uint32_t task_queue_depth = 2;
+  // ember.executor.shortTaskQueueDepth / shortTaskThreshold: while a task set's recent tasks are
+  // shorter than the threshold, an executor may queue up to cores * (1 + this) of them.
+  uint32_t short_task_queue_depth = 64;
+  std::chrono::milliseconds short_task_threshold{1};
   // ember.scheduler.allocation.file, parsed (FAIR mode).
   std::vector<scheduler::pool_spec> pools;
   // Dynamic allocation (a cluster with ember.dynamicAllocation.enabled): the policy runs here,

@@ -174,6 +174,10 @@ std::vector<key_spec> make_registry() {
                "How long the driver holds the tasks of an executor whose connection dropped, waiting for its worker's account of why it ended: ended by its own tasks (memory limit, crash) they fail and count against ember.task.maxFailures, else they are resubmitted."),
       integer("ember.executor.taskQueueDepth", "2", 0, 1024,
               "Tasks queued at an executor per core beyond the running ones, so a task thread never idles for the driver's round trip between tasks (0 = one task per core, as in Spark)."),
+      integer("ember.executor.shortTaskQueueDepth", "64", 0, 1024,
+              "Tasks queued at an executor per core, instead of ember.executor.taskQueueDepth, for a stage whose recent tasks ran shorter than ember.executor.shortTaskThreshold on average: tiny tasks are then not bound by the driver's round trip (0 = off)."),
+      duration("ember.executor.shortTaskThreshold", "1ms", ms, 0, dur_max,
+               "Average executor run time of a stage's recent tasks below which they count as short (see ember.executor.shortTaskQueueDepth)."),
       boolean("ember.executor.pinCores", "false",
               "Pin each executor process to CPUs of its own, as many as its cores; the worker hands them out (Linux sched_setaffinity)."),
       // network

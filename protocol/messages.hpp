@@ -8,6 +8,7 @@
 #include "protocol/driver.capnp.h"
 #include "protocol/events.capnp.h"
 #include "protocol/executor.capnp.h"
+#include "protocol/scheduler.capnp.h"
 #include "protocol/shuffle.capnp.h"
 
 // clang-format off
@@ -36,5 +37,7 @@
   X(LaunchDriver) X(KillDriver) X(DriverStateChanged) X(RequestMasterState) X(ExecutorInfo)     \
   X(WorkerInfo) X(ApplicationInfo) X(DriverInfo) X(MasterState)                                  \
   /* driver.capnp: between the driver's own actors */                                            \
-  X(SubmitJob) X(JobResult) X(SubmitTaskSet) X(TaskEnded) X(TaskSetFailed) X(CancelStage)
+  X(SubmitJob) X(JobResult) X(SubmitTaskSet) X(TaskEnded) X(TaskSetFailed) X(CancelStage)      \
+  /* scheduler.capnp: batches between the driver's schedulers */                                 \
+  X(TaskEndedBatch)
 // clang-format on

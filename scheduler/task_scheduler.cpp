@@ -20,9 +20,10 @@ task_scheduler::task_scheduler(task_scheduler_settings settings)
 // -- executors ------------------------------------------------------------------------
 
 bool task_scheduler::add_executor(const std::string& id, const std::string& host, const std::string& rack,
-                                  uint32_t cores) {
+                                  uint32_t cores, uint32_t extra_slots) {
   if (!executors_->add({id, host, rack, cores, cores}))
     return false;
+  extra_free_[id] = extra_slots;
   for (auto& [key, set] : sets_)
     set->executors_changed();
   return true;
@@ -36,6 +37,7 @@ executor_removal task_scheduler::remove_executor(const std::string& id, const st
   if (!info)
     return out;
   out.known = true;
+  extra_free_.erase(id);
   out.host = info->host;
   out.host_lost = !executors_->host_alive(info->host);
   for (auto& [key, set] : sets_) {
@@ -54,6 +56,8 @@ executor_removal task_scheduler::remove_executor(const std::string& id, const st
 void task_scheduler::drain_executor(const std::string& id) {
   if (auto* e = executors_->find(id))
     e->free_cores = 0;
+  if (auto e = extra_free_.find(id); e != extra_free_.end())
+    e->second = 0;
 }
 
 std::vector<task_scheduler::failed_task> task_scheduler::fail_running_tasks(const std::string& executor_id,
@@ -109,8 +113,40 @@ std::vector<kill_request> task_scheduler::cancel_stage(uint32_t stage_id, const 
 }
 
 void task_scheduler::prune_() {
-  for (auto it = sets_.begin(); it != sets_.end();)
-    it = it->second->is_finished() ? sets_.erase(it) : std::next(it);
+  for (auto it = sets_.begin(); it != sets_.end();) {
+    if (!it->second->is_finished()) {
+      ++it;
+      continue;
+    }
+    durations_.erase(it->first);
+    it = sets_.erase(it);
+  }
+}
+
+std::optional<bool> task_scheduler::free_slot_(const executor_info& exec, const set_key& key) const {
+  if (exec.free_cores >= settings_.cpus_per_task)
+    return false;
+  auto extra = extra_free_.find(exec.id);
+  if (extra == extra_free_.end() || extra->second < settings_.cpus_per_task)
+    return std::nullopt;
+  auto d = durations_.find(key);
+  if (d == durations_.end() || !d->second.short_tasks(settings_))
+    return std::nullopt;
+  return true;
+}
+
+void task_scheduler::take_slot_(executor_info& exec, bool extra) {
+  if (extra)
+    extra_free_[exec.id] -= settings_.cpus_per_task;
+  else
+    exec.free_cores -= settings_.cpus_per_task;
+}
+
+bool task_scheduler::short_tasks(uint32_t stage_id, uint32_t stage_attempt) const {
+  for (const auto& [key, d] : durations_)
+    if (std::get<1>(key) == stage_id && std::get<2>(key) == stage_attempt)
+      return d.short_tasks(settings_);
+  return false;
 }
 
 // -- scheduling -------------------------------------------------------------------------
@@ -142,13 +178,14 @@ void task_scheduler::fifo_offers_(offer_result& out, clock_time now) {
         launched = false;
         for (const auto& id : executors_->order()) {
           auto* exec = executors_->find(id);
-          if (exec->free_cores < settings_.cpus_per_task)
+          auto extra = free_slot_(*exec, key);
+          if (!extra)
             continue;
           auto launch = set->resource_offer(exec->id, exec->host, exec->rack, level, now);
           if (!launch)
             continue;
-          exec->free_cores -= settings_.cpus_per_task;
-          running_[launch->task_id] = {key, exec->id, launch->attempt};
+          take_slot_(*exec, *extra);
+          running_[launch->task_id] = {key, exec->id, launch->attempt, *extra};
           out.launches.push_back(std::move(*launch));
           launched = true;
         }
@@ -220,13 +257,14 @@ void task_scheduler::fair_offers_(offer_result& out, clock_time now) {
       for (size_t i = 0; i < ids.size(); ++i) {
         size_t idx = (fair_cursor_ + i) % ids.size();
         auto* exec = executors_->find(ids[idx]);
-        if (exec->free_cores < settings_.cpus_per_task)
+        auto extra = free_slot_(*exec, key);
+        if (!extra)
           continue;
         auto launch = set.resource_offer(exec->id, exec->host, exec->rack, level, now);
         if (!launch)
           continue;
-        exec->free_cores -= settings_.cpus_per_task;
-        running_[launch->task_id] = {key, exec->id, launch->attempt};
+        take_slot_(*exec, *extra);
+        running_[launch->task_id] = {key, exec->id, launch->attempt, *extra};
         out.launches.push_back(std::move(*launch));
         fair_cursor_ = idx + 1;
         return true;
@@ -254,7 +292,8 @@ void task_scheduler::fair_offers_(offer_result& out, clock_time now) {
       check_excluded_(*set, out);
 }
 
-status_outcome task_scheduler::status_update(const task_status& status, clock_time now) {
+status_outcome task_scheduler::status_update(const task_status& status, clock_time now,
+                                             std::optional<std::chrono::nanoseconds> run_time) {
   status_outcome out;
   auto it = running_.find(status.task_id);
   auto set_it = it == running_.end() ? sets_.end() : sets_.find(it->second.key);
@@ -273,13 +312,25 @@ status_outcome task_scheduler::status_update(const task_status& status, clock_ti
     case task_state::fetch_failed: r = set.task_fetch_failed(status.task_id, status.attempt, status.reason); break;
   }
   static_cast<task_outcome&>(out) = std::move(r);
+  if (status.state == task_state::finished && run_time) {
+    // An exponential moving average over roughly the last eight tasks: a set that turns slow
+    // stops taking extra slots within a few tasks.
+    auto& d = durations_[set_it->first];
+    auto ns = static_cast<double>(run_time->count());
+    d.mean_ns = d.samples == 0 ? ns : d.mean_ns + (ns - d.mean_ns) / 8;
+    ++d.samples;
+  }
   out.stage_id = set.stage_id();
   out.stage_attempt = set.stage_attempt();
   out.job_id = set.submission().job_id;
   out.is_map_stage = set.submission().is_map_stage;
   if (out.released) {
-    if (auto* exec = executors_->find(it->second.executor_id))
+    if (it->second.extra) {
+      if (auto e = extra_free_.find(it->second.executor_id); e != extra_free_.end())
+        e->second += settings_.cpus_per_task;
+    } else if (auto* exec = executors_->find(it->second.executor_id)) {
       exec->free_cores += settings_.cpus_per_task;
+    }
     running_.erase(it);
   }
   prune_();

@@ -5,6 +5,7 @@
 // check_speculation() periodically.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <optional>
@@ -23,6 +24,12 @@ struct task_scheduler_settings {
   uint32_t cpus_per_task = 1; // ember.task.cpus
   scheduling_mode mode = scheduling_mode::fifo; // ember.scheduler.mode
   std::vector<pool_spec> pools; // ember.scheduler.allocation.file; pools not listed get defaults
+  // Short tasks: a task set whose recent tasks ran (on the executor) in less than
+  // `short_task_threshold` on average may queue up to `extra_slots` (add_executor) more tasks per
+  // executor, so an executor is not bound by the driver's round trip between two tiny tasks.
+  // Long tasks keep the normal slots, so placement and balance stay as they are.
+  std::chrono::nanoseconds short_task_threshold{std::chrono::milliseconds{1}};
+  uint32_t short_task_min_samples = 4; // finished tasks of the set before it counts as short
 };
 
 enum class task_state { finished, failed, killed, fetch_failed };
@@ -81,8 +88,10 @@ public:
 
   // -- executors -----------------------------------------------------------------
 
-  // False if the id is already known (a duplicate registration changes nothing).
-  bool add_executor(const std::string& id, const std::string& host, const std::string& rack, uint32_t cores);
+  // False if the id is already known (a duplicate registration changes nothing). `cores` are its
+  // task slots; `extra_slots` more are lent to task sets of short tasks only.
+  bool add_executor(const std::string& id, const std::string& host, const std::string& rack, uint32_t cores,
+                    uint32_t extra_slots = 0);
   // `outputs_lost`: no shuffle service keeps its map outputs, so finished map tasks there rerun.
   executor_removal remove_executor(const std::string& id, const std::string& reason, bool outputs_lost = true);
   const executor_table& executors() const { return *executors_; }
@@ -118,10 +127,14 @@ public:
   // a time to the first task set, in pool order, that can take one (pools re-sorted after
   // every launch, so a batch of free cores is shared as if they had freed one by one).
   offer_result offers(clock_time now);
-  status_outcome status_update(const task_status& status, clock_time now);
+  // `run_time`: a finished task's run time on its executor (tells short task sets apart).
+  status_outcome status_update(const task_status& status, clock_time now,
+                               std::optional<std::chrono::nanoseconds> run_time = std::nullopt);
   std::optional<clock_time> next_timeout(clock_time now);
   // Marks stragglers; true if any became speculatable (then call offers()).
   bool check_speculation(clock_time now);
+  // Whether the task set's recent tasks are short (it may use the executors' extra slots).
+  bool short_tasks(uint32_t stage_id, uint32_t stage_attempt) const;
 
   // -- load (dynamic allocation) ---------------------------------------------------
   // Tasks waiting for a slot, over every live task set: the backlog.
@@ -142,7 +155,19 @@ private:
     set_key key;
     std::string executor_id;
     uint32_t attempt = 0;
+    bool extra = false; // holds one of the executor's extra (short task) slots
   };
+  // Recent executor run times of a task set's finished tasks (exponential moving average).
+  struct duration_stats {
+    uint32_t samples = 0;
+    double mean_ns = 0;
+    bool short_tasks(const task_scheduler_settings& s) const {
+      return samples >= s.short_task_min_samples && mean_ns < static_cast<double>(s.short_task_threshold.count());
+    }
+  };
+  // A slot of the executor for a task of this set: nullopt if none, else whether it is extra.
+  std::optional<bool> free_slot_(const executor_info& exec, const set_key& key) const;
+  void take_slot_(executor_info& exec, bool extra);
   std::map<set_key, std::unique_ptr<task_set_manager>>::iterator find_set_(uint32_t stage_id, uint32_t attempt);
   void prune_();
   void fifo_offers_(offer_result& out, clock_time now);
@@ -156,6 +181,8 @@ private:
   std::shared_ptr<task_id_allocator> ids_;
   std::map<set_key, std::unique_ptr<task_set_manager>> sets_;
   std::map<uint64_t, running_task> running_;
+  std::map<std::string, uint32_t, std::less<>> extra_free_; // executor id -> free extra slots
+  std::map<set_key, duration_stats> durations_;
   std::map<std::string, pool_spec, std::less<>> pools_;
   size_t fair_cursor_ = 0; // next executor to offer first in FAIR mode (spreads tasks)
 };
