@@ -28,7 +28,8 @@ class task_pool {
 public:
   using job = std::function<void()>;
 
-  explicit task_pool(uint32_t threads) {
+  // `on_idle` runs on a task thread that finds no job queued, before it waits for one.
+  task_pool(uint32_t threads, std::function<void()> on_idle) : on_idle_(std::move(on_idle)) {
     for (uint32_t i = 0; i < threads; ++i)
       threads_.emplace_back([this] { loop(); });
   }
@@ -48,6 +49,12 @@ public:
         cv_.notify_one();
   }
 
+  // Jobs waiting for a thread (a hint: it may change at once).
+  size_t queued() {
+    std::lock_guard guard{mtx_};
+    return queue_.size();
+  }
+
   void stop() {
     {
       std::lock_guard guard{mtx_};
@@ -65,6 +72,13 @@ private:
   void loop() {
     for (;;) {
       job j;
+      bool idle;
+      {
+        std::lock_guard guard{mtx_};
+        idle = queue_.empty();
+      }
+      if (idle)
+        on_idle_();
       {
         std::unique_lock lock{mtx_};
         cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
@@ -81,6 +95,7 @@ private:
   std::condition_variable cv_;
   std::deque<job> queue_;
   bool stopping_ = false;
+  std::function<void()> on_idle_;
   std::vector<std::thread> threads_;
 };
 
@@ -101,25 +116,82 @@ private:
   std::unordered_set<uint64_t> ids_;
 };
 
+// Tasks that ran shorter than this may hold their update back while more tasks are queued.
+constexpr uint64_t short_task_ns = 1'000'000;
+
+wire<proto::StatusUpdates> batch_of(const std::vector<wire<proto::StatusUpdate>>& updates) {
+  return make_wire<proto::StatusUpdates>([&](proto::StatusUpdates::Builder b) {
+    auto list = b.initUpdates(static_cast<unsigned>(updates.size()));
+    for (unsigned i = 0; i < updates.size(); ++i)
+      list.setWithCaveats(i, updates[i].reader());
+  });
+}
+
 // Status updates on their way to the scheduler. A task thread that finishes a task appends its
 // update; if no other thread is sending, it sends everything in the box as one StatusUpdates,
 // straight from the task thread (no extra hop when idle), and goes on sending what the others
 // appended meanwhile. Under load, updates pile up behind the sender: one message per burst.
+// Short tasks with more queued behind them (`hold`) only append, up to `max_held` updates: a
+// 1-core executor would otherwise send one message per task. Whatever is held goes out with
+// the next update not held, or before a task that may run long (flush()).
 class status_outbox {
 public:
-  template <class Send>
-  void post(wire<proto::StatusUpdate> update, Send&& send) {
+  static constexpr size_t max_held = 32;
+
+  // Where StatusUpdates go (who answered ExecutorRegistered); before that, updates wait here.
+  void set_target(caf::actor target) {
+    {
+      std::lock_guard guard{mtx_};
+      target_ = std::move(target);
+    }
+    flush();
+  }
+
+  void post(wire<proto::StatusUpdate> update, bool hold) {
     std::vector<wire<proto::StatusUpdate>> batch;
     {
       std::lock_guard guard{mtx_};
       updates_.push_back(std::move(update));
-      if (sending_)
+      if (sending_ || !target_ || (hold && updates_.size() < max_held))
         return;
       sending_ = true;
       batch.swap(updates_);
     }
+    drain(batch);
+  }
+
+  // Sends what is held (before a task that may take long, so earlier ends are not delayed).
+  void flush() {
+    std::vector<wire<proto::StatusUpdate>> batch;
+    {
+      std::lock_guard guard{mtx_};
+      if (sending_ || !target_ || updates_.empty())
+        return;
+      sending_ = true;
+      batch.swap(updates_);
+    }
+    drain(batch);
+  }
+
+  // Run times of each stage attempt's last task here: a stage known to be short may hold.
+  void ran(std::pair<uint32_t, uint32_t> stage, uint64_t run_ns) {
+    std::lock_guard guard{mtx_};
+    run_ns_[stage] = run_ns;
+  }
+  bool known_short(std::pair<uint32_t, uint32_t> stage, uint64_t threshold_ns) {
+    std::lock_guard guard{mtx_};
+    auto i = run_ns_.find(stage);
+    return i != run_ns_.end() && i->second < threshold_ns;
+  }
+  void forget(std::pair<uint32_t, uint32_t> stage) {
+    std::lock_guard guard{mtx_};
+    run_ns_.erase(stage);
+  }
+
+private:
+  void drain(std::vector<wire<proto::StatusUpdate>>& batch) {
     for (;;) {
-      send(batch);
+      caf::anon_send(target_, batch_of(batch)); // target_ is set once, before any sending
       batch.clear();
       std::lock_guard guard{mtx_};
       if (updates_.empty()) {
@@ -130,19 +202,12 @@ public:
     }
   }
 
-private:
   std::mutex mtx_;
   bool sending_ = false;
   std::vector<wire<proto::StatusUpdate>> updates_;
+  std::map<std::pair<uint32_t, uint32_t>, uint64_t> run_ns_;
+  caf::actor target_;
 };
-
-wire<proto::StatusUpdates> batch_of(const std::vector<wire<proto::StatusUpdate>>& updates) {
-  return make_wire<proto::StatusUpdates>([&](proto::StatusUpdates::Builder b) {
-    auto list = b.initUpdates(static_cast<unsigned>(updates.size()));
-    for (unsigned i = 0; i < updates.size(); ++i)
-      list.setWithCaveats(i, updates[i].reader());
-  });
-}
 
 // One stage attempt's binary, as LaunchTasks brought it: the bytes stay inside that message
 // (`holder`), shared by every task of the attempt and by the cache until ForgetStages.
@@ -288,7 +353,7 @@ wire<proto::StatusUpdate> run_one(caf::actor_system& sys, const executor_shared&
 caf::behavior executor_actor(caf::stateful_actor<executor_state>* self, executor_config cfg,
                              caf::actor driver, caf::actor tracker, std::shared_ptr<map_output_index> outputs) {
   self->state.log = log::get("executor");
-  self->state.pool = std::make_shared<task_pool>(cfg.cores);
+  self->state.pool = std::make_shared<task_pool>(cfg.cores, [outbox = self->state.outbox] { outbox->flush(); });
   auto shared = std::make_shared<const executor_shared>(
     executor_shared{cfg, (std::filesystem::path{cfg.app_dir} / cfg.executor_id).string(), std::move(outputs)});
   std::filesystem::create_directories(shared->dir);
@@ -334,9 +399,14 @@ caf::behavior executor_actor(caf::stateful_actor<executor_state>* self, executor
         else // the scheduler sends a binary before its first task here: a bug, but not a hang
           st.log->error("task {}.{}: executor {} has no binary for stage {}.{}", lt.getTaskId(), lt.getAttempt(),
                         cfg.executor_id, lt.getStageId(), lt.getStageAttempt());
-        jobs.emplace_back([&sys, shared, killed = st.killed, outbox = st.outbox, tracker, msg, i, binary,
-                             scheduler = st.scheduler] {
+        jobs.emplace_back([&sys, shared, killed = st.killed, outbox = st.outbox, pool = st.pool.get(), tracker, msg, i,
+                           binary] {
           auto lt = msg.reader().getTasks()[i];
+          std::pair<uint32_t, uint32_t> stage{lt.getStageId(), lt.getStageAttempt()};
+          // Held updates must not wait for a task that may run long.
+          bool short_stage = outbox->known_short(stage, short_task_ns);
+          if (!short_stage)
+            outbox->flush();
           wire<proto::StatusUpdate> update;
           if (killed->take(lt.getTaskId()) || !binary)
             update = make_wire<proto::StatusUpdate>([&](proto::StatusUpdate::Builder b) {
@@ -355,14 +425,19 @@ caf::behavior executor_actor(caf::stateful_actor<executor_state>* self, executor
             });
           else
             update = run_one(sys, *shared, tracker, lt, binary->bytes);
-          outbox->post(std::move(update), [&](const auto& batch) { caf::anon_send(scheduler, batch_of(batch)); });
+          auto run_ns = update.reader().getMetrics().getExecutorRunTimeNs();
+          outbox->ran(stage, run_ns);
+          bool hold = run_ns < short_task_ns && pool->queued() > 0;
+          outbox->post(std::move(update), hold);
         });
       }
       st.pool->push_all(jobs);
     },
     [=](const wire<proto::ForgetStages>& msg) {
-      for (auto s : msg.reader().getStages())
+      for (auto s : msg.reader().getStages()) {
         self->state.stages.erase({s.getStageId(), s.getStageAttempt()});
+        self->state.outbox->forget({s.getStageId(), s.getStageAttempt()});
+      }
     },
     [=](const wire<proto::KillTask>& msg) {
       // A running task finishes (C++ cannot interrupt it safely); the scheduler ignores its result.
@@ -370,6 +445,7 @@ caf::behavior executor_actor(caf::stateful_actor<executor_state>* self, executor
     },
     [=](const wire<proto::ExecutorRegistered>&) {
       self->state.scheduler = caf::actor_cast<caf::actor>(self->current_sender());
+      self->state.outbox->set_target(self->state.scheduler);
       self->state.log->debug("executor {} registered", cfg.executor_id);
     },
     [=](const wire<proto::RegisterExecutorFailed>& msg) {
