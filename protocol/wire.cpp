@@ -67,17 +67,32 @@ bool is_required(capnp::schema::Field::Reader proto) {
 // semantic problem, or an empty string; structural problems throw kj::Exception. Recursion depth
 // is bounded by the reader's nesting limit (deeper pointers throw before we get there).
 
-std::string walk_struct(capnp::DynamicStruct::Reader s, const std::string& path);
+// Where a field is, as "Root.field[2].inner": built only for an error message (a walk over a
+// batch of thousands of updates must not build a string per field).
+struct path_ref {
+  const path_ref* parent = nullptr;
+  std::string_view name; // the root's name, or a field's name
+  int64_t index = -1;    // >= 0: element `index` of the parent list
+  std::string str() const {
+    if (!parent)
+      return std::string{name};
+    if (index >= 0)
+      return parent->str() + "[" + std::to_string(index) + "]";
+    return parent->str() + "." + std::string{name};
+  }
+};
 
-std::string walk_list(capnp::DynamicList::Reader list, const std::string& path) {
+std::string walk_struct(capnp::DynamicStruct::Reader s, const path_ref& path);
+
+std::string walk_list(capnp::DynamicList::Reader list, const path_ref& path) {
   auto element = list.getSchema().getElementType();
-  auto at = [&](unsigned i) { return path + "[" + std::to_string(i) + "]"; };
+  auto at = [&](unsigned i) { return path_ref{&path, {}, static_cast<int64_t>(i)}; };
   switch (element.which()) {
     case capnp::schema::Type::ENUM:
       for (unsigned i = 0; i < list.size(); ++i) {
         auto value = list[i].as<capnp::DynamicEnum>();
         if (value.getEnumerant() == nullptr)
-          return at(i) + ": unknown enum value " + std::to_string(value.getRaw());
+          return at(i).str() + ": unknown enum value " + std::to_string(value.getRaw());
       }
       return {};
     case capnp::schema::Type::STRUCT:
@@ -100,60 +115,61 @@ std::string walk_list(capnp::DynamicList::Reader list, const std::string& path) 
       return {};
     case capnp::schema::Type::ANY_POINTER:
     case capnp::schema::Type::INTERFACE:
-      return path + ": capabilities and AnyPointer are not allowed in messages";
+      return path.str() + ": capabilities and AnyPointer are not allowed in messages";
     default:  // primitive elements: getting the list already checked their size
       return {};
   }
 }
 
-std::string walk_field(capnp::DynamicStruct::Reader s, capnp::StructSchema::Field field,
-                       const std::string& path) {
+std::string walk_field(capnp::DynamicStruct::Reader s, capnp::StructSchema::Field field, const path_ref& path) {
   auto proto = field.getProto();
-  auto field_path = path + "." + proto.getName().cStr();
+  auto name = proto.getName();
+  path_ref field_path{&path, std::string_view{name.cStr(), name.size()}};
   if (proto.isGroup())
     return walk_struct(s.get(field).as<capnp::DynamicStruct>(), field_path);
-  bool required = is_required(proto);
-  auto missing = [&] { return field_path + ": required field is missing"; };
-  switch (field.getType().which()) {
+  // The type as declared (cheap), not field.getType() (which resolves schemas for every field).
+  auto type = proto.getSlot().getType().which();
+  auto missing = [&] { return field_path.str() + ": required field is missing"; };
+  switch (type) {
     case capnp::schema::Type::ENUM: {
       auto value = s.get(field).as<capnp::DynamicEnum>();
       if (value.getEnumerant() == nullptr)
-        return field_path + ": unknown enum value " + std::to_string(value.getRaw());
+        return field_path.str() + ": unknown enum value " + std::to_string(value.getRaw());
       return {};
     }
     case capnp::schema::Type::STRUCT:
       if (!s.has(field))
-        return required ? missing() : std::string{};
+        return is_required(proto) ? missing() : std::string{};
       return walk_struct(s.get(field).as<capnp::DynamicStruct>(), field_path);
     case capnp::schema::Type::TEXT:  // reading checks the element size and the NUL terminator
       if (!s.has(field))
-        return required ? missing() : std::string{};
-      if (s.get(field).as<capnp::Text>().size() == 0 && required)
+        return is_required(proto) ? missing() : std::string{};
+      if (s.get(field).as<capnp::Text>().size() == 0 && is_required(proto))
         return missing();
       return {};
     case capnp::schema::Type::DATA:
       if (!s.has(field))
-        return required ? missing() : std::string{};
-      if (s.get(field).as<capnp::Data>().size() == 0 && required)
+        return is_required(proto) ? missing() : std::string{};
+      if (s.get(field).as<capnp::Data>().size() == 0 && is_required(proto))
         return missing();
       return {};
     case capnp::schema::Type::LIST: {
       if (!s.has(field))
-        return required ? missing() : std::string{};
+        return is_required(proto) ? missing() : std::string{};
       auto list = s.get(field).as<capnp::DynamicList>();
-      if (required && list.size() == 0)
+      if (list.size() == 0 && is_required(proto))
         return missing();
       return walk_list(list, field_path);
     }
     case capnp::schema::Type::ANY_POINTER:
     case capnp::schema::Type::INTERFACE:
-      return field_path + ": capabilities and AnyPointer are not allowed in messages";
+      return field_path.str() + ": capabilities and AnyPointer are not allowed in messages";
     default:
       return {};
   }
 }
 
-std::string walk_struct(capnp::DynamicStruct::Reader s, const std::string& path) {
+std::string walk_struct(capnp::DynamicStruct::Reader s, const path_ref& path) {
   auto schema = s.getSchema();
   for (auto field : schema.getNonUnionFields())
     if (auto problem = walk_field(s, field, path); !problem.empty())
@@ -162,7 +178,7 @@ std::string walk_struct(capnp::DynamicStruct::Reader s, const std::string& path)
     KJ_IF_MAYBE (active, s.which()) {
       return walk_field(s, *active, path);
     }
-    return path + ": unknown union member";
+    return path.str() + ": unknown union member";
   }
   return {};
 }
@@ -242,7 +258,8 @@ caf::error oversized_frame(capnp::StructSchema schema, std::size_t size) {
 
 caf::error validate(capnp::AnyPointer::Reader root, capnp::StructSchema schema) {
   try {
-    auto problem = walk_struct(root.getAs<capnp::DynamicStruct>(schema), name_of(schema));
+    auto root_name = name_of(schema);
+    auto problem = walk_struct(root.getAs<capnp::DynamicStruct>(schema), path_ref{nullptr, root_name});
     if (!problem.empty())
       return caf::make_error(wire_errc::invalid, "invalid " + name_of(schema) + " message: " + problem);
     return caf::none;
