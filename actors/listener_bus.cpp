@@ -53,9 +53,8 @@ namespace {
 // end and on close. Write errors are reported once and the log stops; the application goes on.
 class event_log_file {
 public:
-  static constexpr std::size_t buffer_limit = 64 << 10;
-
-  event_log_file(const std::string& dir, const std::string& app_id) : dir_(dir), path_(event_log_path(dir, app_id)) {
+  event_log_file(const std::string& dir, const std::string& app_id, std::size_t buffer_limit)
+    : dir_(dir), path_(event_log_path(dir, app_id)), buffer_limit_(buffer_limit) {
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
     if (ec)
@@ -90,7 +89,7 @@ public:
       return;
     buffer_.append(line);
     buffer_.push_back('\n');
-    if (buffer_.size() >= buffer_limit)
+    if (buffer_.size() >= buffer_limit_)
       flush();
   }
 
@@ -115,6 +114,7 @@ public:
 private:
   std::string dir_;
   std::string path_;
+  std::size_t buffer_limit_;
   int fd_ = -1;
   std::string buffer_;
   bool failed_ = false;
@@ -286,7 +286,7 @@ caf::behavior listener_bus_actor(bus_actor* self, listener_bus_config cfg, std::
 caf::actor spawn_listener_bus(caf::actor_system& sys, listener_bus_config cfg) {
   std::shared_ptr<event_log_file> file;
   if (cfg.event_log)
-    file = std::make_shared<event_log_file>(cfg.event_log_dir, cfg.app_id);
+    file = std::make_shared<event_log_file>(cfg.event_log_dir, cfg.app_id, cfg.event_log_buffer);
   return sys.spawn(listener_bus_actor, std::move(cfg), std::move(file));
 }
 

@@ -29,6 +29,7 @@ struct listener_bus_config {
   std::string app_id;
   bool event_log = false;          // ember.eventLog.enabled
   std::string event_log_dir;       // ember.eventLog.dir
+  std::size_t event_log_buffer = 64 << 10;  // ember.eventLog.buffer: 0 = write each event at once
   bool console_progress = false;   // ember.ui.showConsoleProgress, and stderr is a terminal
   std::size_t console_width = 80;  // terminal columns
   std::chrono::milliseconds progress_interval{150};

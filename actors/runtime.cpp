@@ -115,6 +115,7 @@ void driver_runtime::start_schedulers(bool remoting) {
   bc.app_id = app_id_;
   bc.event_log = drv.event_log_enabled;
   bc.event_log_dir = drv.event_log_dir;
+  bc.event_log_buffer = static_cast<std::size_t>(drv.event_log_buffer);
   bc.console_progress = drv.show_console_progress && ::isatty(STDERR_FILENO) == 1;
   if (bc.console_progress)
     bc.console_width = terminal_width();

@@ -11,6 +11,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/chaos_command.hpp"
 #include "cli/conf_command.hpp"
 #include "cli/master_command.hpp"
 #include "cli/status_command.hpp"
@@ -32,6 +33,8 @@ int main(int argc, char** argv) {
     std::vector<std::string> rest(argv + 2, argv + argc);
     return std::string_view{argv[1]} == "submit" ? ember::cli::run_submit(rest) : ember::cli::run_status(rest);
   }
+  if (argc >= 2 && std::string_view{argv[1]} == "chaos")
+    return ember::cli::run_chaos(std::vector<std::string>(argv + 2, argv + argc));
   CLI::App app{"Ember: a native cluster runtime with Spark's architecture", "ember"};
   app.require_subcommand(1);
 

@@ -323,6 +323,8 @@ std::vector<key_spec> make_registry() {
               "Show a progress bar of running stages on the driver's console (stderr)."),
       boolean("ember.eventLog.enabled", "false", "Record scheduler events to ember.eventLog.dir for later replay."),
       text("ember.eventLog.dir", "/tmp/ember-events", "Directory of the event logs.", check_not_empty),
+      size("ember.eventLog.buffer", "64k", bytes, 0, size_max,
+           "Event log bytes buffered before a write (also written at every job end); 0 writes each event at once, for readers following the log live (ember chaos)."),
       boolean("ember.authenticate", "false",
               "Require peers to prove knowledge of ember.authenticate.secret when connecting."),
       text("ember.authenticate.secret", "", "Shared secret for ember.authenticate (keep it out of command lines)."),

@@ -108,6 +108,7 @@ driver_settings driver_settings::from(const config& c) {
   s.show_console_progress = c.get_bool("ember.ui.showConsoleProgress");
   s.event_log_enabled = c.get_bool("ember.eventLog.enabled");
   s.event_log_dir = c.get_string("ember.eventLog.dir");
+  s.event_log_buffer = c.get_size("ember.eventLog.buffer");
   s.ask_timeout = c.get_duration("ember.rpc.askTimeout");
   s.network_timeout = c.get_duration("ember.network.timeout");
   return s;

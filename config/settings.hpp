@@ -88,6 +88,7 @@ struct driver_settings {
   bool show_console_progress = true;
   bool event_log_enabled = false;
   std::string event_log_dir;
+  std::int64_t event_log_buffer = 64 * 1024;  // 0 = write each event at once
   milliseconds ask_timeout{120000};
   milliseconds network_timeout{120000};
   static driver_settings from(const config& c);

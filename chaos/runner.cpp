@@ -1,0 +1,708 @@
+#include "chaos/runner.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "chaos/events.hpp"
+
+namespace ember::chaos {
+
+namespace {
+
+namespace fs = std::filesystem;
+using steady = std::chrono::steady_clock;
+
+constexpr const char* marker_var = "EMBER_CHAOS_RUN";
+// How often the run loop looks at the event log and the processes. A poll interval, not a
+// synchronisation: every wait below is for a condition, bounded by a deadline.
+constexpr auto poll_interval = std::chrono::milliseconds{10};
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+    .count();
+}
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string tail(const std::string& s, size_t n) { return s.size() <= n ? s : "..." + s.substr(s.size() - n); }
+
+int free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    return 0;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  int port = 0;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+    socklen_t len = sizeof addr;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    port = ntohs(addr.sin_port);
+  }
+  ::close(fd);
+  return port;
+}
+
+// "{dir}" in a configuration value stands for the scenario's temp dir (e.g. a recovery directory).
+std::string expand(std::string v, const std::string& dir) {
+  for (auto at = v.find("{dir}"); at != std::string::npos; at = v.find("{dir}", at + dir.size()))
+    v.replace(at, 5, dir);
+  return v;
+}
+
+int exit_code_of(int status) { return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status); }
+
+// -- processes ----------------------------------------------------------------------------------
+
+// A process the harness started, in its own process group, carrying the run's marker variable
+// (inherited by everything it starts: the worker's executors too), output in files.
+struct proc {
+  std::string name;
+  std::vector<std::string> argv;
+  fs::path out, err;
+  pid_t pid = -1;
+  std::optional<int> status;  // set once reaped
+
+  bool alive() const { return pid > 0 && !status; }
+};
+
+class process_table {
+public:
+  explicit process_table(std::string marker) : marker_(std::move(marker)) {
+    // Orphans of the run (executors of a killed worker) are reparented to us and reaped here,
+    // instead of lingering as zombies nobody collects.
+    ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+  }
+
+  proc& start(const std::string& name, std::vector<std::string> argv, const fs::path& out, const fs::path& err,
+              const fs::path& cwd) {
+    auto p = std::make_unique<proc>();
+    p->name = name;
+    p->argv = std::move(argv);
+    p->out = out;
+    p->err = err;
+    std::vector<char*> args;
+    for (auto& a : p->argv)
+      args.push_back(a.data());
+    args.push_back(nullptr);
+    pid_t pid = ::fork();
+    if (pid == 0) {
+      ::setpgid(0, 0);
+      int o = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      int e = out == err ? o : ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      int in = ::open("/dev/null", O_RDONLY);
+      if (o < 0 || e < 0 || in < 0 || ::chdir(cwd.c_str()) != 0)
+        std::_Exit(126);
+      ::dup2(in, 0);
+      ::dup2(o, 1);
+      ::dup2(e, 2);
+      ::setenv(marker_var, marker_.c_str(), 1);
+      ::execv(args[0], args.data());
+      std::_Exit(127);
+    }
+    if (pid > 0)
+      ::setpgid(pid, pid);  // also here: no race with a signal sent right after start
+    p->pid = pid;
+    if (pid < 0)
+      p->status = 127 << 8;
+    procs_.push_back(std::move(p));
+    return *procs_.back();
+  }
+
+  // Collects every ended child (ours, and orphans handed to us as subreaper).
+  void reap() {
+    int status = 0;
+    for (pid_t pid; (pid = ::waitpid(-1, &status, WNOHANG)) > 0;)
+      for (auto& p : procs_)
+        if (p->pid == pid && !p->status)
+          p->status = status;
+  }
+
+  // Waits for p to end, up to `limit`; true when it did.
+  bool wait(proc& p, std::chrono::milliseconds limit) {
+    auto deadline = steady::now() + limit;
+    for (;;) {
+      reap();
+      if (!p.alive())
+        return true;
+      if (steady::now() >= deadline)
+        return false;
+      std::this_thread::sleep_for(poll_interval);
+    }
+  }
+
+  // Runs a program to its end (bounded by `limit`): its exit code, -1 if it had to be killed.
+  int run(const std::string& name, std::vector<std::string> argv, const fs::path& out, const fs::path& err,
+          const fs::path& cwd, std::chrono::milliseconds limit) {
+    auto& p = start(name, std::move(argv), out, err, cwd);
+    if (!wait(p, limit)) {
+      ::kill(-p.pid, SIGKILL);
+      wait(p, std::chrono::seconds{10});
+      return -1;
+    }
+    return exit_code_of(*p.status);
+  }
+
+private:
+  std::string marker_;
+  std::vector<std::unique_ptr<proc>> procs_;
+};
+
+// A live process of this run found in /proc: its pid and command line (NULs as spaces).
+struct found_process {
+  pid_t pid;
+  std::vector<std::string> args;
+  std::string line() const {
+    std::string s = "pid " + std::to_string(pid) + ":";
+    for (auto& a : args)
+      s += " " + a;
+    return s.size() > 200 ? s.substr(0, 200) + "..." : s;
+  }
+};
+
+std::vector<std::string> split_nul(const std::string& s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  for (size_t i = 0; i < s.size(); ++i)
+    if (s[i] == '\0') {
+      out.emplace_back(s, start, i - start);
+      start = i + 1;
+    }
+  if (start < s.size())
+    out.emplace_back(s, start);
+  return out;
+}
+
+// Every process (not a zombie) whose environment carries the run's marker.
+std::vector<found_process> marked_processes(const std::string& marker) {
+  std::vector<found_process> out;
+  auto want = std::string(marker_var) + "=" + marker;
+  DIR* d = ::opendir("/proc");
+  if (!d)
+    return out;
+  while (auto* ent = ::readdir(d)) {
+    char* end = nullptr;
+    long pid = std::strtol(ent->d_name, &end, 10);
+    if (pid <= 0 || *end != '\0' || pid == ::getpid())
+      continue;
+    auto base = fs::path("/proc") / ent->d_name;
+    auto stat = slurp(base / "stat");
+    auto paren = stat.rfind(')');
+    if (paren == std::string::npos || paren + 2 >= stat.size() || stat[paren + 2] == 'Z' || stat[paren + 2] == 'X')
+      continue;
+    auto env = split_nul(slurp(base / "environ"));
+    if (std::find(env.begin(), env.end(), want) == env.end())
+      continue;
+    out.push_back({static_cast<pid_t>(pid), split_nul(slurp(base / "cmdline"))});
+  }
+  ::closedir(d);
+  return out;
+}
+
+bool has_args(const found_process& p, const std::string& a, const std::string& b) {
+  for (size_t i = 0; i + 1 < p.args.size(); ++i)
+    if (p.args[i] == a && p.args[i + 1] == b)
+      return true;
+  return false;
+}
+
+bool is_executor(const found_process& p) {
+  return std::find(p.args.begin(), p.args.end(), "--ember-executor") != p.args.end();
+}
+
+std::vector<std::string> files_under(const fs::path& root) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  if (!fs::exists(root, ec))
+    return out;
+  for (auto it = fs::recursive_directory_iterator(root, ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec))
+    if (!it->is_directory(ec))
+      out.push_back(it->path().string());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// -- one run ----------------------------------------------------------------------------------------
+
+class scenario_run {
+public:
+  scenario_run(const scenario& s, const runner_options& o, fs::path dir)
+    : s_(s), o_(o), dir_(std::move(dir)), marker_(dir_.string()), procs_(marker_),
+      seed_(o.seed ? *o.seed : s.seed), engine_(triggers_of(s)) {
+    for (auto& f : s.faults) {
+      fault_record r;
+      r.name = f.name;
+      r.what = describe(f.when) + " -> " + describe(f.act);
+      records_.push_back(std::move(r));
+    }
+  }
+
+  scenario_result run() {
+    auto start = steady::now();
+    scenario_result r;
+    r.name = s_.name;
+    r.file = s_.file;
+    r.expect_success = s_.expect.success;
+    r.work_dir = dir_.string();
+    try {
+      prepare();
+      start_cluster();
+      run_job();
+    } catch (const std::exception& e) {
+      facts_.setup_error = e.what();
+    }
+    shut_down();
+    time_faults(records_, seen_);
+    r.seen = seen_;
+    r.faults = records_;
+    r.facts = facts_;
+    r.outcome = judge(s_, seen_, records_, facts_);
+    r.seconds = std::chrono::duration<double>(steady::now() - start).count();
+    return r;
+  }
+
+private:
+  static std::vector<trigger> triggers_of(const scenario& s) {
+    std::vector<trigger> t;
+    for (auto& f : s.faults)
+      t.push_back(f.when);
+    return t;
+  }
+
+  void say(const std::string& line) {
+    if (o_.progress)
+      *o_.progress << "  [" << s_.name << "] " << line << std::endl;
+  }
+
+  std::string bin(const std::string& name) const { return (fs::path(o_.bin_dir) / name).string(); }
+  fs::path log(const std::string& name) const { return dir_ / "logs" / name; }
+
+  // Input files from bench/gen_text and the reference from bench/baseline_wordcount --dump: an
+  // independent single-threaded count, no Ember code involved.
+  void prepare() {
+    for (auto sub : {"logs", "input", "events", "local", "work"})
+      fs::create_directories(dir_ / sub);
+    for (int i = 0; i < s_.job.input.files; ++i) {
+      auto file = (dir_ / "input" / ("part-" + std::to_string(i) + ".txt")).string();
+      int rc = procs_.run("gen_text",
+                          {bin("gen_text"), "--bytes", std::to_string(s_.job.input.bytes), "--vocab",
+                           std::to_string(s_.job.input.vocab), "--seed", std::to_string(seed_ * 1000 + i), "--cover",
+                           "1", file},
+                          log("gen_text.out"), log("gen_text.err"), dir_, std::chrono::minutes{5});
+      if (rc != 0)
+        throw std::runtime_error("gen_text failed (exit " + std::to_string(rc) + "): " + slurp(log("gen_text.err")));
+      inputs_.push_back(file);
+    }
+    std::vector<std::string> argv{bin("baseline_wordcount"), "--dump", (dir_ / "reference.txt").string()};
+    argv.insert(argv.end(), inputs_.begin(), inputs_.end());
+    int rc = procs_.run("baseline_wordcount", argv, log("reference.out"), log("reference.err"), dir_,
+                        std::chrono::minutes{5});
+    if (rc != 0)
+      throw std::runtime_error("baseline_wordcount failed (exit " + std::to_string(rc) + ")");
+    say("input " + std::to_string(s_.job.input.files) + " x " + std::to_string(s_.job.input.bytes)
+        + " bytes, reference ready");
+  }
+
+  std::vector<std::string> conf_args(const std::map<std::string, std::string>& conf) const {
+    std::vector<std::string> out;
+    for (auto& [k, v] : conf) {
+      out.push_back("--conf");
+      out.push_back(k + "=" + expand(v, dir_.string()));
+    }
+    return out;
+  }
+
+  proc& start_master(const std::string& log_name) {
+    std::vector<std::string> argv{bin("ember")};
+    auto c = conf_args(s_.cluster.master_conf);
+    argv.insert(argv.end(), c.begin(), c.end());
+    argv.insert(argv.end(), {"master", "--host", "127.0.0.1", "--port", std::to_string(port_)});
+    auto& m = procs_.start("master", argv, log(log_name), log(log_name), dir_);
+    auto deadline = steady::now() + std::chrono::seconds{30};
+    while (slurp(log(log_name)).find("listening on") == std::string::npos) {
+      procs_.reap();
+      if (!m.alive() || steady::now() > deadline)
+        throw std::runtime_error("the master did not start: " + tail(slurp(log(log_name)), 400));
+      std::this_thread::sleep_for(poll_interval);
+    }
+    return m;
+  }
+
+  nlohmann::json status() {
+    int rc = procs_.run("status", {bin("ember"), "status", "--master", url_, "--json"}, log("status.json"),
+                        log("status.err"), dir_, std::chrono::seconds{30});
+    if (rc != 0)
+      return nlohmann::json::object();
+    auto j = nlohmann::json::parse(slurp(log("status.json")), nullptr, false);
+    return j.is_discarded() ? nlohmann::json::object() : j;
+  }
+
+  void start_cluster() {
+    port_ = free_port();
+    url_ = "ember://127.0.0.1:" + std::to_string(port_);
+    master_ = &start_master("master.log");
+    for (int i = 0; i < s_.cluster.workers; ++i) {
+      auto name = "worker-" + std::to_string(i);
+      std::vector<std::string> argv{bin("ember")};
+      auto c = conf_args(s_.cluster.worker_conf);
+      argv.insert(argv.end(), c.begin(), c.end());
+      argv.insert(argv.end(), {"worker", url_, "--host", "127.0.0.1", "--cores", std::to_string(s_.cluster.cores),
+                               "--memory", s_.cluster.memory, "--work-dir", (dir_ / "work" / name).string()});
+      workers_.push_back(&procs_.start(name, argv, log(name + ".log"), log(name + ".log"), dir_));
+    }
+    auto deadline = steady::now() + std::chrono::seconds{30};
+    for (;;) {
+      auto st = status();
+      if (st.value("aliveWorkers", 0) == s_.cluster.workers)
+        break;
+      if (steady::now() > deadline)
+        throw std::runtime_error("only " + std::to_string(st.value("aliveWorkers", 0)) + " of "
+                                 + std::to_string(s_.cluster.workers) + " workers registered within 30 s");
+      std::this_thread::sleep_for(std::chrono::milliseconds{50});
+    }
+    say("cluster up at " + url_ + " with " + std::to_string(s_.cluster.workers) + " worker(s)");
+  }
+
+  void run_job() {
+    std::vector<std::string> argv{bin("ember"),
+                                  "submit",
+                                  "--master",
+                                  url_,
+                                  "--name",
+                                  s_.name,
+                                  "--num-executors",
+                                  std::to_string(s_.job.executors),
+                                  "--executor-cores",
+                                  std::to_string(s_.job.executor_cores),
+                                  "--executor-memory",
+                                  s_.job.executor_memory};
+    std::map<std::string, std::string> conf{{"ember.eventLog.enabled", "true"},
+                                            {"ember.eventLog.dir", (dir_ / "events").string()},
+                                            {"ember.eventLog.buffer", "0"},
+                                            {"ember.local.dir", (dir_ / "local").string()},
+                                            {"ember.ui.showConsoleProgress", "false"}};
+    for (auto& [k, v] : s_.job.conf)
+      conf[k] = v;
+    auto c = conf_args(conf);
+    argv.insert(argv.end(), c.begin(), c.end());
+    argv.push_back(bin(s_.job.app));
+    for (auto& a : s_.job.args)
+      argv.push_back(expand(a, dir_.string()));
+    argv.insert(argv.end(), inputs_.begin(), inputs_.end());
+    argv.push_back((dir_ / "output").string());
+
+    submit_ms_ = now_ms();
+    driver_ = &procs_.start("driver", argv, log("driver.out"), log("driver.err"), dir_);
+    say("job submitted: " + s_.job.app);
+    auto deadline = steady::now() + std::chrono::seconds{s_.timeout_s};
+    for (;;) {
+      procs_.reap();
+      follow_events();
+      for (auto i : engine_.on_time(now_ms() - submit_ms_))
+        fire(i);
+      if (!driver_->alive())
+        break;
+      if (steady::now() > deadline) {
+        facts_.timed_out = true;
+        say("timeout: killing the driver");
+        ::kill(-driver_->pid, SIGKILL);
+        procs_.wait(*driver_, std::chrono::seconds{10});
+        break;
+      }
+      std::this_thread::sleep_for(poll_interval);
+    }
+    follow_events();  // the last lines, written as the driver ended
+    facts_.exit_code = driver_->status ? exit_code_of(*driver_->status) : -1;
+    facts_.driver_stderr = tail(slurp(log("driver.err")), 4000);
+    say("job ended with exit code " + std::to_string(facts_.exit_code));
+    if (facts_.exit_code == 0) {
+      std::vector<std::string> parts;
+      std::error_code ec;
+      for (auto& e : fs::directory_iterator(dir_ / "output", ec))
+        if (e.path().filename().string().rfind("part-", 0) == 0)
+          parts.push_back(e.path().string());
+      if (parts.empty())
+        facts_.output_difference = "no part files in " + (dir_ / "output").string();
+      else
+        facts_.output_difference = compare_lines({(dir_ / "reference.txt").string()}, parts);
+    }
+  }
+
+  void follow_events() {
+    if (!follower_) {
+      // One application per run: the only .jsonl in the directory (renamed once the master
+      // names the application; the open descriptor follows the file).
+      std::error_code ec;
+      for (auto& e : fs::directory_iterator(dir_ / "events", ec))
+        if (e.path().extension() == ".jsonl")
+          follower_ = std::make_unique<log_follower>(e.path().string());
+      if (!follower_)
+        return;
+    }
+    for (auto& line : follower_->poll()) {
+      auto e = parse_event(line);
+      if (!e)
+        continue;
+      seen_.add(*e);
+      for (auto i : engine_.on_event(*e))
+        fire(i);
+    }
+  }
+
+  // The executor process with this id, found by its command line among the run's processes.
+  std::optional<found_process> executor_process(const std::string& id) {
+    for (auto& p : marked_processes(marker_))
+      if (is_executor(p) && has_args(p, "--ember-executor-id", id))
+        return p;
+    return std::nullopt;
+  }
+
+  void fire(size_t i) {
+    auto& f = s_.faults[i];
+    auto& rec = records_[i];
+    rec.fired = true;
+    rec.fired_ms = now_ms();
+    rec.detectable = (f.act.what == action::kind::kill_executor || f.act.what == action::kind::kill_worker)
+                     && f.act.signal != SIGCONT;
+    try {
+      rec.target = inject(f.act);
+      say("fault '" + f.name + "' (" + rec.what + "): " + rec.target);
+    } catch (const std::exception& e) {
+      rec.error = e.what();
+      say("fault '" + f.name + "' failed: " + rec.error);
+    }
+  }
+
+  std::string signal_process(pid_t pid, int sig, const std::string& who) {
+    if (::kill(pid, sig) != 0)
+      throw std::runtime_error("kill " + who + " (pid " + std::to_string(pid) + "): " + std::strerror(errno));
+    if (sig == SIGSTOP)
+      stopped_.push_back(pid);
+    return who + " (pid " + std::to_string(pid) + ")";
+  }
+
+  std::string inject(const action& a) {
+    switch (a.what) {
+      case action::kind::kill_executor: {
+        std::string id;
+        if (a.executor) {
+          id = *a.executor;
+        } else if (a.running_stage) {
+          auto ids = engine_.executors_running(*a.running_stage);
+          if (ids.empty())
+            throw std::runtime_error("no executor runs a task of stage " + std::to_string(*a.running_stage));
+          id = ids[seed_ % ids.size()];
+        } else {
+          id = engine_.last_removed();
+        }
+        auto p = executor_process(id);
+        if (!p)
+          throw std::runtime_error("no process of executor " + id + " is running");
+        return signal_process(p->pid, a.signal, "executor " + id);
+      }
+      case action::kind::kill_worker: {
+        auto& w = *workers_.at(static_cast<size_t>(a.worker));
+        if (!w.alive())
+          throw std::runtime_error("worker " + std::to_string(a.worker) + " already ended");
+        if (a.signal == SIGKILL)
+          killed_workers_.push_back(static_cast<size_t>(a.worker));
+        return signal_process(w.pid, a.signal, "worker " + std::to_string(a.worker));
+      }
+      case action::kind::kill_master: {
+        auto target = signal_process(master_->pid, a.signal, "master");
+        if (a.restart) {
+          if (!procs_.wait(*master_, std::chrono::seconds{10}))
+            throw std::runtime_error("the master did not end after SIG" + signal_name(a.signal));
+          master_ = &start_master("master-" + std::to_string(++master_restarts_) + ".log");
+          target += ", restarted as pid " + std::to_string(master_->pid) + " on port " + std::to_string(port_);
+        }
+        return target;
+      }
+      case action::kind::kill_driver: return signal_process(driver_->pid, a.signal, "driver");
+      case action::kind::corrupt_shuffle:
+      case action::kind::delete_shuffle: {
+        auto files = files_under(dir_ / "local");
+        for (auto& task : engine_.finished_tasks(a.stage)) {
+          auto suffix = "_" + task + ".data";
+          for (auto& path : files) {
+            auto name = fs::path(path).filename().string();
+            if (name.rfind("shuffle_", 0) != 0 || name.size() < suffix.size()
+                || name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0)
+              continue;
+            if (a.what == action::kind::delete_shuffle) {
+              if (::unlink(path.c_str()) != 0)
+                throw std::runtime_error("cannot delete " + path + ": " + std::strerror(errno));
+              return "deleted " + path + " (task " + task + ")";
+            }
+            return corrupt(path) + " (task " + task + ")";
+          }
+        }
+        throw std::runtime_error("no shuffle data file of a finished task of stage " + std::to_string(a.stage)
+                                 + " under " + (dir_ / "local").string());
+      }
+    }
+    return {};
+  }
+
+  // Flips 64 bytes in the middle of the file (all of it when smaller): a checksum must catch it.
+  static std::string corrupt(const std::string& path) {
+    int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+    if (fd < 0)
+      throw std::runtime_error("cannot open " + path + ": " + std::strerror(errno));
+    struct stat st {};
+    ::fstat(fd, &st);
+    auto size = static_cast<size_t>(st.st_size);
+    if (size == 0) {
+      ::close(fd);
+      throw std::runtime_error(path + " is empty: nothing to corrupt");
+    }
+    size_t len = std::min<size_t>(64, size);
+    size_t off = (size - len) / 2;
+    std::string buf(len, '\0');
+    bool ok = ::pread(fd, buf.data(), len, static_cast<off_t>(off)) == static_cast<ssize_t>(len);
+    for (auto& c : buf)
+      c = static_cast<char>(~c);
+    ok = ok && ::pwrite(fd, buf.data(), len, static_cast<off_t>(off)) == static_cast<ssize_t>(len);
+    ::close(fd);
+    if (!ok)
+      throw std::runtime_error("cannot rewrite " + path);
+    return "corrupted " + std::to_string(len) + " bytes at offset " + std::to_string(off) + " of " + path;
+  }
+
+  // Stops everything and records what did not go away by itself.
+  void shut_down() {
+    procs_.reap();
+    // A stopped process cannot act on SIGTERM; only pids still of this run (never a reused one).
+    for (auto& p : marked_processes(marker_))
+      if (std::find(stopped_.begin(), stopped_.end(), p.pid) != stopped_.end())
+        ::kill(p.pid, SIGCONT);
+    if (driver_ && driver_->alive()) {
+      ::kill(-driver_->pid, SIGKILL);
+      procs_.wait(*driver_, std::chrono::seconds{10});
+    }
+    // The application's executors must end once their driver has: the workers kill them.
+    auto deadline = steady::now() + std::chrono::seconds{30};
+    std::vector<found_process> executors;
+    for (;;) {
+      procs_.reap();
+      executors.clear();
+      for (auto& p : marked_processes(marker_))
+        if (is_executor(p))
+          executors.push_back(p);
+      if (executors.empty() || steady::now() > deadline)
+        break;
+      std::this_thread::sleep_for(std::chrono::milliseconds{20});
+    }
+    if (driver_)
+      for (auto& p : executors)
+        facts_.leftover_processes.push_back("executor still running 30 s after its driver ended: " + p.line());
+    stop(workers_);
+    if (master_)
+      stop({master_});
+    procs_.reap();
+    for (auto& p : marked_processes(marker_)) {
+      facts_.leftover_processes.push_back("still running after the cluster stopped: " + p.line());
+      ::kill(p.pid, SIGKILL);
+    }
+    procs_.reap();
+    // Temp files: shuffle and spill files under the local dir, application dirs of the workers
+    // (killed workers excepted: nothing is left to clean up after a dead host).
+    for (auto& f : files_under(dir_ / "local"))
+      facts_.leftover_files.push_back(f);
+    for (size_t i = 0; i < workers_.size(); ++i) {
+      if (std::find(killed_workers_.begin(), killed_workers_.end(), i) != killed_workers_.end())
+        continue;
+      std::error_code ec;
+      for (auto& e : fs::directory_iterator(dir_ / "work" / ("worker-" + std::to_string(i)), ec))
+        if (e.path().filename() != "binaries")
+          facts_.leftover_files.push_back(e.path().string());
+    }
+    if (!o_.keep) {
+      std::error_code ec;
+      fs::remove_all(dir_, ec);
+    }
+  }
+
+  void stop(const std::vector<proc*>& ps) {
+    for (auto* p : ps)
+      if (p->alive())
+        ::kill(p->pid, SIGTERM);
+    for (auto* p : ps) {
+      if (!procs_.wait(*p, std::chrono::seconds{30})) {
+        facts_.leftover_processes.push_back(p->name + " did not stop within 30 s of SIGTERM (pid "
+                                            + std::to_string(p->pid) + ")");
+        ::kill(-p->pid, SIGKILL);
+        procs_.wait(*p, std::chrono::seconds{10});
+      }
+    }
+  }
+
+  const scenario& s_;
+  const runner_options& o_;
+  fs::path dir_;
+  std::string marker_;
+  process_table procs_;
+  std::uint64_t seed_;
+  trigger_engine engine_;
+  std::vector<fault_record> records_;
+  observed seen_;
+  run_facts facts_;
+  std::vector<std::string> inputs_;
+  int port_ = 0;
+  std::string url_;
+  proc* master_ = nullptr;
+  int master_restarts_ = 0;
+  std::vector<proc*> workers_;
+  proc* driver_ = nullptr;
+  std::int64_t submit_ms_ = 0;
+  std::unique_ptr<log_follower> follower_;
+  std::vector<pid_t> stopped_;
+  std::vector<size_t> killed_workers_;
+};
+
+} // namespace
+
+scenario_result run_scenario(const scenario& s, const runner_options& options) {
+  auto pattern = (fs::path(options.temp_root) / "ember-chaos-XXXXXX").string();
+  std::vector<char> buf(pattern.begin(), pattern.end());
+  buf.push_back('\0');
+  if (!::mkdtemp(buf.data())) {
+    scenario_result r;
+    r.name = s.name;
+    r.file = s.file;
+    r.facts.setup_error = "cannot create a temp dir under " + options.temp_root + ": " + std::strerror(errno);
+    r.outcome = judge(s, r.seen, r.faults, r.facts);
+    return r;
+  }
+  scenario_run run(s, options, fs::path(buf.data()));
+  return run.run();
+}
+
+} // namespace ember::chaos

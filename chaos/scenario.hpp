@@ -1,0 +1,107 @@
+// A fault-injection scenario as `ember chaos` reads it from JSON: the cluster's shape, the job,
+// the faults with their triggers, and what the verdict expects. Parsing checks every field and
+// reports the first bad one as "FILE: field: problem" (docs/chaos.md describes the format).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace ember::chaos {
+
+// A scenario file that cannot be used: what() is one line naming the file and the field.
+class scenario_error : public std::runtime_error {
+public:
+  using std::runtime_error::runtime_error;
+};
+
+struct cluster_spec {
+  int workers = 2;
+  int cores = 2;
+  std::string memory = "1g";
+  std::map<std::string, std::string> master_conf;  // --conf of `ember master` (and its restart)
+  std::map<std::string, std::string> worker_conf;  // --conf of every `ember worker`
+};
+
+struct input_spec {
+  std::int64_t bytes = 4 << 20;  // per file, generated with bench/gen_text
+  int vocab = 5000;
+  int files = 2;
+};
+
+struct job_spec {
+  std::string app = "wordcount";  // wordcount | chaos_wordcount (build/bin)
+  input_spec input;
+  int executors = 2;       // --num-executors
+  int executor_cores = 1;  // --executor-cores
+  std::string executor_memory = "512m";
+  std::map<std::string, std::string> conf;  // --conf of `ember submit`
+  std::vector<std::string> args;            // application options before INPUT... OUTPUT
+};
+
+// When a fault fires. Exactly one condition; all but after_ms read the driver's event log.
+struct trigger {
+  enum class kind { after_ms, stage_started, tasks_finished, executor_registered, executor_removed };
+  kind on = kind::after_ms;
+  std::int64_t ms = 0;  // after_ms: milliseconds after the submit
+  int stage = 0;        // stage_started, tasks_finished
+  int count = 1;        // tasks_finished: finished tasks of the stage; executor_*: how many so far
+};
+
+// What a fault does.
+struct action {
+  enum class kind { kill_executor, kill_worker, kill_master, kill_driver, corrupt_shuffle, delete_shuffle };
+  kind what = kind::kill_executor;
+  int signal = 9;                        // kill_*: SIGKILL, SIGSTOP, SIGCONT, SIGTERM
+  std::optional<std::string> executor;   // kill_executor: this executor id ...
+  std::optional<int> running_stage;      // ... or one running a task of this stage
+  std::optional<std::string> removed;    // ... or the one named by the executorRemoved that fired the trigger
+  int worker = 0;                        // kill_worker: index in cluster order
+  bool restart = false;                  // kill_master: start it again on the same port
+  int stage = 0;                         // *_shuffle: a finished map task of this stage
+};
+
+struct fault {
+  std::string name;
+  trigger when;
+  action act;
+};
+
+struct expectation {
+  bool success = true;                    // the job ends with exit 0 and the reference output
+  std::string error_contains;             // failure: the driver's stderr holds this text
+  int min_executors_removed = 0;
+  int min_tasks_retried = 0;              // taskEnd with state failed or lost
+  int min_stages_retried = 0;             // stageSubmitted with attempt > 0
+  bool all_faults_fire = true;            // a fault whose trigger never matched fails the scenario
+};
+
+struct scenario {
+  std::string file;
+  std::string name;
+  std::string description;
+  std::uint64_t seed = 1;
+  int timeout_s = 180;
+  cluster_spec cluster;
+  job_spec job;
+  std::vector<fault> faults;
+  expectation expect;
+};
+
+// Parses a scenario from JSON text; `file` names it in errors. Throws scenario_error.
+scenario parse_scenario(const std::string& text, const std::string& file);
+
+// Reads and parses a scenario file. Throws scenario_error (also for a file it cannot read).
+scenario load_scenario(const std::string& path);
+
+// "KILL", "SIGKILL", "9" -> 9; nullopt for anything else (STOP, CONT, TERM, KILL, INT accepted).
+std::optional<int> parse_signal(const std::string& s);
+std::string signal_name(int sig);
+
+std::string describe(const trigger& t);
+std::string describe(const action& a);
+
+} // namespace ember::chaos

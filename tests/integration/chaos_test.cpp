@@ -1,0 +1,117 @@
+// `ember chaos` end to end (label fault): a fast subset of tests/fault through the real binary,
+// each verdict read from the JSON report; and a scenario with a deliberately wrong expectation,
+// which the harness must judge FAIL with the exact reasons and exit code 1.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+const fs::path bin_dir = EMBER_BIN_DIR;
+const fs::path fault_dir = fs::path(__FILE__).parent_path().parent_path() / "fault";
+
+struct chaos_run {
+  int exit_code = -1;
+  std::string out;
+  nlohmann::json report;
+};
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+chaos_run run_chaos(const std::string& scenarios, const std::string& tag) {
+  auto tmp = fs::temp_directory_path() / ("chaos-test-" + tag + "-" + std::to_string(::getpid()));
+  fs::create_directories(tmp);
+  auto report = tmp / "report.json";
+  auto cmd = "'" + (bin_dir / "ember").string() + "' chaos --report '" + report.string() + "' " + scenarios + " >'"
+             + (tmp / "out").string() + "' 2>'" + (tmp / "err").string() + "'";
+  int status = std::system(cmd.c_str());
+  chaos_run r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.out = slurp(tmp / "out");
+  MESSAGE(r.out);
+  MESSAGE(slurp(tmp / "err"));
+  auto text = slurp(report);
+  REQUIRE_MESSAGE(!text.empty(), "no report written");
+  r.report = nlohmann::json::parse(text);
+  fs::remove_all(tmp);
+  return r;
+}
+
+std::string scenario(const std::string& name) { return "'" + (fault_dir / name).string() + "'"; }
+
+} // namespace
+
+TEST_CASE("a fast subset of the fault scenarios passes: retried task, failing job, executor killed in the map stage") {
+  auto r = run_chaos(scenario("task_fail_once.json") + " " + scenario("task_fail_repeated.json") + " "
+                       + scenario("executor_kill_map.json"),
+                     "subset");
+  auto& s = r.report["scenarios"];
+  REQUIRE(s.size() == 3);
+
+  CHECK(s[0]["name"] == "task-fail-once");
+  CHECK(s[0]["failures"] == nlohmann::json::array());
+  CHECK(s[0]["pass"] == true);
+  CHECK(s[0]["exitCode"] == 0);
+  CHECK(s[0]["outputMatches"] == true);
+  CHECK(s[0]["tasksFailed"] == 1);
+
+  CHECK(s[1]["name"] == "task-fail-repeated");
+  CHECK(s[1]["failures"] == nlohmann::json::array());
+  CHECK(s[1]["pass"] == true);
+  CHECK(s[1]["exitCode"] == 1);
+  CHECK(s[1]["jobsFailed"] == 1);
+  CHECK(s[1]["tasksFailed"].get<int>() >= 4);
+
+  CHECK(s[2]["name"] == "executor-kill-map");
+  CHECK(s[2]["failures"] == nlohmann::json::array());
+  CHECK(s[2]["pass"] == true);
+  CHECK(s[2]["outputMatches"] == true);
+  CHECK(s[2]["faults"][0]["fired"] == true);
+  CHECK(s[2]["executorsRemoved"].size() >= 1);
+  CHECK(s[2]["leftoverProcesses"] == nlohmann::json::array());
+  CHECK(s[2]["leftoverFiles"] == nlohmann::json::array());
+
+  CHECK(r.report["passed"] == 3);
+  CHECK(r.exit_code == 0);
+}
+
+TEST_CASE("a scenario with a wrong expectation fails the run") {
+  auto r = run_chaos(scenario("selftest/wrong_expectation.json"), "selftest");
+  auto& s = r.report["scenarios"];
+  REQUIRE(s.size() == 1);
+  CHECK(s[0]["pass"] == false);
+  CHECK(s[0]["exitCode"] == 0);
+  CHECK(s[0]["failures"]
+        == nlohmann::json::array({"the job succeeded but the scenario expects it to fail",
+                                  "executors removed: 0, expected at least 1"}));
+  CHECK(r.report["failed"] == 1);
+  CHECK(r.exit_code == 1);
+  CHECK(r.out.find("selftest-wrong-expectation     FAIL") != std::string::npos);
+}
+
+TEST_CASE("a bad scenario file stops the run before any cluster starts: one line, exit 2") {
+  auto tmp = fs::temp_directory_path() / ("chaos-bad-" + std::to_string(::getpid()) + ".json");
+  std::ofstream(tmp) << R"({"name": "x", "job": {"app": "wordcount", "executors": "two"}})";
+  auto err = fs::temp_directory_path() / ("chaos-bad-" + std::to_string(::getpid()) + ".err");
+  auto cmd = "'" + (bin_dir / "ember").string() + "' chaos '" + tmp.string() + "' 2>'" + err.string() + "' >/dev/null";
+  int status = std::system(cmd.c_str());
+  CHECK(WEXITSTATUS(status) == 2);
+  CHECK(slurp(err) == "ember chaos: " + tmp.string() + ": job.executors: expected an integer\n");
+  fs::remove(tmp);
+  fs::remove(err);
+}
