@@ -1,12 +1,16 @@
 #include "actors/cluster_driver.hpp"
 
-#include <caf/all.hpp>
+#include <optional>
+#include <set>
 
+#include <caf/all.hpp>
+#include <caf/io/middleman.hpp>
+
+#include "actors/heartbeat_receiver.hpp"
 #include "actors/messages.hpp"
 #include "actors/task_scheduler.hpp"
 #include "config/log.hpp"
 #include "deploy/binary_cache.hpp"
-#include "actors/heartbeat_receiver.hpp"
 
 namespace ember::actors {
 
@@ -44,6 +48,7 @@ caf::behavior driver_endpoint(caf::event_based_actor* self, caf::actor tasks, ca
   // Dies with the driver's schedulers: then executors see it go and exit.
   self->link_to(tasks);
   self->link_to(binaries);
+  self->link_to(heartbeats);
   return {
     // delegate keeps the original sender: the task scheduler answers the executor directly.
     [=](const wire<proto::RegisterExecutor>& msg) {
@@ -57,17 +62,79 @@ caf::behavior driver_endpoint(caf::event_based_actor* self, caf::actor tasks, ca
     [=](const wire<proto::Heartbeat>& msg) { return self->delegate(heartbeats, msg); },
     [=](kill_target_atom, caf::actor app_client) { self->send(heartbeats, kill_target_atom::value, app_client); },
     [=](const wire<proto::GetMapOutputs>& msg) { return self->delegate(dag, msg); },
-  self->link_to(heartbeats);
     [=](const wire<proto::FetchBinary>& msg) { return self->delegate(binaries, msg); },
   };
 }
 
+using reconnect_atom = caf::atom_constant<caf::atom("reconnect")>;
+
 struct app_client_state {
   std::string app_id;
+  caf::actor master;                       // null while the connection is down
+  bool connecting = false;
+  std::optional<uint32_t> requested_total; // the last RequestExecutors, sent again after a reconnect
   caf::response_promise registered;
   std::shared_ptr<spdlog::logger> log;
   static inline const char* name = "app_client";
 };
+
+using app_client_actor = caf::stateful_actor<app_client_state>;
+
+// RegisterApplication; with the application's id when it registers again after losing the master.
+void send_registration(app_client_actor* self, const app_description& app) {
+  self->send(self->state.master, make_wire<proto::RegisterApplication>([&](proto::RegisterApplication::Builder b) {
+    b.setName(app.name);
+    b.setUser(std::getenv("USER") ? std::getenv("USER") : "");
+    b.setMaxCores(app.max_cores);
+    b.setExecutorCores(app.executor_cores);
+    b.setExecutorMemory(app.executor_memory);
+    auto bin = b.initBinary();
+    bin.setPath(app.binary_path);
+    bin.setContentHash(app.binary_hash);
+    bin.setSize(app.binary_size);
+    auto args = b.initArgs(static_cast<unsigned>(app.args.size()));
+    for (unsigned i = 0; i < app.args.size(); ++i)
+      args.set(i, app.args[i]);
+    auto conf = b.initConf(static_cast<unsigned>(app.conf.size()));
+    for (unsigned i = 0; i < app.conf.size(); ++i) {
+      conf[i].setKey(app.conf[i].first);
+      conf[i].setValue(app.conf[i].second);
+    }
+    b.setDriverHost(app.driver_host);
+    b.setDriverPort(app.driver_port);
+    b.setInitialExecutors(app.initial_executors);
+    b.setAppId(self->state.app_id);
+  }));
+}
+
+// The master went away: executors keep running tasks for this application; reach the master
+// again every reconnect_interval (a restarted one may have recovered the application).
+void reconnect(app_client_actor* self, const app_description& app) {
+  auto& st = self->state;
+  if (st.master || st.connecting || app.master_host.empty())
+    return;
+  st.connecting = true;
+  auto mm = self->system().middleman().actor_handle();
+  self->request(mm, app.reconnect_interval * 4, caf::connect_atom::value, app.master_host, app.master_port)
+    .then(
+      [self, app](const caf::node_id&, caf::strong_actor_ptr& ptr, const std::set<std::string>&) {
+        auto& st = self->state;
+        st.connecting = false;
+        if (!ptr) {
+          self->delayed_send(self, app.reconnect_interval, reconnect_atom::value);
+          return;
+        }
+        st.master = caf::actor_cast<caf::actor>(ptr);
+        self->monitor(st.master);
+        st.log->info("reached the master at ember://{}:{} again; registering {} again", app.master_host,
+                     app.master_port, st.app_id);
+        send_registration(self, app);
+      },
+      [self, app](caf::error&) {
+        self->state.connecting = false;
+        self->delayed_send(self, app.reconnect_interval, reconnect_atom::value);
+      });
+}
 
 proto::ExecutorLossCause loss_cause(proto::ExecutorUpdated::Reader u) {
   auto message = str(u.getMessage());
@@ -82,54 +149,66 @@ proto::ExecutorLossCause loss_cause(proto::ExecutorUpdated::Reader u) {
   return proto::ExecutorLossCause::EXIT_CODE;
 }
 
-caf::behavior app_client(caf::stateful_actor<app_client_state>* self, caf::actor master, app_description app,
-                         caf::actor tasks, caf::actor dag) {
+caf::behavior app_client(app_client_actor* self, caf::actor master, app_description app, caf::actor tasks,
+                         caf::actor dag) {
   self->state.log = log::get("app_client");
+  self->state.master = master;
   self->link_to(tasks); // the application ends with its schedulers
   self->monitor(master);
-  self->set_down_handler([self](const caf::down_msg& dm) {
+  self->set_down_handler([self, app](const caf::down_msg& dm) {
+    auto& st = self->state;
+    if (dm.source != st.master.address())
+      return;
+    st.master = caf::actor{};
+    if (st.registered.pending()) {
+      st.registered.deliver(caf::make_error(caf::sec::runtime_error, "the master went away before it answered"));
+      return;
+    }
     // Running executors keep working for this application; only new executors need the master.
-    self->state.log->warn("lost the master ({}); running executors continue", to_string(dm.reason));
-    if (self->state.registered.pending())
-      self->state.registered.deliver(caf::make_error(caf::sec::runtime_error, "the master went away before it answered"));
+    st.log->warn("lost the master ({}); running executors continue; reconnecting every {} ms", to_string(dm.reason),
+                 app.reconnect_interval.count());
+    self->delayed_send(self, app.reconnect_interval, reconnect_atom::value);
   });
   return {
     [=](register_atom) -> caf::result<std::string> {
-      self->send(master, make_wire<proto::RegisterApplication>([&](proto::RegisterApplication::Builder b) {
-        b.setName(app.name);
-        b.setUser(std::getenv("USER") ? std::getenv("USER") : "");
-        b.setMaxCores(app.max_cores);
-        b.setExecutorCores(app.executor_cores);
-        b.setExecutorMemory(app.executor_memory);
-        auto bin = b.initBinary();
-        bin.setPath(app.binary_path);
-        bin.setContentHash(app.binary_hash);
-        bin.setSize(app.binary_size);
-        auto args = b.initArgs(static_cast<unsigned>(app.args.size()));
-        for (unsigned i = 0; i < app.args.size(); ++i)
-          args.set(i, app.args[i]);
-        auto conf = b.initConf(static_cast<unsigned>(app.conf.size()));
-        for (unsigned i = 0; i < app.conf.size(); ++i) {
-          conf[i].setKey(app.conf[i].first);
-          conf[i].setValue(app.conf[i].second);
-        }
-        b.setDriverHost(app.driver_host);
-        b.setDriverPort(app.driver_port);
-        b.setInitialExecutors(app.initial_executors);
-      }));
+      send_registration(self, app);
       self->state.registered = self->make_response_promise();
       return self->state.registered;
     },
+    [=](reconnect_atom) { reconnect(self, app); },
     [=](const wire<proto::RegisteredApplication>& msg) {
-      self->state.app_id = str(msg.reader().getAppId());
-      self->state.log->info("registered with {} as {}", str(msg.reader().getMasterUrl()), self->state.app_id);
-      if (self->state.registered.pending())
-        self->state.registered.deliver(self->state.app_id);
+      auto& st = self->state;
+      auto id = str(msg.reader().getAppId());
+      if (!st.app_id.empty()) {
+        st.log->info("registered again with {} as {}", str(msg.reader().getMasterUrl()), id);
+        if (st.requested_total)
+          self->send(st.master, make_wire<proto::RequestExecutors>([&](proto::RequestExecutors::Builder b) {
+            b.setAppId(st.app_id);
+            b.setRequestedTotal(*st.requested_total);
+          }));
+        return;
+      }
+      st.app_id = id;
+      st.log->info("registered with {} as {}", str(msg.reader().getMasterUrl()), st.app_id);
+      if (st.registered.pending())
+        st.registered.deliver(st.app_id);
     },
     [=](const wire<proto::RegisterApplicationFailed>& msg) {
+      auto& st = self->state;
       auto reason = str(msg.reader().getReason());
-      if (self->state.registered.pending())
-        self->state.registered.deliver(caf::make_error(caf::sec::runtime_error, "the master refused the application: " + reason));
+      if (st.registered.pending()) {
+        st.registered.deliver(caf::make_error(caf::sec::runtime_error, "the master refused the application: " + reason));
+        return;
+      }
+      // A restarted master that did not recover this application: its jobs cannot get executors
+      // from it any more, so they fail with the master's reason instead of waiting forever.
+      auto text = "the restarted master at ember://" + app.master_host + ":" + std::to_string(app.master_port)
+                  + " refused application " + st.app_id + ": " + reason;
+      st.log->error("{}", text);
+      self->send(dag, make_wire<proto::ApplicationRemoved>([&](proto::ApplicationRemoved::Builder b) {
+        b.setAppId(st.app_id);
+        b.setReason(text);
+      }));
     },
     [=](const wire<proto::ExecutorAdded>& msg) {
       auto r = msg.reader();
@@ -166,21 +245,26 @@ caf::behavior app_client(caf::stateful_actor<app_client_state>* self, caf::actor
     },
     [=](const wire<proto::RequestExecutors>& msg) {
       auto total = msg.reader().getRequestedTotal();
-      self->send(master, make_wire<proto::RequestExecutors>([&](proto::RequestExecutors::Builder b) {
+      self->state.requested_total = total;
+      if (!self->state.master)
+        return; // sent again once registered with a master again
+      self->send(self->state.master, make_wire<proto::RequestExecutors>([&](proto::RequestExecutors::Builder b) {
         b.setAppId(self->state.app_id);
         b.setRequestedTotal(total);
       }));
     },
     [=](const wire<proto::KillExecutors>& msg) {
       auto ids = msg.reader().getExecutorIds();
-      self->send(master, make_wire<proto::KillExecutors>([&](proto::KillExecutors::Builder b) {
+      if (!self->state.master)
+        return;
+      self->send(self->state.master, make_wire<proto::KillExecutors>([&](proto::KillExecutors::Builder b) {
         b.setAppId(self->state.app_id);
         b.setExecutorIds(ids);
       }));
     },
     [=](caf::close_atom) {
-      if (!self->state.app_id.empty())
-        self->send(master, make_wire<proto::UnregisterApplication>(
+      if (!self->state.app_id.empty() && self->state.master)
+        self->send(self->state.master, make_wire<proto::UnregisterApplication>(
                              [&](proto::UnregisterApplication::Builder b) { b.setAppId(self->state.app_id); }));
       return caf::close_atom::value;
     },

@@ -4,7 +4,9 @@
 #include <ctime>
 #include <map>
 #include <memory>
+#include <set>
 #include <stdexcept>
+#include <string_view>
 
 #include <caf/atom.hpp>
 #include <caf/event_based_actor.hpp>
@@ -24,6 +26,7 @@ namespace {
 
 using check_atom = caf::atom_constant<caf::atom("chkworker")>;
 using url_atom = caf::atom_constant<caf::atom("masterurl")>;
+using recovery_atom = caf::atom_constant<caf::atom("recovered")>;
 
 using namespace deploy;
 
@@ -175,6 +178,8 @@ struct master_state {
   std::map<caf::actor_addr, std::string> app_of;
   std::uint32_t next_app = 0;
   std::uint32_t next_driver = 0;
+  std::shared_ptr<filesystem_persistence> persistence;
+  bool workers_contacted = false;  // MasterChanged sent to the recovered workers
   std::shared_ptr<spdlog::logger> log = ember::log::get("master");
   static inline const char* name = "ember.master";
 };
@@ -193,6 +198,8 @@ void forget_driver(master_actor* self, const std::string& app_id) {
 
 void enact(master_actor* self, const decisions& ds) {
   auto& st = self->state;
+  for (auto& e : st.logic->take_persistence_errors())
+    st.log->error("{}", e);
   auto worker = [&](const std::string& id) -> caf::actor {
     auto i = st.workers.find(id);
     return i == st.workers.end() ? caf::actor{} : i->second;
@@ -300,6 +307,81 @@ void lose_worker(master_actor* self, const std::string& id, const std::string& r
   enact(self, out);
 }
 
+// -- recovery -------------------------------------------------------------------------------------
+
+// "app-20261125213000-0003" -> 4: a restarted master continues the counter (ids never repeat,
+// even within the same second).
+std::uint32_t next_counter(const std::string& id) {
+  auto dash = id.rfind('-');
+  if (dash == std::string::npos)
+    return 0;
+  std::uint32_t n = 0;
+  auto digits = std::string_view{id}.substr(dash + 1);
+  auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
+  return ec == std::errc{} && p == digits.data() + digits.size() ? n + 1 : 0;
+}
+
+worker_report report_from(capnp::List<proto::ExecutorDescription>::Reader executors,
+                          capnp::List<capnp::Text>::Reader driver_ids) {
+  worker_report r;
+  for (auto e : executors)
+    r.executors.push_back({str(e.getAppId()), str(e.getExecutorId()), e.getCores(), e.getMemoryBytes(),
+                           from_proto(e.getState())});
+  r.driver_ids = from_proto(driver_ids);
+  return r;
+}
+
+void complete_recovery(master_actor* self, const char* why) {
+  auto& st = self->state;
+  if (!st.logic->recovering())
+    return;
+  std::size_t silent_workers = 0, silent_apps = 0;
+  for (auto& [id, w] : st.logic->workers())
+    silent_workers += w.recovering ? 1 : 0;
+  for (auto* a : st.logic->apps())
+    silent_apps += a->recovering ? 1 : 0;
+  auto out = st.logic->complete_recovery();
+  st.log->info("recovery complete ({}): {} worker(s) and {} application(s) did not answer and were removed; "
+               "scheduling resumes",
+               why, silent_workers, silent_apps);
+  enact(self, out);
+}
+
+void maybe_complete_recovery(master_actor* self) {
+  if (self->state.logic->recovering() && self->state.logic->all_recovered())
+    complete_recovery(self, "every worker and application answered");
+}
+
+// MasterChanged to every recovered worker, at the host:port it registered with (its published
+// actor); it answers with WorkerSchedulerState. Workers also keep retrying by themselves.
+void contact_recovered_workers(master_actor* self, std::chrono::milliseconds timeout) {
+  auto& st = self->state;
+  if (st.workers_contacted || !st.logic->recovering() || st.url.empty())
+    return;
+  st.workers_contacted = true;
+  auto mm = self->system().middleman().actor_handle();
+  for (auto& [id, w] : st.logic->workers()) {
+    if (!w.recovering || w.desc.port == 0)
+      continue;
+    auto worker_id = id;
+    auto where = w.desc.host + ":" + std::to_string(w.desc.port);
+    self->request(mm, timeout, caf::connect_atom::value, w.desc.host, w.desc.port)
+      .then(
+        [self, worker_id, where](const caf::node_id&, caf::strong_actor_ptr& ptr, const std::set<std::string>&) {
+          auto& st = self->state;
+          if (!ptr) {
+            st.log->warn("recovered worker {}: no actor at {}", worker_id, where);
+            return;
+          }
+          self->send(caf::actor_cast<caf::actor>(ptr),
+                     make_wire<proto::MasterChanged>([&](proto::MasterChanged::Builder b) { b.setMasterUrl(st.url); }));
+        },
+        [self, worker_id, where](caf::error& err) {
+          self->state.log->warn("recovered worker {} unreachable at {}: {}", worker_id, where, describe(err));
+        });
+  }
+}
+
 wire<proto::MasterState> master_state_message(master_actor* self, bool include_finished) {
   auto& st = self->state;
   auto& logic = *st.logic;
@@ -376,8 +458,26 @@ wire<proto::MasterState> master_state_message(master_actor* self, bool include_f
 caf::behavior master(master_actor* self, master_options options) {
   auto& st = self->state;
   st.logic = std::make_unique<master_logic>(options.logic);
-  st.log->info("master starting: spreadOut={}, worker timeout {} ms", options.logic.spread_out,
-               options.logic.worker_timeout.count());
+  st.log->info("master starting: spreadOut={}, worker timeout {} ms, recoveryMode {}", options.logic.spread_out,
+               options.logic.worker_timeout.count(), options.recovery_mode);
+  if (options.persistence) {
+    st.persistence = options.persistence;
+    auto recovered = st.persistence->read();
+    for (auto& e : recovered.errors)
+      st.log->error("{}", e);
+    for (auto& a : recovered.apps)
+      st.next_app = std::max(st.next_app, next_counter(a.id));
+    for (auto& d : recovered.drivers)
+      st.next_driver = std::max(st.next_driver, next_counter(d.id));
+    auto counts = std::to_string(recovered.workers.size()) + " worker(s), " + std::to_string(recovered.apps.size())
+                  + " application(s), " + std::to_string(recovered.drivers.size()) + " driver(s)";
+    st.logic->set_persistence(st.persistence.get());
+    if (st.logic->begin_recovery(std::move(recovered), clock_type::now())) {
+      st.log->info("RECOVERING {} from {}; waiting up to {} ms for them to answer", counts,
+                   st.persistence->dir().string(), options.logic.worker_timeout.count());
+      self->delayed_send(self, options.logic.worker_timeout, recovery_atom::value);
+    }
+  }
   self->set_down_handler([self](const caf::down_msg& dm) {
     auto& st = self->state;
     if (auto i = st.worker_of.find(dm.source); i != st.worker_of.end()) {
@@ -402,7 +502,11 @@ caf::behavior master(master_actor* self, master_options options) {
     }
   };
   return {
-    [self](url_atom, const std::string& url) { self->state.url = url; },
+    [self, options](url_atom, const std::string& url) {
+      self->state.url = url;
+      contact_recovered_workers(self, options.logic.worker_timeout);
+    },
+    [self](recovery_atom) { complete_recovery(self, "ember.worker.timeout passed"); },
     [self, options](check_atom) {
       enact(self, self->state.logic->check_timeouts(clock_type::now()));
       self->delayed_send(self, options.check_interval, check_atom::value);
@@ -420,7 +524,8 @@ caf::behavior master(master_actor* self, master_options options) {
               [](proto::RegisterWorkerFailed::Builder b) { b.setReason("anonymous sender"); }));
           return;
         }
-        auto result = st.logic->register_worker(w, clock_type::now());
+        auto report = report_from(r.getExecutors(), r.getDriverIds());
+        auto result = st.logic->register_worker(w, clock_type::now(), &report);
         if (!result.accepted) {
           st.log->warn("refused worker {}: {}", w.id, result.reason);
           rp.deliver(make_wire<proto::RegisterWorkerFailed>(
@@ -441,6 +546,32 @@ caf::behavior master(master_actor* self, master_options options) {
           b.setDuplicate(result.duplicate);
         }));
         enact(self, result.out);
+        maybe_complete_recovery(self);
+      });
+    },
+    [self, guarded](const wire<proto::WorkerSchedulerState>& msg) {
+      guarded("WorkerSchedulerState", [&] {
+        auto& st = self->state;
+        auto r = msg.reader();
+        auto id = str(r.getWorkerId());
+        auto sender = caf::actor_cast<caf::actor>(self->current_sender());
+        auto report = report_from(r.getExecutors(), r.getDriverIds());
+        auto [found, out] = st.logic->worker_recovered(id, report, clock_type::now());
+        if (!found || !sender) {
+          st.log->warn("WorkerSchedulerState from unknown worker {}: ignored (it registers by itself)", id);
+          return;
+        }
+        if (auto old = st.workers.find(id); old != st.workers.end() && old->second != sender) {
+          self->demonitor(old->second);
+          st.worker_of.erase(old->second.address());
+        }
+        st.workers[id] = sender;
+        st.worker_of[sender.address()] = id;
+        self->monitor(sender);
+        st.log->info("worker {} recovered: {} executor(s), {} driver(s) running there", id, report.executors.size(),
+                     report.driver_ids.size());
+        enact(self, out);
+        maybe_complete_recovery(self);
       });
     },
     [self](const wire<proto::WorkerHeartbeat>& msg) {
@@ -463,7 +594,7 @@ caf::behavior master(master_actor* self, master_options options) {
         self->state.log->info("driver {}: state {} {}", str(r.getDriverId()), static_cast<int>(r.getState()),
                               str(r.getMessage()));
         enact(self, self->state.logic->driver_state_changed(str(r.getDriverId()), from_proto(r.getState()),
-                                                           r.getExitCode(), r.getSignal(), str(r.getMessage()), 0));
+                                                           r.getExitCode(), r.getSignal(), str(r.getMessage()), r.getPid()));
       });
     },
     // -- applications --
@@ -491,6 +622,32 @@ caf::behavior master(master_actor* self, master_options options) {
         d.driver_host = str(r.getDriverHost());
         d.driver_port = r.getDriverPort();
         d.initial_executors = r.getInitialExecutors();
+        if (auto old_id = str(r.getAppId()); !old_id.empty()) {
+          // A driver that lost its master registers again under its id.
+          if (!st.logic->application_reconnected(old_id)) {
+            st.log->warn("application {} from driver {}:{} is unknown to this master: refused", old_id, d.driver_host,
+                         d.driver_port);
+            rp.deliver(make_wire<proto::RegisterApplicationFailed>([&](proto::RegisterApplicationFailed::Builder b) {
+              b.setReason("application " + old_id + " is unknown to this master (it restarted without recovering it: "
+                          "ember.deploy.recoveryMode=NONE, or its recovery ended first)");
+            }));
+            return;
+          }
+          if (auto old = st.drivers.find(old_id); old != st.drivers.end() && old->second != sender) {
+            self->demonitor(old->second);
+            st.app_of.erase(old->second.address());
+          }
+          st.drivers[old_id] = sender;
+          st.app_of[sender.address()] = old_id;
+          self->monitor(sender);
+          st.log->info("application {} reconnected from driver {}:{}", old_id, d.driver_host, d.driver_port);
+          rp.deliver(make_wire<proto::RegisteredApplication>([&](proto::RegisteredApplication::Builder b) {
+            b.setAppId(old_id);
+            b.setMasterUrl(st.url);
+          }));
+          maybe_complete_recovery(self);
+          return;
+        }
         auto app_id = make_id("app", st.next_app++);
         st.drivers[app_id] = sender;
         st.app_of[sender.address()] = app_id;
@@ -582,7 +739,17 @@ master_options master_options::from(const config::config& c) {
   o.logic.max_executor_retries = static_cast<std::uint32_t>(c.get_int("ember.deploy.maxExecutorRetries"));
   o.logic.default_cores = static_cast<std::uint32_t>(c.get_int("ember.deploy.defaultCores"));
   o.check_interval = c.get_duration("ember.master.workerCheckInterval");
+  o.recovery_mode = c.get_string("ember.deploy.recoveryMode");
+  o.recovery_dir = c.get_string("ember.deploy.recoveryDirectory");
   return o;
+}
+
+void master_options::make_persistence() {
+  if (recovery_mode != "FILESYSTEM")
+    return;
+  if (recovery_dir.empty())
+    throw std::runtime_error("ember.deploy.recoveryMode=FILESYSTEM needs ember.deploy.recoveryDirectory");
+  persistence = std::make_shared<filesystem_persistence>(recovery_dir);
 }
 
 caf::expected<started_master> start_master(caf::actor_system& sys, const master_options& options) {

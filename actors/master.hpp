@@ -1,11 +1,15 @@
 // The standalone master actor (`ember master`): published on host:port, it turns worker,
 // application and submit-client messages into calls on deploy::master_logic and the logic's
 // decisions into messages. Monitors workers and drivers (their down_msg = lost/finished) and
-// ticks every ember.master.workerCheckInterval to expire silent workers.
+// ticks every ember.master.workerCheckInterval to expire silent workers. With a persistence engine
+// (ember.deploy.recoveryMode=FILESYSTEM) it records every change and, started again, recovers:
+// MasterChanged to every recovered worker, WorkerSchedulerState / re-registrations back, and
+// completion once all answered or ember.worker.timeout passed (docs/cluster.md, Recovery).
 #pragma once
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include <caf/actor.hpp>
@@ -13,6 +17,7 @@
 #include <caf/expected.hpp>
 
 #include "deploy/master_logic.hpp"
+#include "deploy/persistence.hpp"
 
 namespace ember::config {
 class config;
@@ -26,10 +31,18 @@ struct master_options {
   std::uint16_t port = 7077;  // 0 = any free port
   deploy::master_settings logic;
   std::chrono::milliseconds check_interval{5000};  // ember.master.workerCheckInterval
+  std::string recovery_mode = "NONE";               // ember.deploy.recoveryMode: NONE | FILESYSTEM
+  std::string recovery_dir;                         // ember.deploy.recoveryDirectory
+  /// Set by the caller for FILESYSTEM (make_persistence); the master reads it back at start.
+  std::shared_ptr<deploy::filesystem_persistence> persistence;
 
   /// From ember.deploy.spreadOut, ember.worker.timeout, ember.deploy.maxExecutorRetries,
   /// ember.deploy.defaultCores, ember.master.workerCheckInterval, ember.master.port.
   static master_options from(const config::config& c);
+
+  /// FILESYSTEM: the engine on recovery_dir (created if missing). Throws std::runtime_error with
+  /// one line naming the key when the directory is missing or cannot be created.
+  void make_persistence();
 };
 
 struct started_master {

@@ -221,12 +221,12 @@ driver_runtime::driver_runtime(config::config conf, const std::pair<std::string,
   app.binary_path = std::filesystem::canonical("/proc/self/exe").string();
   app.binary_hash = deploy::content_hash(app.binary_path);
   app.binary_size = std::filesystem::file_size(app.binary_path);
-  endpoint_ = spawn_driver_endpoint(*sys_, tasks_, dag_, app.binary_path, app.binary_hash,
-                                    static_cast<size_t>(shuf.max_chunk_size), hb);
-  auto host = conf_.get_string("ember.driver.host");
   heartbeat_receiver_config hb;
   hb.timeout = conf_.get_duration("ember.network.timeout");
   hb.check_interval = conf_.get_duration("ember.network.timeoutInterval");
+  endpoint_ = spawn_driver_endpoint(*sys_, tasks_, dag_, app.binary_path, app.binary_hash,
+                                    static_cast<size_t>(shuf.max_chunk_size), hb);
+  auto host = conf_.get_string("ember.driver.host");
   if (host.empty())
     host = host_name();
   auto port = sys_->middleman().publish(endpoint_, static_cast<uint16_t>(conf_.get_int("ember.driver.port")),
@@ -250,6 +250,9 @@ driver_runtime::driver_runtime(config::config conf, const std::pair<std::string,
   app.driver_host = host;
   app.driver_port = *port;
   app.initial_executors = static_cast<uint32_t>(conf_.get_int("ember.executor.instances"));
+  app.master_host = master.first; // the app client reconnects here if the master goes away
+  app.master_port = master.second;
+  app.reconnect_interval = conf_.get_duration("ember.worker.registrationRetryInterval");
   if (conf_.get_bool("ember.dynamicAllocation.enabled"))
     app.initial_executors = allocation_settings_from(conf_).initial_executors;
   app_ = spawn_app_client(*sys_, *master_actor, app, tasks_, dag_);
@@ -264,13 +267,13 @@ driver_runtime::driver_runtime(config::config conf, const std::pair<std::string,
     fail("cannot register with the master at " + master_url + ": " + error);
   caf::anon_send(tasks_, caf::put_atom::value, app_id_);
   caf::anon_send(tasks_, allocation_target_atom::value, app_);
+  caf::anon_send(endpoint_, kill_target_atom::value, app_); // executors lost for silence are killed
   caf::anon_send(bus_, caf::put_atom::value, app_id_);
   post_application_start();
   log::get("runtime")->info("application {} on {}: executors connect to {}:{}", app_id_, master_url, host, *port);
 }
 
 driver_runtime::~driver_runtime() { stop(); }
-  caf::anon_send(endpoint_, kill_target_atom::value, app_); // executors lost for silence are killed
 
 void driver_runtime::stop() {
   if (stopped_)

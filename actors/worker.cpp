@@ -70,7 +70,11 @@ struct worker_state {
   bool announced = false;
   bool heartbeating = false;
   bool shutting_down = false;
+  bool lost_master = false;   // the master went away: retry every retry_interval, no backoff
   std::uint32_t attempt = 0;  // registration/connection attempts since the last success
+  // State changes that happened while no master was connected, sent once one is (before this
+  // worker's report, so a recovering master learns of ends first).
+  std::vector<caf::message> unsent;
   std::map<exec_key, executor_proc> executors;
   deploy::cpu_pool cpus = deploy::cpu_pool::of_this_process(); // for ember.executor.pinCores
   std::map<pid_t, exec_key> executor_pids;
@@ -99,6 +103,8 @@ std::string make_stamp() {
 }
 
 std::chrono::milliseconds backoff(const worker_state& st) {
+  if (st.lost_master)
+    return st.opt.retry_interval;
   auto factor = std::min<std::uint32_t>(st.attempt, 4);  // 1, 2, 4, 8, 16 times the interval
   return st.opt.retry_interval * (1u << factor);
 }
@@ -118,6 +124,8 @@ void connect(worker_actor* self) {
           [self](const caf::node_id&, caf::strong_actor_ptr& ptr, const std::set<std::string>&) {
             auto& st = self->state;
             st.connecting = false;
+            if (st.master)
+              return;  // a recovering master reached this worker first (MasterChanged)
             if (!ptr) {
               st.log->warn("no actor published at {}", st.url);
               ++st.attempt;
@@ -138,11 +146,39 @@ void connect(worker_actor* self) {
           });
 }
 
+// What runs here, for a master that lost track of it (RegisterWorker, WorkerSchedulerState).
+template <class Builder>
+void fill_running(worker_state& st, Builder b) {
+  auto executors = b.initExecutors(static_cast<unsigned>(st.executors.size()));
+  unsigned i = 0;
+  for (auto& [key, e] : st.executors) {
+    auto x = executors[i++];
+    auto r = e.launch.reader();
+    x.setAppId(key.first);
+    x.setExecutorId(key.second);
+    x.setCores(r.getCores());
+    x.setMemoryBytes(r.getMemoryBytes());
+    x.setState(e.pid != 0 ? proto::ExecutorState::RUNNING : proto::ExecutorState::LAUNCHING);
+  }
+  auto drivers = b.initDriverIds(static_cast<unsigned>(st.drivers.size()));
+  i = 0;
+  for (auto& [id, d] : st.drivers)
+    drivers.set(i++, id);
+}
+
+void flush_unsent(worker_actor* self) {
+  auto& st = self->state;
+  for (auto& m : st.unsent)
+    self->send(st.master, m);
+  st.unsent.clear();
+}
+
 void send_registration(worker_actor* self) {
   auto& st = self->state;
   if (!st.master || st.shutting_down)
     return;
   st.registered = false;
+  flush_unsent(self);
   self->send(st.master, make_wire<proto::RegisterWorker>([&](proto::RegisterWorker::Builder b) {
                b.setWorkerId(st.opt.id);
                b.setHost(st.opt.host);
@@ -150,6 +186,7 @@ void send_registration(worker_actor* self) {
                b.setCores(st.opt.cores);
                b.setMemoryBytes(st.opt.memory);
                b.initDataDirs(1).set(0, st.opt.work_dir.string());
+               fill_running(st, b);
              }));
   // No answer in time: send again (the master may be busy or just restarted).
   self->delayed_send(self, backoff(st), register_tick_atom::value, st.attempt);
@@ -159,32 +196,39 @@ void send_registration(worker_actor* self) {
 void report_executor(worker_actor* self, const exec_key& key, proto::ExecutorState state, int exit_code, int signal,
                      const std::string& message, pid_t pid) {
   auto& st = self->state;
-  if (!st.master)
-    return;  // the master learns nothing while disconnected; it re-adopts nothing either
-  self->send(st.master, make_wire<proto::ExecutorStateChanged>([&](proto::ExecutorStateChanged::Builder b) {
-               b.setAppId(key.first);
-               b.setExecutorId(key.second);
-               b.setState(state);
-               b.setExitCode(exit_code);
-               b.setSignal(signal);
-               b.setMessage(message);
-               b.setWorkerId(st.opt.id);
-               b.setPid(static_cast<std::uint32_t>(pid));
-             }));
+  auto msg = make_wire<proto::ExecutorStateChanged>([&](proto::ExecutorStateChanged::Builder b) {
+    b.setAppId(key.first);
+    b.setExecutorId(key.second);
+    b.setState(state);
+    b.setExitCode(exit_code);
+    b.setSignal(signal);
+    b.setMessage(message);
+    b.setWorkerId(st.opt.id);
+    b.setPid(static_cast<std::uint32_t>(pid));
+  });
+  if (!st.master || !st.registered) {
+    st.unsent.push_back(caf::make_message(std::move(msg)));  // for the next master
+    return;
+  }
+  self->send(st.master, std::move(msg));
 }
 
 void report_driver(worker_actor* self, const std::string& id, proto::DriverState state, int exit_code, int signal,
-                   const std::string& message) {
+                   const std::string& message, pid_t pid = 0) {
   auto& st = self->state;
-  if (!st.master)
+  auto msg = make_wire<proto::DriverStateChanged>([&](proto::DriverStateChanged::Builder b) {
+    b.setDriverId(id);
+    b.setState(state);
+    b.setExitCode(exit_code);
+    b.setSignal(signal);
+    b.setMessage(message);
+    b.setPid(static_cast<std::uint32_t>(pid));
+  });
+  if (!st.master || !st.registered) {
+    st.unsent.push_back(caf::make_message(std::move(msg)));
     return;
-  self->send(st.master, make_wire<proto::DriverStateChanged>([&](proto::DriverStateChanged::Builder b) {
-               b.setDriverId(id);
-               b.setState(state);
-               b.setExitCode(exit_code);
-               b.setSignal(signal);
-               b.setMessage(message);
-             }));
+  }
+  self->send(st.master, std::move(msg));
 }
 
 // -- processes -----------------------------------------------------------------------------------
@@ -457,7 +501,7 @@ void start_driver(worker_actor* self, const std::string& id) {
     d.pid = p.pid;
     st.driver_pids[p.pid] = id;
     st.log->info("driver {} started as pid {} in {}", id, p.pid, spec.cwd.string());
-    report_driver(self, id, proto::DriverState::RUNNING, 0, 0, "pid " + std::to_string(p.pid));
+    report_driver(self, id, proto::DriverState::RUNNING, 0, 0, "pid " + std::to_string(p.pid), p.pid);
   } catch (const std::exception& ex) {
     st.drivers.erase(it);
     report_driver(self, id, proto::DriverState::ERROR, 0, 0, std::string{"driver "} + id + ": " + ex.what());
@@ -558,9 +602,11 @@ caf::behavior worker(worker_actor* self, worker_options options) {
     auto& st = self->state;
     if (dm.source != st.master.address())
       return;
-    st.log->warn("lost the master {} ({}); reconnecting", st.url, caf::to_string(dm.reason));
+    st.log->warn("lost the master {} ({}); executors and drivers keep running; reconnecting every {} ms", st.url,
+                 caf::to_string(dm.reason), st.opt.retry_interval.count());
     st.master = caf::actor{};
     st.registered = false;
+    st.lost_master = true;
     st.attempt = 0;
     self->delayed_send(self, st.opt.retry_interval, connect_tick_atom::value);
   });
@@ -596,14 +642,43 @@ caf::behavior worker(worker_actor* self, worker_options options) {
     [self](const wire<proto::RegisteredWorker>& msg) {
       auto& st = self->state;
       st.registered = true;
+      st.lost_master = false;
       st.attempt = 0;
       st.url = str(msg.reader().getMasterUrl());
       st.log->info("registered with {}", st.url);
+      flush_unsent(self);
       if (!st.announced) {
         st.announced = true;
         if (st.opt.on_registered)
           st.opt.on_registered(st.opt.id, st.url);
       }
+      if (!st.heartbeating) {
+        st.heartbeating = true;
+        self->delayed_send(self, st.opt.heartbeat_interval, heartbeat_atom::value);
+      }
+    },
+    [self](const wire<proto::MasterChanged>& msg) {
+      // A restarted master recovered this worker: it is the master now; tell it what runs here.
+      auto& st = self->state;
+      auto sender = caf::actor_cast<caf::actor>(self->current_sender());
+      if (!sender || st.shutting_down)
+        return;
+      if (st.master && st.master != sender)
+        self->demonitor(st.master);
+      if (st.master != sender)
+        self->monitor(sender);
+      st.master = sender;
+      st.url = str(msg.reader().getMasterUrl());
+      st.registered = true;
+      st.lost_master = false;
+      st.attempt = 0;
+      st.log->info("master changed to {}: reporting {} executor(s) and {} driver(s)", st.url, st.executors.size(),
+                   st.drivers.size());
+      flush_unsent(self);
+      self->send(st.master, make_wire<proto::WorkerSchedulerState>([&](proto::WorkerSchedulerState::Builder b) {
+                   b.setWorkerId(st.opt.id);
+                   fill_running(st, b);
+                 }));
       if (!st.heartbeating) {
         st.heartbeating = true;
         self->delayed_send(self, st.opt.heartbeat_interval, heartbeat_atom::value);

@@ -81,6 +81,12 @@ int run_master(const config::config& c, const master_command_options& options) {
   opts.advertised_host = options.host.empty() ? this_host_name() : options.host;
   if (options.port)
     opts.port = static_cast<std::uint16_t>(*options.port);
+  try {
+    opts.make_persistence();
+  } catch (const std::exception& e) {
+    std::cerr << "ember master: " << e.what() << '\n';
+    return 2;
+  }
   auto started = actors::start_master(sys, opts);
   if (!started) {
     std::cerr << "ember: cannot listen on " << (options.host.empty() ? "*" : options.host) << ":" << opts.port

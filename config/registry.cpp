@@ -183,12 +183,12 @@ std::vector<key_spec> make_registry() {
       // network
       duration("ember.network.timeout", "120s", s, 1000, dur_max,
                "Silence after which a peer (executor, worker, driver) is considered lost; plain number = seconds."),
+      duration("ember.network.timeoutInterval", "", ms, 10, dur_max,
+               "How often the driver checks for executors silent longer than ember.network.timeout (declared lost, their processes killed); an executor is declared lost at most this long after the timeout."),
       size("ember.network.maxChunkSize", "1m", bytes, 4 * k, 64 * m,
            "Largest chunk of bulk data (shuffle, cached or result blocks) in one message; bounded by Cap'n Proto's 64 MiB traversal limit."),
       duration("ember.rpc.askTimeout", "", s, 1000, dur_max,
                "Timeout of request/response messages between actors; plain number = seconds."),
-      duration("ember.network.timeoutInterval", "", ms, 10, dur_max,
-               "How often the driver checks for executors silent longer than ember.network.timeout (declared lost, their processes killed); an executor is declared lost at most this long after the timeout."),
       // locality and tasks
       duration("ember.locality.wait", "3s", ms, 0, dur_max,
                "How long to wait for a free slot at a better locality level before trying the next level; 0 = no delay scheduling."),
@@ -279,7 +279,8 @@ std::vector<key_spec> make_registry() {
       boolean("ember.deploy.spreadOut", "true",
               "Spread an application's executors over as many workers as possible instead of packing them."),
       choice("ember.deploy.recoveryMode", "NONE", "NONE|FILESYSTEM",
-             "How a restarted master recovers registered workers and applications."),
+             "FILESYSTEM: the master persists workers, applications and cluster-mode drivers to ember.deploy.recoveryDirectory "
+             "and a restarted master recovers them; NONE: a restarted master starts empty."),
       text("ember.deploy.recoveryDirectory", "",
            "Directory of the master's recovery log (required with recoveryMode FILESYSTEM)."),
       integer("ember.deploy.defaultCores", "0", 0, int_max,
@@ -297,7 +298,8 @@ std::vector<key_spec> make_registry() {
       duration("ember.worker.heartbeatInterval", "15s", s, 10, dur_max,
                "Interval between worker heartbeats to the master; keep it well below ember.worker.timeout."),
       duration("ember.worker.registrationRetryInterval", "1s", s, 10, dur_max,
-               "First wait before a worker retries to reach or register with the master; doubles up to 16 times this."),
+               "First wait before a worker retries to reach or register with the master at start-up (doubles up to 16 times this); "
+               "once registered, workers and drivers that lose the master retry every interval."),
       duration("ember.worker.killGracePeriod", "5s", s, 0, dur_max,
                "Time an executor or driver process gets between SIGTERM and SIGKILL when the worker stops it."),
       duration("ember.worker.driverRestartBackoff", "1s", s, 10, dur_max,
@@ -337,6 +339,7 @@ std::vector<key_spec> make_registry() {
         spec = inherits(spec, parent);
   };
   with_parent("ember.rpc.askTimeout", "ember.network.timeout");
+  with_parent("ember.network.timeoutInterval", "ember.executor.heartbeatInterval");
   with_parent("ember.locality.wait.process", "ember.locality.wait");
   with_parent("ember.locality.wait.node", "ember.locality.wait");
   with_parent("ember.locality.wait.rack", "ember.locality.wait");
@@ -345,7 +348,6 @@ std::vector<key_spec> make_registry() {
               "ember.dynamicAllocation.schedulerBacklogTimeout");
   std::sort(r.begin(), r.end(), [](const key_spec& a, const key_spec& b) { return a.name < b.name; });
   return r;
-  with_parent("ember.network.timeoutInterval", "ember.executor.heartbeatInterval");
 }
 
 // -- small string helpers ------------------------------------------------------------------

@@ -19,6 +19,8 @@ struct RegisterWorker {
   memoryBytes @4 :UInt64;
   dataDirs @5 :List(Text);
   webUiPort @6 :UInt16;
+  executors @7 :List(ExecutorDescription);  # what runs here (a worker that lost its master)
+  driverIds @8 :List(Text);                 # cluster-mode drivers running here
 }
 
 struct RegisteredWorker {
@@ -91,6 +93,7 @@ struct RegisterApplication {
   driverHost @8 :Text;
   driverPort @9 :UInt16;
   initialExecutors @10 :UInt32; # dynamic allocation: how many to start with (0 = as many as fit)
+  appId @11 :Text;              # set when the driver registers again after losing its master
 }
 
 struct RegisteredApplication {
@@ -283,6 +286,7 @@ struct DriverStateChanged {
   exitCode @2 :Int32;
   signal @3 :Int32;
   message @4 :Text;
+  pid @5 :UInt32;          # the driver process (running), so `ember status` shows it
 }
 
 # -- cluster state (`ember status`, `scripts/ember-cluster status`, tests) --------------------
