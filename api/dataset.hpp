@@ -143,13 +143,15 @@ public:
       .keys();
   }
 
-  // Globally sorted by key: range partitions from a sample, each partition sorted.
+  // Globally sorted by key: range partitions from a sample, each partition sorted. As in Spark,
+  // n = 0 keeps the parent's number of partitions (each reduce task sorts about one input
+  // split's worth, which usually fits its memory budget instead of spilling runs).
   dataset<T> sort_by_key(bool ascending = true, uint32_t n = 0) const
     requires is_pair<T>::value
   {
     using K = typename T::first_type;
     using V = typename T::second_type;
-    n = parts(n);
+    n = n ? n : std::max<uint32_t>(1, num_partitions());
     auto bounds = range_bounds<K>(keys(), n, ascending);
     auto shuffle = ctx_->next_shuffle_id();
     auto writer = std::make_shared<detail::sort_writer_node<K, V>>(id(), node_, shuffle, n, bounds, ascending);

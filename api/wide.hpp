@@ -14,6 +14,7 @@
 #include "api/task.hpp"
 #include "shuffle/external.hpp"
 #include "shuffle/partitioned_output.hpp"
+#include "shuffle/serialized_sorter.hpp"
 #include "shuffle/shuffle_file.hpp"
 
 namespace ember::detail {
@@ -413,6 +414,25 @@ public:
   sorted_node(uint32_t id, typename base::shuffles s, bool ascending)
     : base(id, s.num_partitions, "sort_by_key", std::move(s.writers), std::move(s.ids)), ascending_(ascending) {}
   void compute(uint32_t p, task_env& env, sink<std::pair<K, V>> out) const override {
+    if constexpr (shuffle::sort_key<K>::supported) {
+      // Keys with an order-preserving prefix: sort {prefix, offset} entries over the shuffled
+      // bytes as they arrived, deserialize each record once, in order.
+      auto sid = this->shuffle_ids_[0];
+      shuffle::serialized_sorter<K, V> sorter{external_options_for(env), ascending_};
+      uint64_t total = 0;
+      for (const auto& s : env.map_outputs(sid))
+        if (p < s.sizes.size())
+          total += s.sizes[p];
+      sorter.reserve(total);
+      read_shuffle_blocks(env, sid, p, [&](byte_reader& r) {
+        size_t n = r.remaining();
+        sorter.add_block({r.take(n), n});
+      });
+      env.shuffle_records_read += sorter.records_added();
+      sorter.for_each([&](std::pair<K, V>&& kv) { out(std::move(kv)); });
+      env.spill_bytes += sorter.metrics().spill_bytes;
+      return;
+    }
     shuffle::external_sorter<std::pair<K, V>, key_order<K>> sorter{external_options_for(env), key_order<K>{ascending_}};
     read_shuffle<std::pair<K, V>>(env, this->shuffle_ids_[0], p, [&](std::pair<K, V>&& kv) { sorter.add(std::move(kv)); });
     sorter.for_each([&](std::pair<K, V>&& kv) { out(std::move(kv)); });

@@ -193,6 +193,15 @@ public:
   }
   void add(const T& x) { add(T(x)); }
 
+  /// Takes a run sorted elsewhere (partition 0 of `f`: serialized T in Less order, equal
+  /// records in insertion order); it counts as spilled and comes after the runs already held.
+  void add_sorted_run(temp_shuffle_file f, uint64_t records, uint64_t bytes) {
+    metrics_.spill_count += 1;
+    metrics_.spill_bytes += bytes;
+    metrics_.records_spilled += records;
+    runs_.push_back(std::move(f));
+  }
+
   /// Estimated bytes buffered: sum of size_estimate of the records (vector slack not counted).
   size_t memory_bytes() const noexcept { return mem_; }
   const external_metrics& metrics() const noexcept { return metrics_; }

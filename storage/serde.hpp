@@ -557,6 +557,52 @@ T deserialize(byte_reader& r) {
   return x;
 }
 
+/// Moves r past one serialized T without building it where the format allows (fixed-size
+/// values, strings, bulk arrays/vectors, pairs/tuples of those); other types are read into a
+/// temporary. Used to find record boundaries in serialized blocks (the sort's arena).
+template <class T>
+void skip(byte_reader& r) {
+  using detail::is_bulk;
+  if constexpr (std::is_same_v<T, bool> || (std::is_integral_v<T> && sizeof(T) == 1)) {
+    r.take(1);
+  } else if constexpr (std::is_enum_v<T>) {
+    skip<std::underlying_type_t<T>>(r);
+  } else if constexpr (std::is_integral_v<T>) {
+    (void) r.get_varint();
+  } else if constexpr (std::is_floating_point_v<T>) {
+    r.take(sizeof(T));
+  } else if constexpr (std::is_same_v<T, std::string>) {
+    r.take(r.get_varint());
+  } else if constexpr (detail::is_pair<T>::value) {
+    skip<typename T::first_type>(r);
+    skip<typename T::second_type>(r);
+  } else if constexpr (detail::is_tuple<T>::value) {
+    [&]<size_t... I>(std::index_sequence<I...>) {
+      (skip<std::tuple_element_t<I, T>>(r), ...);
+    }(std::make_index_sequence<std::tuple_size_v<T>>{});
+  } else if constexpr (detail::is_std_array<T>::value) {
+    if constexpr (is_bulk<typename T::value_type>)
+      r.take(sizeof(T));
+    else
+      for (size_t i = 0; i < std::tuple_size_v<T>; ++i)
+        skip<typename T::value_type>(r);
+  } else if constexpr (detail::is_vector<T>::value) {
+    using E = typename T::value_type;
+    if constexpr (is_bulk<E>) {
+      uint64_t n = r.get_varint();
+      if (n > r.remaining() / sizeof(E))
+        detail::throw_underflow(n * sizeof(E), r.offset(), r.remaining());
+      r.take(n * sizeof(E));
+    } else {
+      T tmp{};
+      detail::read_value(r, tmp);
+    }
+  } else {
+    T tmp{};
+    detail::read_value(r, tmp);
+  }
+}
+
 /// In-memory footprint estimate: sizeof(T) plus the heap bytes its strings, vectors and maps own,
 /// recursively. Used for memory accounting (spill decisions), so it must be cheap, not exact.
 template <class T>

@@ -134,6 +134,34 @@ TEST_CASE("partitioned_output: compressible then incompressible records (codec s
   CHECK(res.metrics.bytes_written < 3000 * 101 + 200 * 16);
 }
 
+TEST_CASE("partitioned_output keeps LZ4 only when it saves at least a quarter") {
+  // 100-byte records: `fixed` bytes repeated in every record (LZ4 finds them), the rest random.
+  auto run = [](size_t fixed) {
+    temp_dir spill, out;
+    output_options o;
+    o.num_partitions = 1;
+    o.spill_dir = spill.path();
+    o.block_size = 4096;
+    partitioned_output<std::string> po(o);
+    std::mt19937_64 rng(9);
+    std::string r(100, 'x');
+    for (int i = 0; i < 2000; ++i) {
+      for (size_t j = fixed; j < r.size(); ++j)
+        r[j] = static_cast<char>('A' + rng() % 36);
+      po.add(0, r);
+    }
+    auto res = po.commit(out.file("c.data"), out.file("c.index"));
+    CHECK(read_all<std::string>(out.file("c.data"), out.file("c.index"))[0].size() == 2000);
+    return static_cast<double>(res.metrics.bytes_written) / (2000.0 * 101);
+  };
+  // ~10 % saved (terasort-like records): stored raw after the first blocks.
+  double small_saving = run(12);
+  CHECK(small_saving > 0.97);
+  CHECK(small_saving < 1.01);
+  // ~60 % saved: compressed throughout.
+  CHECK(run(60) < 0.6);
+}
+
 TEST_CASE("partitioned_output without spills, with empty partitions and add_fields") {
   temp_dir spill, out;
   output_options o;

@@ -184,6 +184,35 @@ TEST_CASE("user types round trip through their inspect description") {
   CHECK(count == 100);
 }
 
+TEST_CASE("skip moves past exactly one serialized value") {
+  auto check_skip = [](const auto& x) {
+    using T = std::decay_t<decltype(x)>;
+    byte_writer w;
+    ember::serialize(w, x);
+    ember::serialize(w, uint8_t{0xAB}); // a sentinel right after the value
+    byte_reader r(w.data(), w.size());
+    ember::skip<T>(r);
+    CHECK(r.offset() == w.size() - 1);
+    CHECK(ember::deserialize<uint8_t>(r) == 0xAB);
+  };
+  check_skip(true);
+  check_skip(int8_t{-3});
+  check_skip(uint64_t{1} << 62);
+  check_skip(int32_t{-100000});
+  check_skip(geo::color::green);
+  check_skip(2.5);
+  check_skip(std::string(300, 'q'));
+  check_skip(std::pair<std::array<char, 10>, std::string>{{'k'}, "value"});
+  check_skip(std::tuple<int16_t, std::string, float>{-2, "t", 1.5f});
+  check_skip(std::vector<uint32_t>{1, 2, 300000});
+  check_skip(std::vector<std::string>{"a", "bc"});        // read into a temporary
+  check_skip(geo::point{-7, 2.5, "origin"});               // user type: read into a temporary
+  byte_writer w;
+  ember::serialize(w, std::string("abcdef"));
+  byte_reader cut(w.data(), w.size() - 1);
+  CHECK_THROWS_AS(ember::skip<std::string>(cut), ember::serde_error);
+}
+
 TEST_CASE("malformed input raises serde_error with a clear message") {
   auto fails_with = [](std::string bytes, auto type_tag, const std::string& fragment) {
     using T = decltype(type_tag);
