@@ -634,8 +634,12 @@ private:
     procs_.reap();
     // Temp files: shuffle and spill files under the local dir, application dirs of the workers
     // (killed workers excepted: nothing is left to clean up after a dead host).
+    // One line per directory holding leftovers: "DIR: N file(s), e.g. NAME".
+    std::map<std::string, std::vector<std::string>> by_dir;
     for (auto& f : files_under(dir_ / "local"))
-      facts_.leftover_files.push_back(f);
+      by_dir[fs::path(f).parent_path().string()].push_back(fs::path(f).filename().string());
+    for (auto& [d, names] : by_dir)
+      facts_.leftover_files.push_back(d + ": " + std::to_string(names.size()) + " file(s), e.g. " + names.front());
     for (size_t i = 0; i < workers_.size(); ++i) {
       if (std::find(killed_workers_.begin(), killed_workers_.end(), i) != killed_workers_.end())
         continue;
