@@ -258,6 +258,39 @@ TEST_CASE("master killed with SIGKILL and restarted with FILESYSTEM recovery: th
   CHECK_MESSAGE(wait_until([&] { return processes_under(tmp.path).empty(); }), describe(processes_under(tmp.path)));
 }
 
+TEST_CASE("master restarted without recovery (NONE): the running job fails with the master's reason") {
+  temp_dir tmp;
+  auto events_dir = tmp.path / "events", out = tmp.path / "out.txt";
+  {
+    cluster c{tmp.path, 2, 2, {}};
+    std::vector<std::string> argv{probe_bin, "--master", c.url()};
+    auto conf = probe_conf(events_dir, 2);
+    argv.insert(argv.end(), conf.begin(), conf.end());
+    for (auto a : {out.string(), std::string{"64"}, std::string{"8"}, std::string{"100"}})
+      argv.push_back(a);
+    child app{argv, tmp.path / "app.log"};
+    REQUIRE_MESSAGE(wait_until([&] { return finished_tasks(events_dir) >= 1; }), slurp(tmp.path / "app.log"));
+    c.kill_master();
+    c.start_master();
+    CHECK(app.wait() != 0);
+    auto log = slurp(tmp.path / "app.log");
+    CHECK_MESSAGE(log.find("refused application app-") != std::string::npos, log);
+    CHECK_MESSAGE(log.find("is unknown to this master (it restarted without recovering it") != std::string::npos, log);
+    CHECK(!fs::exists(out));
+    // The workers registered again; the new master killed the executors it does not know.
+    CHECK(wait_until([&] { return c.state().value("aliveWorkers", 0) == 2; }));
+    CHECK(wait_until([&] {
+      for (auto& p : processes_under(tmp.path)) {
+        std::error_code ec;  // the process may be gone already
+        if (fs::read_symlink("/proc/" + std::to_string(p) + "/cwd", ec).string().find("/app-") != std::string::npos)
+          return false;
+      }
+      return true;
+    }));
+  }
+  CHECK_MESSAGE(wait_until([&] { return processes_under(tmp.path).empty(); }), describe(processes_under(tmp.path)));
+}
+
 TEST_CASE("a corrupt recovery file is one log line naming it; the master starts without that entity") {
   temp_dir tmp;
   auto recovery = tmp.path / "recovery";
