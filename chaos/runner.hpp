@@ -15,7 +15,7 @@
 namespace ember::chaos {
 
 struct runner_options {
-  std::string bin_dir;                    // holds ember, gen_text, baseline_wordcount and the job binaries
+  std::string bin_dir;                    // absolute; holds ember, gen_text, baseline_wordcount and the job binaries
   std::optional<std::uint64_t> seed;      // --seed: replaces every scenario's seed
   bool keep = false;                      // --keep: leave the scenario's temp dir (logs, events)
   std::string temp_root = "/tmp";

@@ -51,8 +51,13 @@ void time_faults(std::vector<fault_record>& faults, const observed& o) {
 verdict judge(const scenario& s, const observed& o, const std::vector<fault_record>& faults, const run_facts& f) {
   verdict v;
   auto& why = v.failures;
-  if (!f.setup_error.empty())
+  if (!f.setup_error.empty()) {
+    // Nothing else is meaningful when the cluster or the input could not be prepared.
     why.push_back("setup: " + f.setup_error);
+    for (auto& p : f.leftover_processes)
+      why.push_back("process left behind: " + p);
+    return v;
+  }
   if (f.timed_out)
     why.push_back("the job did not end within " + std::to_string(s.timeout_s) + " s (timeout_s)");
   for (auto& r : faults) {
@@ -61,7 +66,7 @@ verdict judge(const scenario& s, const observed& o, const std::vector<fault_reco
     else if (!r.fired && s.expect.all_faults_fire)
       why.push_back("fault '" + r.name + "' never fired: its trigger (" + r.what + ") did not match");
   }
-  if (f.setup_error.empty() && !f.timed_out) {
+  if (!f.timed_out) {
     if (s.expect.success) {
       if (f.exit_code != 0)
         why.push_back("the job failed (exit code " + std::to_string(f.exit_code) + ")"

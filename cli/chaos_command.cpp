@@ -60,6 +60,9 @@ int run_chaos(const std::vector<std::string>& args) {
   }
   if (*seed_opt)
     options.seed = seed;
+  // The scenario's processes run in its temp dir: relative paths would not resolve there.
+  options.bin_dir = std::filesystem::absolute(options.bin_dir).string();
+  options.temp_root = std::filesystem::absolute(options.temp_root).string();
 
   std::vector<chaos::scenario> scenarios;
   try {

@@ -215,6 +215,11 @@ TEST_CASE("judge: each expectation that does not hold is one reason") {
                         "file left behind: /tmp/x/local/f"});
 
   scenario ok;
+  run_facts broken;
+  broken.setup_error = "gen_text failed (exit 127)";
+  broken.leftover_processes = {"pid 9: y"};
+  CHECK(judge(s, o, faults, broken).failures
+        == std::vector<std::string>{"setup: gen_text failed (exit 127)", "process left behind: pid 9: y"});
   run_facts good;
   good.exit_code = 0;
   CHECK(judge(ok, observed{}, {}, good).pass);
