@@ -44,8 +44,19 @@ register_worker_result master_logic::register_worker(const worker_description& w
                                                      const worker_report* report) {
   register_worker_result r;
   if (w.port != 0) {
+    // A recovered worker that has not answered, on the host:port of a new worker id, was replaced
+    // by it (the old process is gone): forget it rather than refuse the new one.
+    for (auto it = workers_.begin(); it != workers_.end();) {
+      auto& other = it->second;
+      if (it->first != w.id && other.recovering && other.desc.host == w.host && other.desc.port == w.port) {
+        unpersist("worker", it->first);
+        it = workers_.erase(it);
+      } else {
+        ++it;
+      }
+    }
     for (auto& [id, other] : workers_) {
-      if (id != w.id && (other.alive || other.recovering) && other.desc.host == w.host && other.desc.port == w.port) {
+      if (id != w.id && other.alive && other.desc.host == w.host && other.desc.port == w.port) {
         r.reason = "worker " + w.id + ": " + w.host + ":" + std::to_string(w.port) + " is already registered as "
                    + id;
         return r;

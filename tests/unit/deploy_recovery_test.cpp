@@ -255,10 +255,16 @@ TEST_CASE("recovery completion: silent workers removed, silent apps finished, un
   auto [found, out] = m.worker_recovered("w1", worker_report{}, t0);
   CHECK(found);
   CHECK(!m.worker_recovered("w9", worker_report{}, t0).first);
+  // A new worker process on w2's host:port: w2 is gone, the newcomer is accepted.
+  auto replaced = m.register_worker(worker("w2-new", 2, 2), t0);
+  CHECK(replaced.accepted);
+  CHECK(m.workers().count("w2") == 0);
   CHECK(!m.all_recovered());
+  CHECK(!m.all_recovered());  // app-1 still silent
   auto done = m.complete_recovery();
-  CHECK(m.workers().size() == 1);
+  CHECK(m.workers().size() == 2);
   CHECK(m.workers().count("w1") == 1);
+  CHECK(m.workers().count("w2-new") == 1);
   auto finished = only<application_finished>(done);
   REQUIRE(finished.size() == 1);
   CHECK(finished[0].app_id == "app-1");
