@@ -9,8 +9,8 @@
 
 namespace ember::actors {
 
-// Heartbeat every min(ember.executor.heartbeatInterval, ember.network.timeout / 4); a connection
-// silent for ember.network.timeout is closed. CAF's own logger off.
+// Heartbeat every min(ember.executor.heartbeatInterval, ember.network.timeout / 4, 500 ms); a
+// connection silent for ember.network.timeout is closed. CAF's own logger off.
 void configure_remoting(caf::actor_system_config& cfg, const config::config& c);
 
 } // namespace ember::actors

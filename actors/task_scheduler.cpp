@@ -422,6 +422,16 @@ caf::behavior task_scheduler_actor(caf::stateful_actor<task_scheduler_state>* se
     if (i == st.executor_ids.end())
       return;
     auto id = i->second;
+    if (st.stop_promise.pending() && (!dm.reason || dm.reason == caf::exit_reason::normal)) {
+      // It stopped as asked (StopExecutor): the application's end, not a loss — no
+      // executorRemoved event (docs/events.md), as in local mode.
+      st.executor_ids.erase(i);
+      st.executors.erase(id);
+      st.shipped.erase(id);
+      if (st.executors.empty())
+        st.stop_promise.deliver(caf::close_atom::value);
+      return;
+    }
     if (wait.count() == 0 || st.stop_promise.pending()) {
       remove_executor(id, proto::ExecutorLossCause::CONNECTION_LOST, to_string(dm.reason));
       return;
