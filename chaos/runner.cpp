@@ -122,6 +122,8 @@ public:
       ::dup2(in, 0);
       ::dup2(o, 1);
       ::dup2(e, 2);
+      // If the harness dies (kill -9), what it started dies too; a worker's executors follow it.
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
       ::setenv(marker_var, marker_.c_str(), 1);
       ::execv(args[0], args.data());
       std::_Exit(127);
@@ -364,7 +366,13 @@ private:
     return j.is_discarded() ? nlohmann::json::object() : j;
   }
 
+  void check_interrupted() const {
+    if (o_.interrupted && o_.interrupted->load())
+      throw std::runtime_error("interrupted");
+  }
+
   void start_cluster() {
+    check_interrupted();
     port_ = free_port();
     url_ = "ember://127.0.0.1:" + std::to_string(port_);
     master_ = &start_master("master.log");
@@ -391,6 +399,7 @@ private:
   }
 
   void run_job() {
+    check_interrupted();
     std::vector<std::string> argv{bin("ember"),
                                   "submit",
                                   "--master",
@@ -429,6 +438,12 @@ private:
         fire(i);
       if (!driver_->alive())
         break;
+      if (o_.interrupted && o_.interrupted->load()) {
+        say("interrupted: killing the driver");
+        ::kill(-driver_->pid, SIGKILL);
+        procs_.wait(*driver_, std::chrono::seconds{10});
+        throw std::runtime_error("interrupted while the job ran");
+      }
       if (steady::now() > deadline) {
         facts_.timed_out = true;
         say("timeout: killing the driver");

@@ -4,6 +4,7 @@
 // live, the faults fired when their triggers match, then the cleanup and leftover checks.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <optional>
 #include <ostream>
@@ -20,6 +21,7 @@ struct runner_options {
   bool keep = false;                      // --keep: leave the scenario's temp dir (logs, events)
   std::string temp_root = "/tmp";
   std::ostream* progress = nullptr;       // one line per step and fault, when set
+  const std::atomic<bool>* interrupted = nullptr;  // set (by a signal handler): stop the job, clean up
 };
 
 scenario_result run_scenario(const scenario& s, const runner_options& options);

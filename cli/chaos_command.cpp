@@ -3,7 +3,10 @@
 
 #include "cli/chaos_command.hpp"
 
+#include <signal.h>
 #include <unistd.h>
+
+#include <atomic>
 
 #include <cstdlib>
 #include <filesystem>
@@ -23,6 +26,10 @@ namespace {
 constexpr int exit_ok = 0;
 constexpr int exit_failed = 1;
 constexpr int exit_usage = 2;
+
+std::atomic<bool> interrupted{false};
+
+void on_signal(int) { interrupted.store(true); }
 
 // The directory of the running `ember` binary: the job binaries and bench tools are built there.
 std::string own_bin_dir() {
@@ -74,8 +81,17 @@ int run_chaos(const std::vector<std::string>& args) {
   }
 
   options.progress = &std::cerr;
+  // SIGINT/SIGTERM: the running scenario stops its job and cleans up its cluster; no more start.
+  struct sigaction sa {};
+  sa.sa_handler = on_signal;
+  ::sigemptyset(&sa.sa_mask);
+  ::sigaction(SIGINT, &sa, nullptr);
+  ::sigaction(SIGTERM, &sa, nullptr);
+  options.interrupted = &interrupted;
   std::vector<chaos::scenario_result> results;
   for (auto& s : scenarios) {
+    if (interrupted.load())
+      break;
     std::cerr << "scenario " << s.name << " (" << s.file << ")\n";
     results.push_back(chaos::run_scenario(s, options));
     auto& r = results.back();
@@ -92,6 +108,8 @@ int run_chaos(const std::vector<std::string>& args) {
       return exit_failed;
     }
   }
+  if (interrupted.load())
+    return 128 + SIGINT;
   for (auto& r : results)
     if (!r.outcome.pass)
       return exit_failed;
