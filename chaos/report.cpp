@@ -65,6 +65,7 @@ std::string report_json(const std::vector<scenario_result>& results, unsigned lo
     }
     json s{{"name", r.name},
            {"file", r.file},
+           {"seed", r.seed},
            {"pass", r.outcome.pass},
            {"failures", r.outcome.failures},
            {"expected", r.expect_success ? "success" : "failure"},

@@ -13,6 +13,7 @@ struct scenario_result {
   std::string name;
   std::string file;
   bool expect_success = true;
+  unsigned long long seed = 0;  // the seed the run used (the scenario's, or --seed)
   double seconds = 0;  // wall time of the whole scenario (cluster start to cleanup)
   observed seen;
   std::vector<fault_record> faults;

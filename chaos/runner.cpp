@@ -272,6 +272,7 @@ public:
     r.name = s_.name;
     r.file = s_.file;
     r.expect_success = s_.expect.success;
+    r.seed = seed_;
     r.work_dir = dir_.string();
     try {
       prepare();

@@ -266,6 +266,7 @@ TEST_CASE("the report: a table row and a JSON object per scenario") {
   scenario_result r;
   r.name = "kill-in-map";
   r.file = "tests/fault/kill.json";
+  r.seed = 11;
   r.seconds = 2.5;
   r.facts.exit_code = 0;
   r.seen.removed_times = {1300, 1400};
@@ -297,6 +298,7 @@ TEST_CASE("the report: a table row and a JSON object per scenario") {
   CHECK(j["passed"] == 1);
   CHECK(j["failed"] == 1);
   CHECK(j["scenarios"][0]["name"] == "kill-in-map");
+  CHECK(j["scenarios"][0]["seed"] == 11);
   CHECK(j["scenarios"][0]["pass"] == true);
   CHECK(j["scenarios"][0]["tasksLost"] == 2);
   CHECK(j["scenarios"][0]["executorsLost"] == 1);
