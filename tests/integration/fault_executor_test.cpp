@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -249,3 +250,67 @@ TEST_CASE("a corrupted map output file: FetchFailed reruns that map partition on
   CHECK(maps_rerun(ev) == std::vector<int>{partition});
   CHECK(of_kind(ev, "executorRemoved").empty());
 }
+
+// -- slower variants: doctest suite fault_slow, skipped here, run by the ctest entry
+// integration_fault_executor_slow (label fault; tests/CMakeLists.txt) -------------------------
+
+TEST_SUITE("fault_slow") {
+
+TEST_CASE("SIGSTOP the executor whose blocks reducers are fetching: fetch timeout, its outputs rerun, killed"
+          * doctest::skip()) {
+  fault_job job;
+  job.maps = 6;
+  job.keys = 60;
+  job.combine_ms = 10;
+  job.conf = {"ember.network.timeout=2s", "ember.executor.heartbeatInterval=200ms"};
+  fault_cluster fc{job};
+  auto reader = running_task(fc, reduce_stage, 0);
+  auto other = reader.value("host", "") == "127.0.0.1" ? "127.0.0.2" : "127.0.0.1";
+  json victim;
+  REQUIRE(fc.wait_events([&](const std::vector<json>& ev) {
+    for (auto& e : of_kind(ev, "executorAdded"))
+      if (e.value("host", "") == other) {
+        victim = e;
+        return true;
+      }
+    return false;
+  }));
+  auto id = victim.at("executorId").get<std::string>();
+  int pid = fc.executor_pid(id);
+  REQUIRE(pid > 0);
+  REQUIRE(::kill(pid, SIGSTOP) == 0);
+  check_correct_and_clean(fc);
+  auto ev = fc.events();
+  auto removed = removed_event(ev, id);
+  REQUIRE_MESSAGE(!removed.is_null(), fc.app_log());
+  CHECK(removed.value("cause", "") == "heartbeatTimeout");
+  CHECK(maps_rerun(ev) == maps_done_on(ev, id));
+  CHECK(::kill(pid, 0) != 0);
+}
+
+TEST_CASE("kill -9 during the map stage of a larger job: exact output, only lost partitions rerun" * doctest::skip()) {
+  fault_job job;
+  job.maps = 8;
+  job.keys = 400;
+  job.reducers = 6;
+  job.map_ms = 2;
+  job.combine_ms = 1;
+  job.post_ms = 1;
+  fault_cluster fc{job};
+  auto victim = running_task(fc, map_stage, 3);
+  auto id = victim.at("executorId").get<std::string>();
+  kill_and_check(fc, victim);
+  auto ev = fc.events();
+  // Every map partition the reducers used was computed by a surviving executor: those the dead
+  // one had finished ran again.
+  std::set<int> survived;
+  for (auto& e : of_kind(ev, "taskEnd"))
+    if (e.value("stageId", -1) == static_cast<int>(map_stage) && e.value("state", "") == "finished"
+        && e.value("executorId", "") != id)
+      survived.insert(e.value("partition", -1));
+  CHECK(survived.size() == 8);
+  for (int p : maps_done_on(ev, id))
+    CHECK(survived.count(p) == 1);
+}
+
+} // TEST_SUITE
