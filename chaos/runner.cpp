@@ -654,15 +654,17 @@ private:
     std::map<std::string, std::vector<std::string>> by_dir;
     for (auto& f : files_under(dir_ / "local"))
       by_dir[fs::path(f).parent_path().string()].push_back(fs::path(f).filename().string());
+    // Paths relative to the scenario dir (removed without --keep).
+    auto rel = [&](const fs::path& p) { return fs::relative(p, dir_).string(); };
     for (auto& [d, names] : by_dir)
-      facts_.leftover_files.push_back(d + ": " + std::to_string(names.size()) + " file(s), e.g. " + names.front());
+      facts_.leftover_files.push_back(rel(d) + ": " + std::to_string(names.size()) + " file(s), e.g. " + names.front());
     for (size_t i = 0; i < workers_.size(); ++i) {
       if (std::find(killed_workers_.begin(), killed_workers_.end(), i) != killed_workers_.end())
         continue;
       std::error_code ec;
       for (auto& e : fs::directory_iterator(dir_ / "work" / ("worker-" + std::to_string(i)), ec))
         if (e.path().filename() != "binaries")
-          facts_.leftover_files.push_back(e.path().string());
+          facts_.leftover_files.push_back(rel(e.path()));
     }
     if (!o_.keep) {
       std::error_code ec;

@@ -59,7 +59,7 @@ struct run_facts {
   std::string driver_stderr; // its last lines, for the error check and the report
   std::optional<std::string> output_difference;  // set when the output differs from the reference
   std::vector<std::string> leftover_processes;   // "pid 123: /path/ember worker ..."
-  std::vector<std::string> leftover_files;       // paths still there after the run (a directory with a count)
+  std::vector<std::string> leftover_files;       // left after the run, relative to the scenario dir: "local/…/1: 3 file(s), e.g. …"
   std::string setup_error;   // the cluster or the input could not be prepared
 };
 
