@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cstring>
 #include <random>
 
 #include "shuffle/serialized_sorter.hpp"
@@ -129,4 +130,26 @@ TEST_CASE("serialized_sorter: a truncated block is a serde_error") {
   byte_writer w;
   serialize(w, std::pair<std::array<char, 10>, std::string>{{}, "abcdef"});
   CHECK_THROWS_AS(s.add_block(w.view().substr(0, w.size() - 2)), serde_error);
+}
+
+TEST_CASE("sort_arena: a released arena is the thread's next sort's, a huge one is freed") {
+  { sort_arena drained = sort_arena::take_spare(); } // whatever earlier tests left: freed
+  sort_arena a;
+  std::memcpy(a.extend(5), "hello", 5);
+  const char* mem = a.data();
+  a.release();
+  CHECK(a.data() == nullptr);
+  CHECK(a.size() == 0);
+  sort_arena b = sort_arena::take_spare();
+  CHECK(b.data() == mem); // the same mapping, no fresh pages
+  CHECK(b.size() == 0);
+  CHECK(sort_arena::take_spare().data() == nullptr); // only one spare, and b holds it
+  b.release();
+  sort_arena big;
+  big.reserve(sort_arena::max_spare + 1); // address space only: never touched
+  big.release();
+  sort_arena c = sort_arena::take_spare();
+  CHECK(c.data() == mem); // the big one was not kept in place of b's
+  sort_arena none = sort_arena::take_spare();
+  CHECK(none.data() == nullptr);
 }
