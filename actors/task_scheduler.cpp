@@ -433,7 +433,7 @@ caf::behavior task_scheduler_actor(caf::stateful_actor<task_scheduler_state>* se
       return;
     }
     if (wait.count() == 0 || st.stop_promise.pending()) {
-      remove_executor(id, proto::ExecutorLossCause::CONNECTION_LOST, to_string(dm.reason));
+      remove_executor(id, proto::ExecutorLossCause::CONNECTION_LOST, "connection lost (" + to_string(dm.reason) + ")");
       return;
     }
     // Why did it end? Its worker knows (exit code, signal, memory limit) and tells the master,
@@ -483,7 +483,8 @@ caf::behavior task_scheduler_actor(caf::stateful_actor<task_scheduler_state>* se
       auto i = self->state.disconnected.find(id);
       if (i == self->state.disconnected.end())
         return; // its worker's account came in time
-      remove_executor(id, proto::ExecutorLossCause::CONNECTION_LOST, i->second);
+      remove_executor(id, proto::ExecutorLossCause::CONNECTION_LOST,
+                      "connection lost (" + i->second + "), no account from its worker within ember.executor.lossReasonWait");
     },
     // The application ends: every executor is asked to stop; the answer comes once all are gone
     // (their down messages), so executor processes exit by themselves, not by a worker's kill.
