@@ -445,6 +445,9 @@ void kill_process(worker_actor* self, pid_t pid) {
   if (pid <= 0)
     return;
   deploy::kill_group(pid, SIGTERM);
+  // A stopped (SIGSTOPped, hung in a debugger...) process acts on SIGTERM only once continued:
+  // without this, the driver's kill of a hung executor would wait the whole grace period.
+  deploy::kill_group(pid, SIGCONT);
   self->delayed_send(self, self->state.opt.kill_grace, escalate_atom::value, static_cast<std::int32_t>(pid));
 }
 

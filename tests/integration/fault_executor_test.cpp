@@ -182,6 +182,10 @@ TEST_CASE("SIGSTOP an executor: declared lost after ember.network.timeout, kille
   auto log = fc.app_log();
   CHECK_MESSAGE(log.find("executor " + id + " on " + victim.value("host", "") + ": no heartbeat for") != std::string::npos, log);
   CHECK(::kill(pid, 0) != 0);
+  // The driver had the master kill it; the worker's SIGTERM (with SIGCONT) ended it, no SIGKILL
+  // after the grace period was needed.
+  auto workers = slurp(fc.dir() / "worker-0.log") + slurp(fc.dir() / "worker-1.log");
+  CHECK_MESSAGE(workers.find("executor " + id + " killed by the worker (signal 15 (SIGTERM))") != std::string::npos, workers);
 }
 
 TEST_CASE("a busy executor is not declared lost: tasks longer than ember.network.timeout keep every core busy") {
