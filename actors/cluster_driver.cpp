@@ -53,8 +53,8 @@ caf::behavior driver_endpoint(caf::event_based_actor* self, caf::actor tasks, ca
     // delegate keeps the original sender: the task scheduler answers the executor directly.
     [=](const wire<proto::RegisterExecutor>& msg) {
       auto r = msg.reader();
-      // The heartbeat receiver hears of it first: mailboxes are FIFO, so its first Heartbeat
-      // (sent by the executor after this) finds it known.
+      // The heartbeat receiver hears of it before the task scheduler answers. A heartbeat that
+      // overtakes the registration is "unknown" there: answered without reregister, no harm.
       self->send(heartbeats, executor_registered_atom::value, str(r.getExecutorId()), str(r.getHost()),
                  caf::actor_cast<caf::actor>(self->current_sender()));
       return self->delegate(tasks, msg);

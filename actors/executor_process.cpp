@@ -211,7 +211,7 @@ void run_executor_process(int argc, char** argv) {
     log->info("executor {} of {} on {} ({} cores) connecting to the driver at {}:{}", args.executor_id, args.app_id,
               args.host, args.cores, args.driver_host, args.driver_port);
     auto exec_actor = spawn_executor(sys, ec, *driver, *driver, outputs);
-    // After spawn_executor, which registers first: the first beat finds this executor known.
+    // Its first beat comes one interval after the executor's registration was sent.
     auto beats = sys.spawn<caf::detached>(heartbeater, *driver, args.executor_id, exec.heartbeat_interval,
                                           exec.network_timeout);
     caf::scoped_actor self{sys};
