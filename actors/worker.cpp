@@ -17,6 +17,7 @@
 #include "actors/messages.hpp"
 #include "config/config.hpp"
 #include "config/log.hpp"
+#include "config/settings.hpp"
 #include "deploy/binary_cache.hpp"
 #include "protocol/deploy.capnp.h"
 #include "protocol/wire.hpp"
@@ -511,6 +512,32 @@ void start_driver(worker_actor* self, const std::string& id) {
   }
 }
 
+// Deletes what an ended executor left under its local dirs (<ember.local.dir>/ember-<app>/<id>:
+// shuffle files, spills), and the application's directory there once no other executor of it on
+// this host uses it. An executor removes its own on a clean exit, but one killed (SIGTERM at the
+// application's end, SIGKILL, the memory limit) cannot, and nobody else reads its files: its
+// outputs die with its block server, and the driver unregisters them. The directories come from
+// the application's configuration as the executor resolved it (its --conf, then the defaults file).
+void remove_executor_local_dirs(worker_actor* self, const exec_key& key, const executor_proc& e) {
+  std::vector<std::string> dirs;
+  try {
+    config::load_options lo;
+    for (auto p : e.launch.reader().getConf())
+      lo.conf.push_back(str(p.getKey()) + "=" + str(p.getValue()));
+    dirs = config::split_list(config::load(lo).get_string("ember.local.dir"));
+  } catch (const std::exception& ex) {
+    self->state.log->warn("executor {}/{}: cannot tell its local dirs to clean them: {}", key.first, key.second,
+                          ex.what());
+    return;
+  }
+  for (auto& d : dirs) {
+    auto app_dir = fs::path{d} / ("ember-" + key.first);
+    std::error_code ec;
+    fs::remove_all(app_dir / key.second, ec);
+    fs::remove(app_dir, ec); // fails, as it should, while another executor of the app has files there
+  }
+}
+
 void on_executor_exit(worker_actor* self, const exec_key& key, const deploy::exit_status& status) {
   auto& st = self->state;
   auto it = st.executors.find(key);
@@ -535,6 +562,7 @@ void on_executor_exit(worker_actor* self, const exec_key& key, const deploy::exi
     message = "executor " + key.second + " on host " + st.opt.host + " ended with " + status.describe();
   }
   st.log->info("executor {}/{} (pid {}): {}", key.first, key.second, e.pid, message);
+  remove_executor_local_dirs(self, key, e);
   if (!st.shutting_down)
     report_executor(self, key, state, status.exit_code, status.signal, message, e.pid);
   remove_app_dir_if_done(self, key.first);
