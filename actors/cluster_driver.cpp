@@ -262,11 +262,31 @@ caf::behavior app_client(app_client_actor* self, caf::actor master, app_descript
         b.setExecutorIds(ids);
       }));
     },
-    [=](caf::close_atom) {
-      if (!self->state.app_id.empty() && self->state.master)
-        self->send(self->state.master, make_wire<proto::UnregisterApplication>(
-                             [&](proto::UnregisterApplication::Builder b) { b.setAppId(self->state.app_id); }));
-      return caf::close_atom::value;
+    [=](caf::close_atom) -> caf::result<caf::close_atom> {
+      auto& st = self->state;
+      auto unregister = make_wire<proto::UnregisterApplication>(
+          [&](proto::UnregisterApplication::Builder b) { b.setAppId(st.app_id); });
+      if (st.app_id.empty() || app.master_host.empty())
+        return caf::close_atom::value;
+      if (st.master) {
+        self->send(st.master, unregister);
+        return caf::close_atom::value;
+      }
+      // The master is away, perhaps restarting: one attempt to tell it the application ended, so
+      // that a recovered master releases the application (and its workers its work dirs) now
+      // rather than after ember.worker.timeout.
+      auto rp = self->make_response_promise<caf::close_atom>();
+      auto mm = self->system().middleman().actor_handle();
+      self->request(mm, app.reconnect_interval, caf::connect_atom::value, app.master_host, app.master_port)
+        .then(
+          [self, rp, unregister](const caf::node_id&, caf::strong_actor_ptr& ptr,
+                                 const std::set<std::string>&) mutable {
+            if (ptr)
+              self->send(caf::actor_cast<caf::actor>(ptr), unregister);
+            rp.deliver(caf::close_atom::value);
+          },
+          [rp](caf::error&) mutable { rp.deliver(caf::close_atom::value); });
+      return rp;
     },
   };
 }

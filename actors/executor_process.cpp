@@ -1,5 +1,7 @@
 #include "actors/executor_process.hpp"
 
+#include <pthread.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -7,6 +9,7 @@
 #include <filesystem>
 #include <map>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <caf/all.hpp>
@@ -154,6 +157,32 @@ bool is_executor_role(int argc, char** argv) {
   return false;
 }
 
+namespace {
+
+// An executor ends by SIGTERM when its worker kills it (the application finished, the driver
+// released it or declared it lost) or dies (PR_SET_PDEATHSIG). Nothing of it is wanted then, but
+// its local dir must go: SIGTERM is blocked in every thread (this runs before any other thread
+// starts) and one thread waits for it, deletes the dir and ends the process at once.
+void remove_local_dir_on_sigterm(std::filesystem::path dir, std::shared_ptr<spdlog::logger> log) {
+  sigset_t term;
+  sigemptyset(&term);
+  sigaddset(&term, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &term, nullptr);
+  std::thread{[term, dir = std::move(dir), log = std::move(log)] {
+    int sig = 0;
+    while (sigwait(&term, &sig) != 0) {
+    }
+    std::error_code ignore;
+    std::filesystem::remove_all(dir, ignore);
+    std::filesystem::remove(dir.parent_path(), ignore); // the application's dir, unless shared
+    log->info("SIGTERM: local dir removed; executor exits");
+    log->flush();
+    std::_Exit(128 + SIGTERM);
+  }}.detach();
+}
+
+} // namespace
+
 void run_executor_process(int argc, char** argv) {
   auto args = parse(argc, argv);
   config::config conf;
@@ -171,6 +200,9 @@ void run_executor_process(int argc, char** argv) {
   auto exec = config::executor_settings::from(conf);
   auto shuf = config::shuffle_settings::from(conf);
   auto drv = config::driver_settings::from(conf);
+  const auto app_dir = std::filesystem::path{shuf.local_dirs.at(0)} / ("ember-" + args.app_id);
+  const auto dir = app_dir / args.executor_id;
+  remove_local_dir_on_sigterm(dir, log);
 
   caf::actor_system_config cfg;
   configure_remoting(cfg, conf);
@@ -197,7 +229,7 @@ void run_executor_process(int argc, char** argv) {
     ec.executor_id = args.executor_id;
     ec.host = args.host;
     ec.cores = args.cores;
-    ec.app_dir = (std::filesystem::path{shuf.local_dirs.at(0)} / ("ember-" + args.app_id)).string();
+    ec.app_dir = app_dir.string();
     ec.task_memory = static_cast<size_t>(static_cast<double>(args.memory) * exec.memory_fraction / args.cores);
     ec.compress = shuf.compress;
     ec.block_size = static_cast<size_t>(shuf.lz4_block_size);
@@ -207,7 +239,6 @@ void run_executor_process(int argc, char** argv) {
     ec.block_port = *port;
     ec.max_chunk_size = static_cast<size_t>(shuf.max_chunk_size);
     ec.fetch_timeout = drv.network_timeout;
-    auto dir = std::filesystem::path{ec.app_dir} / ec.executor_id;
     log->info("executor {} of {} on {} ({} cores) connecting to the driver at {}:{}", args.executor_id, args.app_id,
               args.host, args.cores, args.driver_host, args.driver_port);
     auto exec_actor = spawn_executor(sys, ec, *driver, *driver, outputs);
@@ -237,6 +268,7 @@ void run_executor_process(int argc, char** argv) {
     caf::anon_send_exit(server, caf::exit_reason::user_shutdown);
     std::error_code ignore;
     std::filesystem::remove_all(dir, ignore);
+    std::filesystem::remove(app_dir, ignore);
   }
   log->info("executor {} exits ({})", args.executor_id, code);
   log->flush();

@@ -294,6 +294,7 @@ void start_executor(worker_actor* self, const exec_key& key, const fs::path& bin
   spec.cwd = st.opt.work_dir / key.first / key.second;
   spec.memory_limit = r.getMemoryBytes();
   spec.name = key.first + "-" + key.second;
+  spec.parent_death_signal = SIGTERM; // an orphaned executor cleans up its local dirs, then exits
   bool pin = false;
   for (auto p : r.getConf())
     if (str(p.getKey()) == "ember.executor.pinCores")

@@ -209,7 +209,7 @@ launched_process launch(const launch_spec& spec, const memory_limiter& limiter) 
     int wfd = pipe_fds[1];
     ::close(pipe_fds[0]);
     ::setpgid(0, 0);
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    ::prctl(PR_SET_PDEATHSIG, spec.parent_death_signal);
     if (::getppid() != parent)
       ::_exit(127);  // the worker died between fork and prctl
     for (int sig = 1; sig < NSIG; ++sig)

@@ -7,11 +7,11 @@
 #include <sys/types.h>
 
 #include <condition_variable>
+#include <csignal>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <mutex>
-#include <optional>
 #include <optional>
 #include <set>
 #include <string>
@@ -47,6 +47,9 @@ struct launch_spec {
   std::uint64_t memory_limit = 0;     // bytes; 0 = no limit
   std::string name;                   // cgroup leaf name ("app-..-3"), unique among live children
   std::vector<int> cpus;              // ember.executor.pinCores: run only on these CPUs (empty = any)
+  // Sent to the child when the launching process dies (PR_SET_PDEATHSIG). Executors get SIGTERM,
+  // which they catch to delete their local dirs before exiting; anything else SIGKILL.
+  int parent_death_signal = SIGKILL;
 };
 
 /// The CPUs a worker hands out when an application sets ember.executor.pinCores: each pinned
