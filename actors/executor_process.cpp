@@ -162,7 +162,7 @@ namespace {
 // An executor ends by SIGTERM when its worker kills it (the application finished, the driver
 // released it or declared it lost) or dies (PR_SET_PDEATHSIG). Nothing of it is wanted then, but
 // its local dir must go: SIGTERM is blocked in every thread (this runs before any other thread
-// starts) and one thread waits for it, deletes the dir and ends the process at once.
+// starts) and one thread waits for it, deletes the dir and ends the process by that signal.
 void remove_local_dir_on_sigterm(std::filesystem::path dir, std::shared_ptr<spdlog::logger> log) {
   sigset_t term;
   sigemptyset(&term);
@@ -177,6 +177,10 @@ void remove_local_dir_on_sigterm(std::filesystem::path dir, std::shared_ptr<spdl
     std::filesystem::remove(dir.parent_path(), ignore); // the application's dir, unless shared
     log->info("SIGTERM: local dir removed; executor exits");
     log->flush();
+    // Die by the signal itself, so that the worker reports "signal 15 (SIGTERM)" as before.
+    ::signal(SIGTERM, SIG_DFL);
+    pthread_sigmask(SIG_UNBLOCK, &term, nullptr);
+    ::raise(SIGTERM);
     std::_Exit(128 + SIGTERM);
   }}.detach();
 }
