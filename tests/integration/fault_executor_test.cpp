@@ -50,6 +50,18 @@ std::vector<int> maps_done_on(const std::vector<json>& events, const std::string
   return out;
 }
 
+// "[1,4]", for failure messages (built by appending: g++ 12 warns falsely on "[" + s).
+std::string listed(const std::vector<int>& v) {
+  std::string s{"["};
+  for (int x : v) {
+    if (s.size() > 1)
+      s.push_back(',');
+    s.append(std::to_string(x));
+  }
+  s.push_back(']');
+  return s;
+}
+
 // Map partitions relaunched after the first attempt of the map stage (every later attempt).
 std::vector<int> maps_rerun(const std::vector<json>& events) {
   std::vector<int> out;
@@ -133,6 +145,7 @@ TEST_CASE("kill -9 an executor during the reduce stage: its map outputs rerun, a
   kill_and_check(fc, victim);
   auto ev = fc.events();
   // Lineage: the map outputs that died with the executor are recomputed, no others.
+  INFO("rerun " << listed(maps_rerun(ev)) << ", done on " << id << " " << listed(maps_done_on(ev, id)));
   CHECK(maps_rerun(ev) == maps_done_on(ev, id));
 }
 
@@ -161,6 +174,7 @@ TEST_CASE("kill -9 the executor serving shuffle blocks while reducers fetch them
   auto removed = removed_event(ev, id);
   REQUIRE(!removed.is_null());
   CHECK(removed.value("cause", "") == "signal");
+  INFO("rerun " << listed(maps_rerun(ev)) << ", done on " << id << " " << listed(maps_done_on(ev, id)));
   CHECK(maps_rerun(ev) == maps_done_on(ev, id));
 }
 
@@ -288,6 +302,7 @@ TEST_CASE("SIGSTOP the executor whose blocks reducers are fetching: fetch timeou
   auto removed = removed_event(ev, id);
   REQUIRE_MESSAGE(!removed.is_null(), fc.app_log());
   CHECK(removed.value("cause", "") == "heartbeatTimeout");
+  INFO("rerun " << listed(maps_rerun(ev)) << ", done on " << id << " " << listed(maps_done_on(ev, id)));
   CHECK(maps_rerun(ev) == maps_done_on(ev, id));
   CHECK(::kill(pid, 0) != 0);
 }
