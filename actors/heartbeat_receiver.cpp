@@ -58,7 +58,7 @@ std::chrono::milliseconds liveness_table::silence(const std::string& id, clock::
 
 namespace {
 
-using clock = liveness_table::clock;
+// Time comes from the actor system's clock (virtual under CAF's test coordinator: tests/actor).
 using check_atom = caf::atom_constant<caf::atom("hbcheck")>;
 
 struct heartbeat_receiver_state {
@@ -108,7 +108,7 @@ caf::behavior heartbeat_receiver(caf::stateful_actor<heartbeat_receiver_state>* 
       return;
     auto id = i->second;
     st.by_address.erase(i);
-    auto now = clock::now();
+    auto now = self->clock().now();
     // A connection that ends after a long silence was closed by CAF's connection timeout: the
     // process hangs (a crashed one resets its connection at once, and its worker reports why).
     // Declare it lost now, as the next expiry check would, so that it is killed.
@@ -121,21 +121,21 @@ caf::behavior heartbeat_receiver(caf::stateful_actor<heartbeat_receiver_state>* 
   return {
     [=](executor_registered_atom, const std::string& id, const std::string& host, caf::actor handle) {
       auto& st = self->state;
-      st.table->registered(id, host, clock::now());
+      st.table->registered(id, host, self->clock().now());
       st.by_address[handle.address()] = id;
       self->monitor(handle);
     },
     [=](kill_target_atom, caf::actor target) { self->state.kill_target = std::move(target); },
     [=](const wire<proto::Heartbeat>& msg) {
       auto id = str(msg.reader().getExecutorId());
-      auto seen = self->state.table->heartbeat(id, clock::now());
+      auto seen = self->state.table->heartbeat(id, self->clock().now());
       if (seen == liveness_table::beat::reregister)
         self->state.log->warn("heartbeat from executor {}, which was declared lost: it is told so", id);
       return make_wire<proto::HeartbeatResponse>(
         [&](proto::HeartbeatResponse::Builder b) { b.setReregister(seen == liveness_table::beat::reregister); });
     },
     [=](check_atom) {
-      for (auto& e : self->state.table->expire(clock::now()))
+      for (auto& e : self->state.table->expire(self->clock().now()))
         declare_lost(e);
       self->delayed_send(self, cfg.check_interval, check_atom::value);
     },
