@@ -41,9 +41,14 @@ struct task_scheduler_fixture : actor_test::fixture {
   recorder dag = stand_in();
   caf::actor ts;
 
-  void start(int max_failures) {
+  void start(int max_failures, bool speculation = false) {
     task_scheduler_config cfg;
     cfg.settings.max_task_failures = max_failures;
+    cfg.settings.speculation = speculation;
+    cfg.settings.speculation_interval = 100ms;
+    cfg.settings.speculation_quantile = 0.5;
+    cfg.settings.speculation_multiplier = 1.5;
+    cfg.settings.speculation_min_task_runtime = 50ms;
     cfg.task_events = false;
     ts = started(spawn_task_scheduler(sys, cfg));
     caf::anon_send(ts, dag.handle); // as runtime.cpp introduces the dag scheduler
@@ -261,6 +266,38 @@ CAF_TEST(output commit: of two attempts of one partition exactly one is accepted
   CAF_CHECK_EQUAL(ends(), (std::vector<accepted>{{4, 0, 1, proto::TaskState::FINISHED, file(second[0])}}));
   CAF_CHECK_EQUAL(launches(e1).size(), 1u);
   CAF_CHECK_EQUAL(launches(e2).size(), 1u);
+}
+
+// Disabled (runs only when named: `actor_tests -s task_scheduler -t 'speculation.*'`), and
+// failing today: the task_scheduler actor never calls scheduler::task_scheduler::
+// check_speculation (ember.speculation.interval is read but no timer uses it), and it reads
+// std::chrono::steady_clock instead of the actor clock, so under virtual time no task ever looks
+// slow. Enable it once the actor checks every speculation interval on self->clock().
+CAF_TEST_DISABLED(speculation: a straggler gets a copy elsewhere and the first to finish wins) {
+  start(4, true);
+  auto e1 = add_executor("e1", "h1");
+  submit(5, {0, 1});
+  auto l = launches(e1);
+  CAF_REQUIRE_EQUAL(l.size(), 2u); // both on e1 (three slots)
+  auto e2 = add_executor("e2", "h2");
+  finish(e1, "e1", l[0], "p0");
+  CAF_CHECK_EQUAL(launches(e2).size(), 0u); // partition 1 has run 0 ms < minTaskRuntime 50 ms
+  tick(100ms); // one speculation interval: partition 1 runs 100 ms > max(1.5 x 0 ms, 50 ms)
+  auto copies = launches(e2);
+  CAF_REQUIRE_EQUAL(copies.size(), 1u); // a copy, on another executor than the original
+  CAF_CHECK_EQUAL(copies[0].partition, 1u);
+  CAF_CHECK_EQUAL(copies[0].attempt, 1u);
+  CAF_CHECK_EQUAL(copies[0].speculative, true);
+  tick(100ms, 5);
+  CAF_CHECK_EQUAL(launches(e2).size(), 1u); // one copy only
+  CAF_CHECK_EQUAL(launches(e1).size(), 2u);
+  finish(e2, "e2", copies[0], "p1 by the copy");
+  CAF_CHECK_EQUAL(kills(e1), std::vector<std::string>{std::to_string(l[1].task_id) + ".0: another attempt succeeded"});
+  CAF_CHECK_EQUAL(kills(e2).size(), 0u);
+  report(e1, "e1", l[1], proto::TaskState::KILLED, [](auto) {});
+  finish(e1, "e1", l[1], "p1 by the original, late");
+  CAF_CHECK_EQUAL(ends(), (std::vector<accepted>{{5, 0, 0, proto::TaskState::FINISHED, "p0"},
+                                                 {5, 1, 1, proto::TaskState::FINISHED, "p1 by the copy"}}));
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
