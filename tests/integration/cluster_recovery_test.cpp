@@ -192,6 +192,20 @@ std::vector<std::string> probe_conf(const fs::path& events_dir, int executors) {
           "--conf", "ember.worker.registrationRetryInterval=100ms"};
 }
 
+// recovery_probe's command line on cluster `url` with two executors: 64 records in 8 map tasks, each
+// record taking `per_record_ms`, output to `out`; `go` (optional) is the file the probe waits for.
+std::vector<std::string> probe_argv(const std::string& url, const fs::path& events_dir, const fs::path& out,
+                                    int per_record_ms, const fs::path& go = {}) {
+  std::vector<std::string> argv{probe_bin, "--master", url};
+  auto conf = probe_conf(events_dir, 2);
+  argv.insert(argv.end(), conf.begin(), conf.end());
+  for (auto a : {out.string(), std::string{"64"}, std::string{"8"}, std::to_string(per_record_ms)})
+    argv.push_back(a);
+  if (!go.empty())
+    argv.push_back(go.string());
+  return argv;
+}
+
 } // namespace
 
 TEST_CASE("master killed with SIGKILL and restarted with FILESYSTEM recovery: the running application finishes") {
@@ -206,11 +220,7 @@ TEST_CASE("master killed with SIGKILL and restarted with FILESYSTEM recovery: th
     std::set<std::string> worker_ids;
     for (auto& w : before["workers"])
       worker_ids.insert(w["workerId"].get<std::string>());
-    std::vector<std::string> argv{probe_bin, "--master", c.url()};
-    auto conf = probe_conf(events_dir, 2);
-    argv.insert(argv.end(), conf.begin(), conf.end());
-    for (auto a : {out.string(), std::string{"64"}, std::string{"8"}, std::string{"60"}, go.string()})
-      argv.push_back(a);
+    auto argv = probe_argv(c.url(), events_dir, out, 60, go);
     child app{argv, tmp.path / "app.log"};
     // Both executors run tasks and one task finished: kill the master.
     REQUIRE_MESSAGE(wait_until([&] { return finished_tasks(events_dir) >= 1; }), slurp(tmp.path / "app.log"));
@@ -263,11 +273,7 @@ TEST_CASE("master restarted without recovery (NONE): the running job fails with 
   auto events_dir = tmp.path / "events", out = tmp.path / "out.txt";
   {
     cluster c{tmp.path, 2, 2, {}};
-    std::vector<std::string> argv{probe_bin, "--master", c.url()};
-    auto conf = probe_conf(events_dir, 2);
-    argv.insert(argv.end(), conf.begin(), conf.end());
-    for (auto a : {out.string(), std::string{"64"}, std::string{"8"}, std::string{"100"}})
-      argv.push_back(a);
+    auto argv = probe_argv(c.url(), events_dir, out, 100);
     child app{argv, tmp.path / "app.log"};
     REQUIRE_MESSAGE(wait_until([&] { return finished_tasks(events_dir) >= 1; }), slurp(tmp.path / "app.log"));
     c.kill_master();
@@ -315,11 +321,7 @@ TEST_CASE("worker killed with SIGKILL mid-job: its executors end, the job finish
   auto events_dir = tmp.path / "events", out = tmp.path / "out.txt";
   {
     cluster c{tmp.path, 2, 2, {}};
-    std::vector<std::string> argv{probe_bin, "--master", c.url()};
-    auto conf = probe_conf(events_dir, 2);
-    argv.insert(argv.end(), conf.begin(), conf.end());
-    for (auto a : {out.string(), std::string{"64"}, std::string{"8"}, std::string{"60"}})
-      argv.push_back(a);
+    auto argv = probe_argv(c.url(), events_dir, out, 60);
     child app{argv, tmp.path / "app.log"};
     REQUIRE_MESSAGE(wait_until([&] { return finished_tasks(events_dir) >= 1; }), slurp(tmp.path / "app.log"));
     // The executor on worker 0: the one whose working directory is in worker 0's work dir.

@@ -90,6 +90,25 @@ json running_task(fault_cluster& fc, uint32_t stage, int ends, const std::string
   return victim;
 }
 
+// The executor on the host `reader` (a running task's taskStart) is not on: the one serving the
+// blocks it fetches. Its id and pid.
+std::pair<std::string, int> executor_on_other_host(fault_cluster& fc, const json& reader) {
+  auto other = reader.value("host", "") == "127.0.0.1" ? "127.0.0.2" : "127.0.0.1";
+  json victim;
+  REQUIRE(fc.wait_events([&](const std::vector<json>& ev) {
+    for (auto& e : of_kind(ev, "executorAdded"))
+      if (e.value("host", "") == other) {
+        victim = e;
+        return true;
+      }
+    return false;
+  }));
+  auto id = victim.at("executorId").get<std::string>();
+  int pid = fc.executor_pid(id);
+  REQUIRE(pid > 0);
+  return {id, pid};
+}
+
 // Runs the job to its end and checks what every fault must leave: exit 0, the exact output, the
 // job and stage events consistent, nothing left running.
 void check_correct_and_clean(fault_cluster& fc) {
@@ -155,19 +174,7 @@ TEST_CASE("kill -9 the executor serving shuffle blocks while reducers fetch them
   fault_cluster fc{job};
   // The first reduce task is reading; kill the executor on the other host, whose blocks it needs.
   auto reader = running_task(fc, reduce_stage, 0);
-  auto other = reader.value("host", "") == "127.0.0.1" ? "127.0.0.2" : "127.0.0.1";
-  json victim;
-  REQUIRE(fc.wait_events([&](const std::vector<json>& ev) {
-    for (auto& e : of_kind(ev, "executorAdded"))
-      if (e.value("host", "") == other) {
-        victim = e;
-        return true;
-      }
-    return false;
-  }));
-  auto id = victim.at("executorId").get<std::string>();
-  int pid = fc.executor_pid(id);
-  REQUIRE(pid > 0);
+  auto [id, pid] = executor_on_other_host(fc, reader);
   REQUIRE(::kill(pid, SIGKILL) == 0);
   check_correct_and_clean(fc);
   auto ev = fc.events();
@@ -283,19 +290,7 @@ TEST_CASE("SIGSTOP the executor whose blocks reducers are fetching: fetch timeou
   job.conf = {"ember.network.timeout=2s", "ember.executor.heartbeatInterval=200ms"};
   fault_cluster fc{job};
   auto reader = running_task(fc, reduce_stage, 0);
-  auto other = reader.value("host", "") == "127.0.0.1" ? "127.0.0.2" : "127.0.0.1";
-  json victim;
-  REQUIRE(fc.wait_events([&](const std::vector<json>& ev) {
-    for (auto& e : of_kind(ev, "executorAdded"))
-      if (e.value("host", "") == other) {
-        victim = e;
-        return true;
-      }
-    return false;
-  }));
-  auto id = victim.at("executorId").get<std::string>();
-  int pid = fc.executor_pid(id);
-  REQUIRE(pid > 0);
+  auto [id, pid] = executor_on_other_host(fc, reader);
   REQUIRE(::kill(pid, SIGSTOP) == 0);
   check_correct_and_clean(fc);
   auto ev = fc.events();

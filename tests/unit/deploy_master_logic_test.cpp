@@ -8,8 +8,10 @@
 #include <vector>
 
 #include "deploy/master_logic.hpp"
+#include "tests/unit/deploy_test_util.hpp"
 
 using namespace ember::deploy;
+using ember_test::only;
 using namespace std::chrono_literals;
 
 namespace {
@@ -32,14 +34,6 @@ app_description app(std::uint32_t executor_cores, std::uint32_t max_cores = 0, s
   return a;
 }
 
-template <class T>
-std::vector<T> only(const decisions& ds) {
-  std::vector<T> r;
-  for (auto& d : ds)
-    if (auto* x = std::get_if<T>(&d))
-      r.push_back(*x);
-  return r;
-}
 
 // "worker:executor" of every launch, in order.
 std::vector<std::string> launches(const decisions& ds) {

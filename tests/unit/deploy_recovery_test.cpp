@@ -11,9 +11,11 @@
 
 #include "deploy/master_logic.hpp"
 #include "deploy/persistence.hpp"
+#include "tests/unit/deploy_test_util.hpp"
 #include "../temp_dir.hpp"
 
 using namespace ember::deploy;
+using ember_test::only;
 namespace fs = std::filesystem;
 
 namespace {
@@ -51,14 +53,6 @@ driver_description driver(bool supervise) {
   return d;
 }
 
-template <class T>
-std::vector<T> only(const decisions& ds) {
-  std::vector<T> r;
-  for (auto& d : ds)
-    if (auto* x = std::get_if<T>(&d))
-      r.push_back(*x);
-  return r;
-}
 
 std::vector<std::string> files(const fs::path& dir) {
   std::vector<std::string> r;
