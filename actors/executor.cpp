@@ -16,6 +16,7 @@
 
 #include "actors/block_server.hpp"
 #include "actors/messages.hpp"
+#include "config/fault_injector.hpp"
 #include "config/log.hpp"
 
 namespace ember::actors {
@@ -134,6 +135,9 @@ wire<proto::StatusUpdates> batch_of(const std::vector<wire<proto::StatusUpdate>>
 // Short tasks with more queued behind them (`hold`) only append, up to `max_held` updates: a
 // 1-core executor would otherwise send one message per task. Whatever is held goes out with
 // the next update not held, or before a task that may run long (flush()).
+using faulty_send_atom = caf::atom_constant<caf::atom("faultysend")>;
+using resend_atom = caf::atom_constant<caf::atom("resend")>;
+
 class status_outbox {
 public:
   static constexpr size_t max_held = 32;
@@ -188,10 +192,46 @@ public:
     run_ns_.erase(stage);
   }
 
+  // -- injected faults (docs/chaos.md) ----------------------------------------------------
+  // With faults on, every batch goes to the executor actor (`sender`, set with the target), which
+  // sends it as a request through the injector; updates stay here until acknowledged and those
+  // still unacknowledged one resend tick later are sent again (the scheduler ignores duplicates).
+  void inject_through(caf::actor sender) {
+    std::lock_guard guard{mtx_};
+    faulty_sender_ = std::move(sender);
+  }
+  void acknowledged(proto::StatusUpdates::Reader ack) {
+    std::lock_guard guard{mtx_};
+    for (auto u : ack.getUpdates())
+      unacked_.erase({u.getTaskId(), u.getAttempt()});
+  }
+  // Updates unacknowledged for a whole tick; the others age by one tick.
+  std::vector<wire<proto::StatusUpdate>> stale() {
+    std::lock_guard guard{mtx_};
+    std::vector<wire<proto::StatusUpdate>> out;
+    for (auto& [key, entry] : unacked_)
+      if (entry.second++ > 0)
+        out.push_back(entry.first);
+    return out;
+  }
+  void forget_sender() {
+    std::lock_guard guard{mtx_};
+    faulty_sender_ = nullptr;
+  }
+
 private:
   void drain(std::vector<wire<proto::StatusUpdate>>& batch) {
     for (;;) {
-      caf::anon_send(target_, batch_of(batch)); // target_ is set once, before any sending
+      if (!faulty_sender_) {
+        caf::anon_send(target_, batch_of(batch)); // target_ is set once, before any sending
+      } else {
+        {
+          std::lock_guard guard{mtx_};
+          for (auto& u : batch)
+            unacked_.emplace(std::pair{u.reader().getTaskId(), u.reader().getAttempt()}, std::pair{u, 0});
+        }
+        caf::anon_send(faulty_sender_, faulty_send_atom::value, batch_of(batch));
+      }
       batch.clear();
       std::lock_guard guard{mtx_};
       if (updates_.empty()) {
@@ -207,6 +247,8 @@ private:
   std::vector<wire<proto::StatusUpdate>> updates_;
   std::map<std::pair<uint32_t, uint32_t>, uint64_t> run_ns_;
   caf::actor target_;
+  caf::actor faulty_sender_; // set (before any sending) only when faults are injected
+  std::map<std::pair<uint64_t, uint32_t>, std::pair<wire<proto::StatusUpdate>, int>> unacked_; // -> (update, ticks)
 };
 
 // One stage attempt's binary, as LaunchTasks brought it: the bytes stay inside that message
@@ -445,6 +487,11 @@ caf::behavior executor_actor(caf::stateful_actor<executor_state>* self, executor
     },
     [=](const wire<proto::ExecutorRegistered>&) {
       self->state.scheduler = caf::actor_cast<caf::actor>(self->current_sender());
+      if (cfg.faults && cfg.faults->enabled() && self->state.scheduler) {
+        self->state.outbox->inject_through(caf::actor_cast<caf::actor>(self));
+        self->attach_functor([outbox = self->state.outbox] { outbox->forget_sender(); }); // no cycle left
+        self->delayed_send(self, cfg.resend_interval, resend_atom::value);
+      }
       self->state.outbox->set_target(self->state.scheduler);
       self->state.log->debug("executor {} registered", cfg.executor_id);
     },
@@ -454,6 +501,32 @@ caf::behavior executor_actor(caf::stateful_actor<executor_state>* self, executor
       self->quit(caf::make_error(caf::sec::runtime_error, str(msg.reader().getReason())));
     },
     [=](const wire<proto::StopExecutor>&) { self->quit(); },
+    // -- injected faults: the StatusUpdates send point with faults on ---------------------
+    [=](faulty_send_atom, const wire<proto::StatusUpdates>& batch) {
+      auto d = cfg.faults->decide(config::fault_kind::status_updates);
+      for (unsigned copy = 0; copy < d.copies; ++copy) {
+        if (d.delay.count() > 0) {
+          self->delayed_send(self, d.delay, faulty_send_atom::value, resend_atom::value, batch);
+          continue;
+        }
+        self->request(self->state.scheduler, caf::infinite, batch)
+          .then([outbox = self->state.outbox](const wire<proto::StatusUpdates>& ack) { outbox->acknowledged(ack.reader()); },
+                [](const caf::error&) {}); // unacknowledged: the next resend tick sends it again
+      }
+    },
+    [=](faulty_send_atom, resend_atom, const wire<proto::StatusUpdates>& batch) { // a delayed one, now
+      self->request(self->state.scheduler, caf::infinite, batch)
+        .then([outbox = self->state.outbox](const wire<proto::StatusUpdates>& ack) { outbox->acknowledged(ack.reader()); },
+              [](const caf::error&) {});
+    },
+    [=](resend_atom) {
+      auto stale = self->state.outbox->stale();
+      if (!stale.empty()) {
+        self->state.log->info("executor {}: resending {} unacknowledged status updates", cfg.executor_id, stale.size());
+        self->send(self, faulty_send_atom::value, batch_of(stale));
+      }
+      self->delayed_send(self, cfg.resend_interval, resend_atom::value);
+    },
   };
 }
 

@@ -6,10 +6,15 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
+
+namespace ember::config {
+class fault_injector;
+}
 
 namespace ember::actors {
 
@@ -30,6 +35,11 @@ struct executor_config {
   uint16_t block_port = 0;
   size_t max_chunk_size = 1 << 20;            // ember.network.maxChunkSize
   std::chrono::milliseconds fetch_timeout{120000};
+  // Injected message faults (ember.test.faults.*, docs/chaos.md); null or disabled = none. With
+  // faults on, StatusUpdates are requests the scheduler acknowledges, resent every
+  // `resend_interval` until acknowledged, so a dropped batch delays its tasks but loses none.
+  std::shared_ptr<config::fault_injector> faults;
+  std::chrono::milliseconds resend_interval{1000};
 };
 
 // Exit code of an executor process whose task ran out of memory (Spark's OOM exit code).

@@ -20,6 +20,7 @@
 #include "actors/messages.hpp"
 #include "actors/remoting.hpp"
 #include "config/config.hpp"
+#include "config/fault_injector.hpp"
 #include "config/log.hpp"
 #include "config/settings.hpp"
 
@@ -112,6 +113,7 @@ uint64_t resident_bytes() {
 }
 
 using beat_atom = caf::atom_constant<caf::atom("beat")>;
+using beat_now_atom = caf::atom_constant<caf::atom("beatnow")>; // an injected delay's end
 
 // Sends Heartbeat to the driver every ember.executor.heartbeatInterval. A detached actor (a
 // thread of its own): task threads running user code, or CAF's scheduler threads busy with
@@ -122,29 +124,45 @@ using beat_atom = caf::atom_constant<caf::atom("beat")>;
 const caf::error heartbeat_lost_reason = caf::make_error(caf::sec::runtime_error, "declared lost by the driver");
 
 caf::behavior heartbeater(caf::event_based_actor* self, caf::actor driver, std::string executor_id,
-                          std::chrono::milliseconds interval, std::chrono::milliseconds timeout) {
+                          std::chrono::milliseconds interval, std::chrono::milliseconds timeout,
+                          std::shared_ptr<config::fault_injector> faults) {
   auto log = log::get("executor");
+  auto beat = [=] {
+    self->request(driver, timeout, make_wire<proto::Heartbeat>([&](proto::Heartbeat::Builder b) {
+          b.setExecutorId(executor_id);
+          b.setMemoryUsedBytes(resident_bytes());
+        }))
+      .then(
+        [=](const wire<proto::HeartbeatResponse>& r) {
+          if (!r.reader().getReregister())
+            return;
+          log->error("executor {}: the driver declared this executor lost (no heartbeat within "
+                     "ember.network.timeout); it exits",
+                     executor_id);
+          self->quit(heartbeat_lost_reason);
+        },
+        // No answer: the connection's down message (the executor monitors the driver) ends
+        // the process if the driver is gone; otherwise the next beat tries again.
+        [=](const caf::error& err) { log->warn("executor {}: heartbeat unanswered: {}", executor_id, describe(err)); });
+  };
   self->delayed_send(self, interval, beat_atom::value);
   return {
     [=](beat_atom) {
-      self->request(driver, timeout, make_wire<proto::Heartbeat>([&](proto::Heartbeat::Builder b) {
-            b.setExecutorId(executor_id);
-            b.setMemoryUsedBytes(resident_bytes());
-          }))
-        .then(
-          [=](const wire<proto::HeartbeatResponse>& r) {
-            if (!r.reader().getReregister())
-              return;
-            log->error("executor {}: the driver declared this executor lost (no heartbeat within "
-                       "ember.network.timeout); it exits",
-                       executor_id);
-            self->quit(heartbeat_lost_reason);
-          },
-          // No answer: the connection's down message (the executor monitors the driver) ends
-          // the process if the driver is gone; otherwise the next beat tries again.
-          [=](const caf::error& err) { log->warn("executor {}: heartbeat unanswered: {}", executor_id, describe(err)); });
       self->delayed_send(self, interval, beat_atom::value);
+      if (!faults->enabled()) {
+        beat();
+        return;
+      }
+      // The Heartbeat send point with injected faults (docs/chaos.md): dropped, doubled, delayed.
+      auto d = faults->decide(config::fault_kind::heartbeat);
+      for (unsigned copy = 0; copy < d.copies; ++copy) {
+        if (d.delay.count() > 0)
+          self->delayed_send(self, d.delay, beat_now_atom::value);
+        else
+          beat();
+      }
     },
+    [=](beat_now_atom) { beat(); },
   };
 }
 
@@ -243,12 +261,18 @@ void run_executor_process(int argc, char** argv) {
     ec.block_port = *port;
     ec.max_chunk_size = static_cast<size_t>(shuf.max_chunk_size);
     ec.fetch_timeout = drv.network_timeout;
+    auto faults = std::make_shared<config::fault_injector>(config::fault_settings::from(conf), args.executor_id);
+    if (faults->enabled())
+      log->warn("executor {}: injecting message faults (ember.test.faults.*, seed {})", args.executor_id,
+                conf.get_int("ember.test.faults.seed"));
+    ec.faults = faults;
+    ec.resend_interval = exec.heartbeat_interval;
     log->info("executor {} of {} on {} ({} cores) connecting to the driver at {}:{}", args.executor_id, args.app_id,
               args.host, args.cores, args.driver_host, args.driver_port);
     auto exec_actor = spawn_executor(sys, ec, *driver, *driver, outputs);
     // Its first beat comes one interval after the executor's registration was sent.
     auto beats = sys.spawn<caf::detached>(heartbeater, *driver, args.executor_id, exec.heartbeat_interval,
-                                          exec.network_timeout);
+                                          exec.network_timeout, faults);
     caf::scoped_actor self{sys};
     self->monitor(exec_actor);
     self->monitor(beats);

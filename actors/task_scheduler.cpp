@@ -17,6 +17,7 @@ namespace {
 using clock = std::chrono::steady_clock;
 using alloc_atom = caf::atom_constant<caf::atom("alloc")>;
 using loss_atom = caf::atom_constant<caf::atom("loss")>;
+using speculate_atom = caf::atom_constant<caf::atom("speculate")>;
 
 struct task_set_info {
   std::shared_ptr<const std::string> binary;
@@ -445,6 +446,12 @@ caf::behavior task_scheduler_actor(caf::stateful_actor<task_scheduler_state>* se
     self->delayed_send(self, wait, loss_atom::value, id);
   });
 
+  // ember.speculation: every ember.speculation.interval the task sets mark their stragglers;
+  // copies of them go out with the next offers (the first attempt to finish wins).
+  const auto speculation_interval = cfg.settings.speculation_interval;
+  if (cfg.settings.speculation)
+    self->delayed_send(self, speculation_interval, speculate_atom::value);
+
   return {
     [=](caf::actor dag) { self->state.dag = std::move(dag); },
     [=](caf::put_atom, const std::string& app_id) { self->state.app_id = app_id; },
@@ -561,6 +568,22 @@ caf::behavior task_scheduler_actor(caf::stateful_actor<task_scheduler_state>* se
         status_update(u);
       flush_ends();
       launch();
+      // An executor injecting message faults (docs/chaos.md) sends its batches as requests and
+      // resends them until acknowledged: the answer names the updates received. Plain sends (the
+      // usual case) get no answer.
+      if (self->current_message_id().is_request()) {
+        auto rp = self->make_response_promise();
+        rp.deliver(make_wire<proto::StatusUpdates>([&](proto::StatusUpdates::Builder b) {
+          auto in = msg.reader().getUpdates();
+          auto list = b.initUpdates(in.size());
+          for (unsigned i = 0; i < in.size(); ++i) {
+            list[i].setExecutorId(in[i].getExecutorId());
+            list[i].setTaskId(in[i].getTaskId());
+            list[i].setAttempt(in[i].getAttempt());
+            list[i].setState(in[i].getState());
+          }
+        }));
+      }
     },
     [=](const wire<proto::CancelStage>& msg) {
       auto r = msg.reader();
@@ -576,6 +599,11 @@ caf::behavior task_scheduler_actor(caf::stateful_actor<task_scheduler_state>* se
     [=](alloc_atom) {
       self->state.alloc_wakeup.reset();
       allocate();
+    },
+    [=](speculate_atom) {
+      if (self->state.logic->check_speculation(clock::now()))
+        launch();
+      self->delayed_send(self, speculation_interval, speculate_atom::value);
     },
   };
 }

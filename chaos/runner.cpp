@@ -417,7 +417,9 @@ private:
                                             {"ember.eventLog.dir", (dir_ / "events").string()},
                                             {"ember.eventLog.buffer", "0"},
                                             {"ember.local.dir", (dir_ / "local").string()},
-                                            {"ember.ui.showConsoleProgress", "false"}};
+                                            {"ember.ui.showConsoleProgress", "false"},
+                                            // injected message faults replay with the run's seed
+                                            {"ember.test.faults.seed", std::to_string(seed_)}};
     for (auto& [k, v] : s_.job.conf)
       conf[k] = v;
     auto c = conf_args(conf);

@@ -332,6 +332,25 @@ std::vector<key_spec> make_registry() {
       text("ember.authenticate.secret", "", "Shared secret for ember.authenticate (keep it out of command lines)."),
       choice("ember.log.level", "info", "trace|debug|info|warn|error|off",
              "Level of every component logger."),
+      // Message faults for the chaos harness (docs/chaos.md); off, they cost one branch per send.
+      boolean("ember.test.faults.enabled", "false",
+              "Inject the message faults of ember.test.faults.* in executors (testing only)."),
+      integer("ember.test.faults.seed", "0", 0, INT64_MAX,
+              "Seed of the injected message faults: the same seed replays the same decisions per executor and message kind."),
+      text("ember.test.faults.executors", "",
+           "Comma-separated executor ids the message faults apply to; empty = every executor."),
+      real("ember.test.faults.StatusUpdates.drop", "0", 0.0, 1.0, false,
+           "Probability that an executor's StatusUpdates batch is not sent (it is resent until the driver acknowledges it)."),
+      real("ember.test.faults.StatusUpdates.duplicate", "0", 0.0, 1.0, false,
+           "Probability that an executor's StatusUpdates batch is sent twice."),
+      duration("ember.test.faults.StatusUpdates.delay", "0", ms, 0, dur_max,
+               "Delay added to every StatusUpdates batch an executor sends."),
+      real("ember.test.faults.Heartbeat.drop", "0", 0.0, 1.0, false,
+           "Probability that an executor's heartbeat is not sent."),
+      real("ember.test.faults.Heartbeat.duplicate", "0", 0.0, 1.0, false,
+           "Probability that an executor's heartbeat is sent twice."),
+      duration("ember.test.faults.Heartbeat.delay", "0", ms, 0, dur_max,
+               "Delay added to every heartbeat an executor sends (past ember.network.timeout: a false suspicion)."),
   };
   auto with_parent = [&](std::string_view name, std::string_view parent) {
     for (auto& spec : r)
