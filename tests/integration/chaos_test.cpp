@@ -130,3 +130,22 @@ TEST_CASE("a bad scenario file stops the run before any cluster starts: one line
   fs::remove(tmp);
   fs::remove(err);
 }
+
+TEST_CASE("an injected message fault: heartbeats late past the timeout make a false suspicion that loses no data") {
+  auto r = run_chaos(scenario("heartbeats_delayed.json"), "heartbeats");
+  auto& s = r.report["scenarios"];
+  REQUIRE(s.size() == 1);
+  CHECK(s[0]["name"] == "heartbeats-delayed");
+  CHECK(s[0]["failures"] == nlohmann::json::array());
+  CHECK(s[0]["pass"] == true);
+  CHECK(s[0]["outputMatches"] == true);
+  // Only executor 0 injects (ember.test.faults.executors): it is declared lost by heartbeat.
+  bool executor_0_suspected = false;
+  for (auto& removed : s[0]["executorsRemoved"])
+    executor_0_suspected |= removed.get<std::string>().starts_with("executor 0: heartbeatTimeout: ");
+  CHECK(executor_0_suspected);
+  CHECK(s[0]["tasksLost"].get<int>() >= 1);
+  CHECK(s[0]["leftoverProcesses"] == nlohmann::json::array());
+  CHECK(s[0]["leftoverFiles"] == nlohmann::json::array());
+  CHECK(r.exit_code == 0);
+}
