@@ -196,9 +196,11 @@ public:
   // With faults on, every batch goes to the executor actor (`sender`, set with the target), which
   // sends it as a request through the injector; updates stay here until acknowledged and those
   // still unacknowledged one resend tick later are sent again (the scheduler ignores duplicates).
-  void inject_through(caf::actor sender) {
+  // Called once, before set_target (so before any sending reads it).
+  void inject_through(caf::weak_actor_ptr sender) {
     std::lock_guard guard{mtx_};
     faulty_sender_ = std::move(sender);
+    inject_ = true;
   }
   void acknowledged(proto::StatusUpdates::Reader ack) {
     std::lock_guard guard{mtx_};
@@ -214,15 +216,10 @@ public:
         out.push_back(entry.first);
     return out;
   }
-  void forget_sender() {
-    std::lock_guard guard{mtx_};
-    faulty_sender_ = nullptr;
-  }
-
 private:
   void drain(std::vector<wire<proto::StatusUpdate>>& batch) {
     for (;;) {
-      if (!faulty_sender_) {
+      if (!inject_) {
         caf::anon_send(target_, batch_of(batch)); // target_ is set once, before any sending
       } else {
         {
@@ -230,7 +227,8 @@ private:
           for (auto& u : batch)
             unacked_.emplace(std::pair{u.reader().getTaskId(), u.reader().getAttempt()}, std::pair{u, 0});
         }
-        caf::anon_send(faulty_sender_, faulty_send_atom::value, batch_of(batch));
+        if (auto executor = faulty_sender_.lock()) // gone: the process is ending anyway
+          caf::anon_send(caf::actor_cast<caf::actor>(executor), faulty_send_atom::value, batch_of(batch));
       }
       batch.clear();
       std::lock_guard guard{mtx_};
@@ -247,7 +245,8 @@ private:
   std::vector<wire<proto::StatusUpdate>> updates_;
   std::map<std::pair<uint32_t, uint32_t>, uint64_t> run_ns_;
   caf::actor target_;
-  caf::actor faulty_sender_; // set (before any sending) only when faults are injected
+  bool inject_ = false;             // faults injected: batches go through the executor actor
+  caf::weak_actor_ptr faulty_sender_; // weak: the actor's state owns this outbox
   std::map<std::pair<uint64_t, uint32_t>, std::pair<wire<proto::StatusUpdate>, int>> unacked_; // -> (update, ticks)
 };
 
@@ -488,8 +487,7 @@ caf::behavior executor_actor(caf::stateful_actor<executor_state>* self, executor
     [=](const wire<proto::ExecutorRegistered>&) {
       self->state.scheduler = caf::actor_cast<caf::actor>(self->current_sender());
       if (cfg.faults && cfg.faults->enabled() && self->state.scheduler) {
-        self->state.outbox->inject_through(caf::actor_cast<caf::actor>(self));
-        self->attach_functor([outbox = self->state.outbox] { outbox->forget_sender(); }); // no cycle left
+        self->state.outbox->inject_through(caf::actor_cast<caf::weak_actor_ptr>(self));
         self->delayed_send(self, cfg.resend_interval, resend_atom::value);
       }
       self->state.outbox->set_target(self->state.scheduler);
