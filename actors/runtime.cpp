@@ -22,6 +22,7 @@
 #include "actors/task_scheduler.hpp"
 #include "config/log.hpp"
 #include "config/settings.hpp"
+#include "protocol/deploy.capnp.h"
 #include "protocol/register_types.hpp"
 
 namespace ember::actors {
@@ -283,6 +284,11 @@ void driver_runtime::stop() {
     caf::scoped_actor self{*sys_};
     if (app_) {
       // Executors stop by themselves (StopExecutor), then the master forgets the application.
+      // First the master hears that the application wants no executors any more: otherwise it
+      // would replace each one that exits now with a new one, killed again at the unregistration.
+      self->send(app_, make_wire<proto::RequestExecutors>([](proto::RequestExecutors::Builder b) {
+        b.setRequestedTotal(0);
+      }));
       auto timeout = config::driver_settings::from(conf_).ask_timeout;
       self->request(tasks_, timeout, caf::close_atom::value).receive([](caf::close_atom) {}, [](const caf::error&) {});
       self->request(app_, timeout, caf::close_atom::value).receive([](caf::close_atom) {}, [](const caf::error&) {});

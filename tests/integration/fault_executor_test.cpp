@@ -328,3 +328,37 @@ TEST_CASE("kill -9 during the map stage of a larger job: exact output, only lost
 }
 
 } // TEST_SUITE
+
+TEST_CASE("speculation: a straggling map task gets a copy on the other executor; the first to finish wins") {
+  fault_job job;
+  job.straggle_ms = 4000; // the first attempt of map partition 0; the others take ~400 ms
+  // No queue at the executors: the driver counts a task's time from its launch, so a task queued
+  // behind the straggler would look like one too (see docs/architecture.md, speculation).
+  job.conf = {"ember.speculation=true", "ember.speculation.interval=50ms", "ember.executor.taskQueueDepth=0"};
+  fault_cluster fc{job};
+  check_correct_and_clean(fc);
+  auto ev = fc.events();
+  std::vector<json> copies;
+  for (auto& t : of_kind(ev, "taskStart"))
+    if (t.value("speculative", false))
+      copies.push_back(t);
+  INFO(fc.app_log());
+  REQUIRE_MESSAGE(copies.size() == 1, json(copies).dump());
+  CHECK(copies[0].value("stageId", -1) == static_cast<int>(map_stage));
+  CHECK(copies[0].value("partition", -1) == 0);
+  // The copy ran on the other executor and won: its end comes first in the log (the stalled
+  // original cannot be interrupted; its late result is not used, as the exact output shows).
+  std::vector<json> ends; // taskEnds of map partition 0, in log order
+  for (auto& e : of_kind(ev, "taskEnd"))
+    if (e.value("stageId", -1) == static_cast<int>(map_stage) && e.value("partition", -1) == 0)
+      ends.push_back(e);
+  REQUIRE(!ends.empty());
+  CHECK(ends[0].value("attempt", -1) == copies[0].value("attempt", -2));
+  CHECK(ends[0].value("state", "") == "finished");
+  std::string original_executor;
+  for (auto& t : of_kind(ev, "taskStart"))
+    if (t.value("stageId", -1) == static_cast<int>(map_stage) && t.value("partition", -1) == 0 &&
+        !t.value("speculative", false))
+      original_executor = t.value("executorId", "");
+  CHECK(copies[0].value("executorId", "") != original_executor);
+}

@@ -96,6 +96,7 @@ inline std::string expected_sums(int64_t maps, int64_t keys) {
 struct fault_job {
   int64_t maps = 4, keys = 40, reducers = 4;
   int64_t map_ms = 10, combine_ms = 5, post_ms = 10;
+  int64_t straggle_ms = 0; // > 0: the first attempt of map partition 0 stalls this long
   std::vector<std::string> conf; // extra --conf k=v
 };
 
@@ -119,6 +120,10 @@ public:
     argv.push_back(out_file().string());
     for (auto v : {job.maps, job.keys, job.reducers, job.map_ms, job.combine_ms, job.post_ms})
       argv.push_back(std::to_string(v));
+    if (job.straggle_ms > 0) {
+      argv.push_back(std::to_string(job.straggle_ms));
+      argv.push_back((tmp_.path / "straggler").string());
+    }
     app_ = std::make_unique<child>(argv, tmp_.path / "app.log");
   }
 
