@@ -124,7 +124,7 @@ caf::behavior task_scheduler_actor(caf::stateful_actor<task_scheduler_state>* se
     if (!st.alloc || !st.alloc_target)
       return;
     auto& target = st.alloc_target;
-    auto now = clock::now();
+    auto now = self->clock().now();
     st.alloc->pending_tasks(st.logic->pending_tasks(), now);
     auto running = st.logic->running_per_executor();
     for (auto& [id, handle] : st.executors) {
@@ -238,10 +238,10 @@ caf::behavior task_scheduler_actor(caf::stateful_actor<task_scheduler_state>* se
   // Fills free cores (one LaunchTasks per executor, carrying the stage binaries it lacks), then
   // sets a wake-up for the next locality timeout.
   if (cfg.min_registered_cores > 0)
-    self->state.wait_registered_until = clock::now() + cfg.max_registered_wait;
+    self->state.wait_registered_until = self->clock().now() + cfg.max_registered_wait;
   auto launch = [self, abort_set, allocate, min_cores = cfg.min_registered_cores, bus = cfg.listener_bus] {
     auto& st = self->state;
-    auto now = clock::now();
+    auto now = self->clock().now();
     if (st.wait_registered_until) {
       bool all_granted_here = st.granted_cores > 0 && st.registered_cores >= st.granted_cores;
       if (st.registered_cores < min_cores && !all_granted_here && now < *st.wait_registered_until) {
@@ -360,7 +360,7 @@ caf::behavior task_scheduler_actor(caf::stateful_actor<task_scheduler_state>* se
     std::optional<std::chrono::nanoseconds> run_time;
     if (ts.state == scheduler::task_state::finished)
       run_time = std::chrono::nanoseconds{u.getMetrics().getExecutorRunTimeNs()};
-    auto out = st.logic->status_update(ts, clock::now(), run_time);
+    auto out = st.logic->status_update(ts, self->clock().now(), run_time);
     post_task_end(ts.task_id, ts.attempt, u.getState(), ts.reason, [&](proto::TaskEndEvent::Builder b) {
       if (res.isError())
         b.setError(res.getError());
@@ -473,7 +473,7 @@ caf::behavior task_scheduler_actor(caf::stateful_actor<task_scheduler_state>* se
                           || cause == proto::ExecutorLossCause::SIGNAL;
       if (known && by_its_tasks && r.getWorkerView()) {
         auto message = str(r.getMessage());
-        for (auto& f : st.logic->fail_running_tasks(id, message, clock::now())) {
+        for (auto& f : st.logic->fail_running_tasks(id, message, self->clock().now())) {
           post_task_end(f.task_id, f.attempt, proto::TaskState::FAILED, message, [](auto) {});
           if (f.outcome.kind == scheduler::task_event_kind::aborted)
             abort_set(f.outcome.stage_id, f.outcome.stage_attempt, f.outcome.message);
@@ -523,7 +523,7 @@ caf::behavior task_scheduler_actor(caf::stateful_actor<task_scheduler_state>* se
       st.executors[id] = handle;
       st.executor_ids[handle.address()] = id;
       if (st.alloc)
-        st.alloc->executor_added(id, clock::now());
+        st.alloc->executor_added(id, self->clock().now());
       self->monitor(handle);
       self->send(handle, make_wire<proto::ExecutorRegistered>([&](proto::ExecutorRegistered::Builder b) {
         b.setAppId(st.app_id);
@@ -560,7 +560,7 @@ caf::behavior task_scheduler_actor(caf::stateful_actor<task_scheduler_state>* se
       sub.preferred_executors.resize(sub.partitions.size());
       st.sets[{sub.stage_id, sub.stage_attempt}]
         = {std::make_shared<const std::string>(view(r.getTaskBinary())), r.getKind(), r.getShuffleId(), sub.job_id};
-      st.logic->submit(std::move(sub), clock::now());
+      st.logic->submit(std::move(sub), self->clock().now());
       launch();
     },
     [=](const wire<proto::StatusUpdates>& msg) {
@@ -601,7 +601,7 @@ caf::behavior task_scheduler_actor(caf::stateful_actor<task_scheduler_state>* se
       allocate();
     },
     [=](speculate_atom) {
-      if (self->state.logic->check_speculation(clock::now()))
+      if (self->state.logic->check_speculation(self->clock().now()))
         launch();
       self->delayed_send(self, speculation_interval, speculate_atom::value);
     },

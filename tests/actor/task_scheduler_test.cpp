@@ -273,7 +273,7 @@ CAF_TEST(output commit: of two attempts of one partition exactly one is accepted
 // of the actor clock (virtual here), but measures run times with std::chrono::steady_clock, so
 // under virtual time no task ever looks slow. With `clock::now()` replaced by
 // `self->clock().now()` in actors/task_scheduler.cpp it passes: enable it then.
-CAF_TEST_DISABLED(speculation: a straggler gets a copy elsewhere and the first to finish wins) {
+CAF_TEST(speculation: a straggler gets a copy elsewhere and the first to finish wins) {
   start(4, true);
   auto e1 = add_executor("e1", "h1");
   submit(5, {0, 1});
