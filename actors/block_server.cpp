@@ -2,7 +2,9 @@
 
 #include <xxhash.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
@@ -94,7 +96,8 @@ caf::actor spawn_block_server(caf::actor_system& sys, std::shared_ptr<const map_
 }
 
 std::string fetch_remote_block(caf::actor_system& sys, const scheduler::map_status& s, uint32_t p,
-                               size_t max_chunk_size, std::chrono::milliseconds timeout) {
+                               size_t max_chunk_size, std::chrono::milliseconds timeout,
+                               std::chrono::milliseconds retry_wait) {
   static std::atomic<uint64_t> next_request{1};
   // corrupt: the holder answered with bad data (or could not read its file), so only this map
   // output is lost; otherwise (unreachable, silent, no such output) all of the holder's are.
@@ -109,24 +112,32 @@ std::string fetch_remote_block(caf::actor_system& sys, const scheduler::map_stat
   auto server = sys.middleman().remote_actor(s.host, s.port); // reuses the connection to that node
   if (!server)
     throw failed(describe(server.error()));
-  auto request_id = next_request.fetch_add(1);
   caf::scoped_actor self{sys};
-  self->send(*server, make_wire<proto::FetchBlocks>([&](proto::FetchBlocks::Builder b) {
-    b.setRequestId(request_id);
-    auto id = b.initBlockIds(1)[0].initShuffle();
-    id.setShuffleId(s.shuffle_id);
-    id.setMapId(s.map_task_id);
-    id.setReduceId(p);
-    b.setMaxChunkSize(static_cast<uint32_t>(max_chunk_size));
-  }));
+  uint64_t request_id = 0;
+  auto ask = [&] {
+    request_id = next_request.fetch_add(1); // chunks of an earlier asking are ignored
+    self->send(*server, make_wire<proto::FetchBlocks>([&](proto::FetchBlocks::Builder b) {
+      b.setRequestId(request_id);
+      auto id = b.initBlockIds(1)[0].initShuffle();
+      id.setShuffleId(s.shuffle_id);
+      id.setMapId(s.map_task_id);
+      id.setReduceId(p);
+      b.setMaxChunkSize(static_cast<uint32_t>(max_chunk_size));
+    }));
+  };
+  ask();
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
   std::string out, error;
-  bool done = false, corrupt = false;
+  bool done = false, corrupt = false, answered = false;
   while (!done && error.empty()) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    auto wait = answered ? left : std::min(left, retry_wait);
     self->receive(
       [&](const wire<proto::BlockChunk>& msg) {
         auto c = msg.reader();
         if (c.getRequestId() != request_id)
           return; // a late chunk of an abandoned request
+        answered = true;
         auto data = view(c.getData());
         if (c.getOffset() != out.size())
           error = "chunk at offset " + std::to_string(c.getOffset()) + ", expected " + std::to_string(out.size());
@@ -143,7 +154,12 @@ std::string fetch_remote_block(caf::actor_system& sys, const scheduler::map_stat
         auto kind = msg.reader().getKind();
         corrupt = kind == proto::FetchFailureKind::IO_ERROR || kind == proto::FetchFailureKind::CORRUPT;
       },
-      caf::after(timeout) >> [&] { error = "no answer within ember.network.timeout"; });
+      caf::after(std::max(wait, std::chrono::milliseconds{0})) >> [&] {
+        if (answered || std::chrono::steady_clock::now() >= deadline)
+          error = "no answer within ember.network.timeout";
+        else
+          ask();
+      });
   }
   if (!error.empty())
     throw failed(error, corrupt);

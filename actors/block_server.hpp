@@ -35,8 +35,11 @@ caf::actor spawn_block_server(caf::actor_system& sys, std::shared_ptr<const map_
 
 // Fetches reduce partition p of map output s from its owner's block server (s.host, s.port), on the
 // calling (task) thread. Returns the partition's framed bytes; throws fetch_failed_error naming
-// the executor and the cause (unreachable, not found, bad checksum, timeout).
+// the executor and the cause (unreachable, not found, bad checksum, timeout). A request that got
+// no answer at all within `retry_wait` is sent again (up to `timeout` in all): CAF 0.17 can drop
+// a message when two executors open connections to each other at the same moment.
 std::string fetch_remote_block(caf::actor_system& sys, const scheduler::map_status& s, uint32_t p,
-                               size_t max_chunk_size, std::chrono::milliseconds timeout);
+                               size_t max_chunk_size, std::chrono::milliseconds timeout,
+                               std::chrono::milliseconds retry_wait);
 
 } // namespace ember::actors

@@ -338,7 +338,7 @@ wire<proto::StatusUpdate> run_one(caf::actor_system& sys, const executor_shared&
   if (cfg.process_mode) {
     env.block_port = cfg.block_port;
     env.fetch_remote = [&sys, &cfg](const scheduler::map_status& s, uint32_t p) {
-      return fetch_remote_block(sys, s, p, cfg.max_chunk_size, cfg.fetch_timeout);
+      return fetch_remote_block(sys, s, p, cfg.max_chunk_size, cfg.fetch_timeout, cfg.fetch_retry_wait);
     };
   }
 

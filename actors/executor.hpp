@@ -35,6 +35,7 @@ struct executor_config {
   uint16_t block_port = 0;
   size_t max_chunk_size = 1 << 20;            // ember.network.maxChunkSize
   std::chrono::milliseconds fetch_timeout{120000};
+  std::chrono::milliseconds fetch_retry_wait{5000}; // ember.shuffle.io.retryWait
   // Injected message faults (ember.test.faults.*, docs/chaos.md); null or disabled = none. With
   // faults on, StatusUpdates are requests the scheduler acknowledges, resent every
   // `resend_interval` until acknowledged, so a dropped batch delays its tasks but loses none.

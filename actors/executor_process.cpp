@@ -261,6 +261,7 @@ void run_executor_process(int argc, char** argv) {
     ec.block_port = *port;
     ec.max_chunk_size = static_cast<size_t>(shuf.max_chunk_size);
     ec.fetch_timeout = drv.network_timeout;
+    ec.fetch_retry_wait = shuf.fetch_retry_wait;
     auto faults = std::make_shared<config::fault_injector>(config::fault_settings::from(conf), args.executor_id);
     if (faults->enabled())
       log->warn("executor {}: injecting message faults (ember.test.faults.*, seed {})", args.executor_id,

@@ -260,6 +260,10 @@ std::vector<key_spec> make_registry() {
            "In-memory buffer of each shuffle file writer; plain number = KiB, as in Spark."),
       boolean("ember.shuffle.service.enabled", "false",
               "Serve shuffle files from the worker's shuffle service so they outlive their executor."),
+      duration("ember.shuffle.io.retryWait", "5s", s, 10, dur_max,
+               "A remote shuffle fetch that got no answer at all for this long asks again (CAF may drop a "
+               "message when two executors connect to each other at once), until ember.network.timeout; "
+               "plain number = seconds."),
       size("ember.reducer.maxSizeInFlight", "48m", m, 1 * k, size_max,
            "Most remote shuffle data one reduce task fetches at a time; plain number = MiB, as in Spark."),
       integer("ember.reducer.maxReqsInFlight", "0", 0, int_max,

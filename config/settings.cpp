@@ -92,6 +92,7 @@ shuffle_settings shuffle_settings::from(const config& c) {
   s.max_size_in_flight = c.get_size("ember.reducer.maxSizeInFlight");
   s.max_reqs_in_flight = zero_is<std::int64_t>(c.get_int("ember.reducer.maxReqsInFlight"), INT64_MAX);
   s.max_chunk_size = c.get_size("ember.network.maxChunkSize");
+  s.fetch_retry_wait = c.get_duration("ember.shuffle.io.retryWait");
   s.service_enabled = c.get_bool("ember.shuffle.service.enabled");
   s.local_dirs = split_list(c.get_string("ember.local.dir"));
   return s;

@@ -72,6 +72,7 @@ struct shuffle_settings {
   std::int64_t max_size_in_flight = 48LL * 1024 * 1024;
   std::int64_t max_reqs_in_flight = INT64_MAX;  // registry 0 = unlimited
   std::int64_t max_chunk_size = 1024 * 1024;
+  std::chrono::milliseconds fetch_retry_wait{5000};
   bool service_enabled = false;
   std::vector<std::string> local_dirs{"/tmp"};
   static shuffle_settings from(const config& c);
