@@ -42,6 +42,7 @@ struct executor_proc {
   pid_t pid = 0;
   fs::path cgroup;
   std::vector<int> cpus; // pinned CPUs (ember.executor.pinCores), given back when it ends
+  std::vector<fs::path> local_dirs; // its <ember.local.dir>/ember-<app>/<id>, deleted when it ends
   bool kill_requested = false;
 };
 
@@ -268,6 +269,24 @@ void fail_executor(worker_actor* self, const exec_key& key, const std::string& m
   remove_app_dir_if_done(self, key.first);
 }
 
+// The directories an executor keeps its shuffle files and spills in, <ember.local.dir>/ember-<app>/
+// <id>, resolved at its launch as the executor itself resolves them (its --conf, then the
+// defaults file). Empty, with a warning, if the configuration cannot be read.
+std::vector<fs::path> executor_local_dirs(worker_actor* self, const exec_key& key, proto::LaunchExecutor::Reader r) {
+  std::vector<fs::path> out;
+  try {
+    config::load_options lo;
+    for (auto p : r.getConf())
+      lo.conf.push_back(str(p.getKey()) + "=" + str(p.getValue()));
+    for (auto& d : config::split_list(config::load(lo).get_string("ember.local.dir")))
+      out.push_back(fs::path{d} / ("ember-" + key.first) / key.second);
+  } catch (const std::exception& ex) {
+    self->state.log->warn("executor {}/{}: cannot tell its local dirs to clean them later: {}", key.first,
+                          key.second, ex.what());
+  }
+  return out;
+}
+
 void start_executor(worker_actor* self, const exec_key& key, const fs::path& binary) {
   auto& st = self->state;
   auto it = st.executors.find(key);
@@ -309,6 +328,7 @@ void start_executor(worker_actor* self, const exec_key& key, const fs::path& bin
   try {
     auto p = deploy::launch(spec, st.opt.limiter);
     e.cpus = spec.cpus;
+    e.local_dirs = executor_local_dirs(self, key, r);
     st.reaper->notify_launched();
     e.pid = p.pid;
     e.cgroup = p.cgroup;
@@ -513,29 +533,15 @@ void start_driver(worker_actor* self, const std::string& id) {
   }
 }
 
-// Deletes what an ended executor left under its local dirs (<ember.local.dir>/ember-<app>/<id>:
-// shuffle files, spills), and the application's directory there once no other executor of it on
-// this host uses it. An executor removes its own on a clean exit, but one killed (SIGTERM at the
-// application's end, SIGKILL, the memory limit) cannot, and nobody else reads its files: its
-// outputs die with its block server, and the driver unregisters them. The directories come from
-// the application's configuration as the executor resolved it (its --conf, then the defaults file).
-void remove_executor_local_dirs(worker_actor* self, const exec_key& key, const executor_proc& e) {
-  std::vector<std::string> dirs;
-  try {
-    config::load_options lo;
-    for (auto p : e.launch.reader().getConf())
-      lo.conf.push_back(str(p.getKey()) + "=" + str(p.getValue()));
-    dirs = config::split_list(config::load(lo).get_string("ember.local.dir"));
-  } catch (const std::exception& ex) {
-    self->state.log->warn("executor {}/{}: cannot tell its local dirs to clean them: {}", key.first, key.second,
-                          ex.what());
-    return;
-  }
-  for (auto& d : dirs) {
-    auto app_dir = fs::path{d} / ("ember-" + key.first);
+// An executor removes its local dirs on a clean exit and on SIGTERM, but not when killed with
+// SIGKILL or by the memory limit; nobody else reads its files then (its outputs die with its
+// block server and the driver unregisters them). The application's directory goes once no other
+// executor of it on this host has files there.
+void remove_executor_local_dirs(const executor_proc& e) {
+  for (auto& dir : e.local_dirs) {
     std::error_code ec;
-    fs::remove_all(app_dir / key.second, ec);
-    fs::remove(app_dir, ec); // fails, as it should, while another executor of the app has files there
+    fs::remove_all(dir, ec);
+    fs::remove(dir.parent_path(), ec); // fails, as it should, while another executor uses it
   }
 }
 
@@ -563,7 +569,7 @@ void on_executor_exit(worker_actor* self, const exec_key& key, const deploy::exi
     message = "executor " + key.second + " on host " + st.opt.host + " ended with " + status.describe();
   }
   st.log->info("executor {}/{} (pid {}): {}", key.first, key.second, e.pid, message);
-  remove_executor_local_dirs(self, key, e);
+  remove_executor_local_dirs(e);
   if (!st.shutting_down)
     report_executor(self, key, state, status.exit_code, status.signal, message, e.pid);
   remove_app_dir_if_done(self, key.first);
