@@ -88,6 +88,10 @@ scheduler::task_scheduler_settings logic_settings(const config::scheduler_settin
   if (s.exclude_on_failure) {
     t.max_task_attempts_per_executor = s.max_task_attempts_per_executor;
     t.max_task_attempts_per_node = s.max_task_attempts_per_node;
+    t.max_failed_tasks_per_executor = s.max_failed_tasks_per_executor_stage;
+    t.max_failed_executors_per_node = s.max_failed_executors_per_node_stage;
+    out.max_failed_tasks_per_executor_app = s.max_failed_tasks_per_executor_app;
+    out.exclude_timeout = s.exclude_timeout;
   }
   out.cpus_per_task = static_cast<uint32_t>(s.task_cpus);
   out.mode = s.mode == config::scheduling_mode::fair ? scheduler::scheduling_mode::fair : scheduler::scheduling_mode::fifo;

@@ -118,12 +118,45 @@ void task_scheduler::prune_() {
       ++it;
       continue;
     }
+    // Failures count against an executor only once their task set succeeded: a stage that
+    // failed everywhere says more about the stage than about the executor (Spark's rule).
+    if (settings_.max_failed_tasks_per_executor_app > 0 && !it->second->abort_message())
+      for (const auto& [exec, tasks] : it->second->failed_tasks_by_executor()) {
+        auto& n = app_failures_[exec];
+        n += static_cast<int>(tasks.size());
+        if (n >= settings_.max_failed_tasks_per_executor_app) {
+          app_excluded_until_[exec] = now_ + settings_.exclude_timeout;
+          n = 0;
+        }
+      }
     durations_.erase(it->first);
     it = sets_.erase(it);
   }
 }
 
+bool task_scheduler::app_excluded_(const std::string& executor_id) const {
+  auto it = app_excluded_until_.find(executor_id);
+  if (it == app_excluded_until_.end() || now_ >= it->second)
+    return false;
+  // With every executor excluded the application would hang: then nobody is (Spark instead
+  // waits for a new executor, ember.excludeOnFailure.timeout later at most).
+  return std::any_of(executors_->order().begin(), executors_->order().end(), [&](const std::string& e) {
+    auto x = app_excluded_until_.find(e);
+    return x == app_excluded_until_.end() || now_ >= x->second;
+  });
+}
+
+std::vector<std::string> task_scheduler::excluded_executors(clock_time now) const {
+  std::vector<std::string> out;
+  for (const auto& [exec, until] : app_excluded_until_)
+    if (now < until)
+      out.push_back(exec);
+  return out;
+}
+
 std::optional<bool> task_scheduler::free_slot_(const executor_info& exec, const set_key& key) const {
+  if (app_excluded_(exec.id))
+    return std::nullopt;
   if (exec.free_cores >= settings_.cpus_per_task)
     return false;
   auto extra = extra_free_.find(exec.id);
@@ -153,6 +186,7 @@ bool task_scheduler::short_tasks(uint32_t stage_id, uint32_t stage_attempt) cons
 
 offer_result task_scheduler::offers(clock_time now) {
   offer_result out;
+  now_ = now;
   prune_();
   if (settings_.mode == scheduling_mode::fair)
     fair_offers_(out, now);
@@ -295,6 +329,7 @@ void task_scheduler::fair_offers_(offer_result& out, clock_time now) {
 status_outcome task_scheduler::status_update(const task_status& status, clock_time now,
                                              std::optional<std::chrono::nanoseconds> run_time) {
   status_outcome out;
+  now_ = now;
   auto it = running_.find(status.task_id);
   auto set_it = it == running_.end() ? sets_.end() : sets_.find(it->second.key);
   if (set_it == sets_.end()) {

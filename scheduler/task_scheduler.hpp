@@ -30,6 +30,10 @@ struct task_scheduler_settings {
   // Long tasks keep the normal slots, so placement and balance stay as they are.
   std::chrono::nanoseconds short_task_threshold{std::chrono::milliseconds{1}};
   uint32_t short_task_min_samples = 4; // finished tasks of the set before it counts as short
+  // An executor on which this many tasks failed, counted over task sets that then succeeded,
+  // gets no tasks for `exclude_timeout` (Spark's excludeOnFailure.application.*); 0 disables.
+  int max_failed_tasks_per_executor_app = 0;
+  std::chrono::milliseconds exclude_timeout{3600 * 1000};
 };
 
 enum class task_state { finished, failed, killed, fetch_failed };
@@ -149,6 +153,10 @@ public:
   // Running tasks of the pool's task sets (zombies included, as Spark counts them).
   uint32_t pool_running_tasks(const std::string& name) const;
 
+  // -- exclusion -----------------------------------------------------------------
+  // Executors excluded for the application (excludeOnFailure.application.*) as of `now`.
+  std::vector<std::string> excluded_executors(clock_time now) const;
+
 private:
   using set_key = std::tuple<uint32_t, uint32_t, uint32_t>; // job id, stage id, stage attempt
   struct running_task {
@@ -175,6 +183,11 @@ private:
   // Task sets in FAIR order: pools by fair_before, then inside each pool by its own mode.
   std::vector<std::pair<set_key, task_set_manager*>> fair_order_() const;
   void check_excluded_(task_set_manager& set, offer_result& out);
+  bool app_excluded_(const std::string& executor_id) const;
+
+  clock_time now_{}; // of the last offers() / status_update(): prune_ and free_slot_ have no clock
+  std::map<std::string, int> app_failures_;               // executor id -> failed tasks in successful sets
+  std::map<std::string, clock_time> app_excluded_until_;  // executor id -> end of its exclusion
 
   task_scheduler_settings settings_;
   std::shared_ptr<executor_table> executors_;

@@ -77,6 +77,8 @@ void task_set_manager::index_racks_(uint32_t idx) {
 }
 
 bool task_set_manager::excluded_(uint32_t idx, const std::string& exec, const std::string& host) const {
+  if (excluded_execs_.count(exec) != 0 || excluded_hosts_.count(host) != 0)
+    return true;
   const auto& p = parts_[idx];
   if (settings_.max_task_attempts_per_executor > 0) {
     auto it = p.failed_on_executor.find(exec);
@@ -405,6 +407,19 @@ task_outcome task_set_manager::task_failed(uint64_t task_id, uint32_t attempt, c
   ++p.failures;
   ++p.failed_on_executor[t->executor_id];
   ++p.failed_on_host[t->host];
+  auto& on_exec = failed_tasks_on_[t->executor_id];
+  on_exec.insert(t->index);
+  if (settings_.max_failed_tasks_per_executor > 0 &&
+      static_cast<int>(on_exec.size()) >= settings_.max_failed_tasks_per_executor &&
+      excluded_execs_.insert(t->executor_id).second && settings_.max_failed_executors_per_node > 0) {
+    int on_host = 0;
+    for (const auto& e : excluded_execs_) {
+      const auto* info = executors_->find(e);
+      on_host += info != nullptr && info->host == t->host ? 1 : 0;
+    }
+    if (on_host >= settings_.max_failed_executors_per_node)
+      excluded_hosts_.insert(t->host);
+  }
   if (static_cast<int>(p.failures) >= settings_.max_task_failures) {
     std::string lost = "Lost task " + std::to_string(out.partition) + "." + std::to_string(t->attempt) +
                        " in stage " + stage_name_() + " (TID " + std::to_string(task_id) + ") (" + t->host +
@@ -486,7 +501,9 @@ std::vector<kill_request> task_set_manager::kill_all(const std::string& reason) 
 }
 
 std::optional<std::string> task_set_manager::check_completely_excluded() {
-  if (zombie_ || (settings_.max_task_attempts_per_executor <= 0 && settings_.max_task_attempts_per_node <= 0) ||
+  if (zombie_ ||
+      (settings_.max_task_attempts_per_executor <= 0 && settings_.max_task_attempts_per_node <= 0 &&
+       settings_.max_failed_tasks_per_executor <= 0) ||
       executors_->size() == 0)
     return std::nullopt;
   for (uint32_t i = 0; i < parts_.size(); ++i) {

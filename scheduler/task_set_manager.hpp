@@ -37,6 +37,11 @@ struct task_set_settings {
   // (Spark's excludeOnFailure.task.maxTaskAttemptsPer{Executor,Node}); 0 disables.
   int max_task_attempts_per_executor = 0;
   int max_task_attempts_per_node = 0;
+  // Exclusion of an executor from the whole stage after that many different tasks failed on it,
+  // and of a host once that many of its executors are excluded (Spark's
+  // excludeOnFailure.stage.maxFailedTasksPerExecutor / maxFailedExecutorsPerNode); 0 disables.
+  int max_failed_tasks_per_executor = 0;
+  int max_failed_executors_per_node = 0;
 };
 
 enum class locality_level : uint8_t { process_local, node_local, no_pref, rack_local, any };
@@ -149,6 +154,12 @@ public:
   uint32_t failures(uint32_t partition) const;
   std::optional<std::string> abort_message() const { return abort_message_; }
 
+  // Executors and hosts this stage attempt no longer offers tasks to (excludeOnFailure.stage.*).
+  const std::set<std::string>& excluded_executors() const { return excluded_execs_; }
+  const std::set<std::string>& excluded_hosts() const { return excluded_hosts_; }
+  // Different tasks of this stage attempt that failed on each executor (counted failures only).
+  const std::map<std::string, std::set<uint32_t>>& failed_tasks_by_executor() const { return failed_tasks_on_; }
+
 private:
   enum class run_state { running, succeeded, failed, killed };
   struct task_info {
@@ -206,6 +217,9 @@ private:
   mutable index_list all_; // pruned from the back by has_pending_tasks()
   std::vector<uint32_t> speculatable_;
   std::vector<std::chrono::nanoseconds> durations_;
+
+  std::map<std::string, std::set<uint32_t>> failed_tasks_on_;
+  std::set<std::string> excluded_execs_, excluded_hosts_;
 
   std::vector<locality_level> levels_;
   size_t level_index_ = 0;

@@ -236,3 +236,48 @@ TEST_CASE("an executor that died of its own tasks: they fail and count, so the j
   }
   CHECK(ts.fail_running_tasks("e9", "unknown executor", t0).empty());
 }
+
+TEST_CASE("application exclusion: failures in a stage that succeeded keep the executor idle until the timeout") {
+  task_scheduler_settings settings;
+  settings.max_failed_tasks_per_executor_app = 2;
+  settings.exclude_timeout = 10s;
+  task_scheduler ts(settings);
+  ts.add_executor("e1", "h1", "", 1);
+  ts.add_executor("e2", "h2", "", 1);
+  ts.submit(sub(0, 0, 4), t0);
+  // Two tasks fail on e1 (each once), everything else succeeds: the stage succeeds.
+  int failed_on_e1 = 0;
+  for (int round = 0; round < 20 && ts.num_task_sets() > 0; ++round)
+    for (auto& l : ts.offers(t0).launches) {
+      if (l.executor_id == "e1" && failed_on_e1 < 2) {
+        ++failed_on_e1;
+        ts.status_update({l.task_id, l.attempt, task_state::failed, "bad disk", true}, t0);
+      } else {
+        ts.status_update(done(l), t0);
+      }
+    }
+  REQUIRE(ts.num_task_sets() == 0);
+  CHECK(failed_on_e1 == 2);
+  CHECK(ts.excluded_executors(t0) == std::vector<std::string>{"e1"});
+  // The next stage runs on e2 only, until the exclusion times out.
+  ts.submit(sub(1, 1, 2), t0 + 1s);
+  CHECK(where(ts.offers(t0 + 1s)) == std::vector<std::string>{"e2"});
+  CHECK(ts.excluded_executors(t0 + 11s).empty());
+  CHECK(where(ts.offers(t0 + 11s)) == std::vector<std::string>{"e1"});
+}
+
+TEST_CASE("application exclusion never excludes the last executor, and a failed stage does not count") {
+  task_scheduler_settings settings;
+  settings.max_failed_tasks_per_executor_app = 1;
+  settings.task_set.max_task_failures = 1;
+  task_scheduler ts(settings);
+  ts.add_executor("e1", "h1", "", 1);
+  ts.submit(sub(0, 0, 1), t0);
+  auto r = ts.offers(t0);
+  REQUIRE(r.launches.size() == 1);
+  auto out = ts.status_update({r.launches[0].task_id, 0, task_state::failed, "boom", true}, t0);
+  CHECK(out.kind == task_event_kind::aborted);
+  CHECK(ts.excluded_executors(t0).empty()); // the stage failed: says nothing about e1
+  ts.submit(sub(1, 1, 1), t0);
+  CHECK(where(ts.offers(t0)) == std::vector<std::string>{"e1"});
+}

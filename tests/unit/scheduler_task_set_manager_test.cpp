@@ -281,6 +281,56 @@ TEST_CASE("exclusion keeps a task off an executor and aborts when it can run now
                 "failures");
 }
 
+TEST_CASE("stage exclusion: an executor where two different tasks failed gets no more tasks of the stage, then its host") {
+  fixture f;
+  f.settings.max_failed_tasks_per_executor = 2;
+  f.settings.max_failed_executors_per_node = 2;
+  f.add("e1", "h1");
+  f.add("e2", "h1");
+  f.add("e3", "h2");
+  auto tsm = f.make({0, 1, 2, 3, 4, 5});
+  // One failure on e1 excludes nothing; the second task failing there excludes e1 for the stage.
+  auto a = offer(tsm, "e1", "h1", t0);
+  tsm.task_failed(a->task_id, a->attempt, "disk full", true);
+  CHECK(tsm.excluded_executors().empty());
+  auto b = offer(tsm, "e1", "h1", t0);
+  REQUIRE(b);
+  CHECK(b->partition != a->partition); // a retry prefers another executor
+  tsm.task_failed(b->task_id, b->attempt, "disk full", true);
+  CHECK(tsm.excluded_executors() == std::set<std::string>{"e1"});
+  CHECK(tsm.excluded_hosts().empty());
+  CHECK(!offer(tsm, "e1", "h1", t0));
+  // e2 on the same host fails twice too: the whole host is out for the stage.
+  for (int i = 0; i < 2; ++i) {
+    auto c = offer(tsm, "e2", "h1", t0);
+    REQUIRE(c);
+    tsm.task_failed(c->task_id, c->attempt, "disk full", true);
+  }
+  CHECK(tsm.excluded_hosts() == std::set<std::string>{"h1"});
+  CHECK(!offer(tsm, "e2", "h1", t0));
+  // e3 takes everything that is left, and nothing is aborted while it can.
+  for (int i = 0; i < 6; ++i) {
+    auto d = offer(tsm, "e3", "h2", t0);
+    REQUIRE(d);
+    CHECK(tsm.task_succeeded(d->task_id, d->attempt, t0).kind == task_event_kind::finished);
+  }
+  CHECK(!tsm.has_pending_tasks());
+  CHECK(tsm.failed_tasks_by_executor().at("e1").size() == 2);
+}
+
+TEST_CASE("stage exclusion of every executor aborts the stage, naming why") {
+  fixture f;
+  f.settings.max_failed_tasks_per_executor = 1;
+  f.add("e1", "h1");
+  auto tsm = f.make({0, 1});
+  auto a = offer(tsm, "e1", "h1", t0);
+  tsm.task_failed(a->task_id, a->attempt, "disk full", true);
+  CHECK(!offer(tsm, "e1", "h1", t0));
+  auto msg = tsm.check_completely_excluded();
+  REQUIRE(msg);
+  CHECK(msg->find("cannot run anywhere due to node and executor exclusion") != std::string::npos);
+}
+
 TEST_CASE("kill_all stops the set and names its running attempts") {
   fixture f;
   f.add("e1", "h1");
