@@ -270,14 +270,17 @@ void fail_executor(worker_actor* self, const exec_key& key, const std::string& m
 }
 
 // The directories an executor keeps its shuffle files and spills in, <ember.local.dir>/ember-<app>/
-// <id>, resolved at its launch as the executor itself resolves them (its --conf, then the
-// defaults file). Empty, with a warning, if the configuration cannot be read.
+// <id>, resolved at its launch as the executor itself resolves them (this worker's
+// ember.worker.localDir, else its --conf, then the defaults file). Empty, with a warning, if the
+// configuration cannot be read.
 std::vector<fs::path> executor_local_dirs(worker_actor* self, const exec_key& key, proto::LaunchExecutor::Reader r) {
   std::vector<fs::path> out;
   try {
     config::load_options lo;
     for (auto p : r.getConf())
       lo.conf.push_back(str(p.getKey()) + "=" + str(p.getValue()));
+    if (!self->state.opt.local_dir.empty())
+      lo.conf.push_back("ember.local.dir=" + self->state.opt.local_dir);
     for (auto& d : config::split_list(config::load(lo).get_string("ember.local.dir")))
       out.push_back(fs::path{d} / ("ember-" + key.first) / key.second);
   } catch (const std::exception& ex) {
@@ -307,6 +310,10 @@ void start_executor(worker_actor* self, const exec_key& key, const fs::path& bin
   for (auto p : r.getConf()) {
     spec.args.push_back("--conf");
     spec.args.push_back(str(p.getKey()) + "=" + str(p.getValue()));
+  }
+  if (!st.opt.local_dir.empty()) { // the last --conf wins
+    spec.args.push_back("--conf");
+    spec.args.push_back("ember.local.dir=" + st.opt.local_dir);
   }
   for (auto a : r.getArgs())
     spec.args.push_back(str(a));
@@ -860,6 +867,7 @@ worker_options worker_options::from(const config::config& c) {
   o.kill_grace = c.get_duration("ember.worker.killGracePeriod");
   o.driver_restart_backoff = c.get_duration("ember.worker.driverRestartBackoff");
   o.ask_timeout = c.get_duration("ember.rpc.askTimeout");
+  o.local_dir = c.get_string("ember.worker.localDir");
   o.max_chunk_size = static_cast<std::uint32_t>(c.get_size("ember.network.maxChunkSize"));
   o.limiter = deploy::memory_limiter::detect(c.get_bool("ember.worker.cgroup.enabled"),
                                              static_cast<std::uint64_t>(c.get_size("ember.worker.addressSpaceOverhead")),

@@ -38,6 +38,7 @@ struct worker_options {
   std::uint32_t cores = 1;
   std::uint64_t memory = 0;        // bytes offered to executors
   std::filesystem::path work_dir;  // absolute
+  std::string local_dir;           // ember.worker.localDir: executors' ember.local.dir; empty = the app's
   std::chrono::milliseconds heartbeat_interval{15000};
   std::chrono::milliseconds retry_interval{1000};
   std::chrono::milliseconds kill_grace{5000};

@@ -304,6 +304,9 @@ std::vector<key_spec> make_registry() {
       duration("ember.worker.registrationRetryInterval", "1s", s, 10, dur_max,
                "First wait before a worker retries to reach or register with the master at start-up (doubles up to 16 times this); "
                "once registered, workers and drivers that lose the master retry every interval."),
+      text("ember.worker.localDir", "",
+           "Local dirs (comma-separated) for the executors this worker starts, overriding the application's ember.local.dir "
+           "(Spark's SPARK_LOCAL_DIRS on a worker: the host's disks are the host's choice); empty = the application's."),
       duration("ember.worker.killGracePeriod", "5s", s, 0, dur_max,
                "Time an executor or driver process gets between SIGTERM and SIGKILL when the worker stops it."),
       duration("ember.worker.driverRestartBackoff", "1s", s, 10, dur_max,
