@@ -44,6 +44,8 @@ public:
 
   std::vector<std::string> poll();
   const std::string& path() const { return path_; }
+  // False until a poll() opened the file (it may have been renamed before the first one).
+  bool is_open() const { return fd_ >= 0; }
 
 private:
   std::string path_;

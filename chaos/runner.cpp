@@ -3,6 +3,8 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -12,11 +14,13 @@
 #include <netinet/in.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <memory>
 #include <sstream>
@@ -100,8 +104,9 @@ public:
     ::prctl(PR_SET_CHILD_SUBREAPER, 1);
   }
 
+  // `netns`: the name of a network namespace (ip netns) the process runs in; empty = ours.
   proc& start(const std::string& name, std::vector<std::string> argv, const fs::path& out, const fs::path& err,
-              const fs::path& cwd) {
+              const fs::path& cwd, const std::string& netns = "") {
     auto p = std::make_unique<proc>();
     p->name = name;
     p->argv = std::move(argv);
@@ -111,6 +116,7 @@ public:
     for (auto& a : p->argv)
       args.push_back(a.data());
     args.push_back(nullptr);
+    auto ns_path = netns.empty() ? std::string{} : "/var/run/netns/" + netns; // no allocation after fork
     pid_t pid = ::fork();
     if (pid == 0) {
       ::setpgid(0, 0);
@@ -124,6 +130,12 @@ public:
       ::dup2(e, 2);
       // If the harness dies (kill -9), what it started dies too; a worker's executors follow it.
       ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (!ns_path.empty()) {
+        int ns = ::open(ns_path.c_str(), O_RDONLY | O_CLOEXEC);
+        if (ns < 0 || ::setns(ns, CLONE_NEWNET) != 0)
+          std::_Exit(125);
+        ::close(ns);
+      }
       ::setenv(marker_var, marker_.c_str(), 1);
       ::execv(args[0], args.data());
       std::_Exit(127);
@@ -251,6 +263,98 @@ std::vector<std::string> files_under(const fs::path& root) {
   return out;
 }
 
+// -- hosts in network namespaces -------------------------------------------------------------------
+
+// The first of these that exists: ip and tc live in /usr/sbin on Debian 12, /sbin on older ones.
+std::string system_tool(const std::string& name) {
+  for (auto dir : {"/usr/sbin/", "/sbin/", "/usr/bin/", "/bin/"})
+    if (::access((dir + name).c_str(), X_OK) == 0)
+      return dir + name;
+  return name;
+}
+
+// Workers on hosts of their own: namespace i has address 10.A.B.(i+1)/24 on eth0, a veth whose
+// other end is on a bridge holding 10.A.B.254 in the harness's namespace, where the master and
+// the driver listen. A/B come from the harness's pid and a counter, so concurrent runs do not
+// collide. Partitioning a host sets its bridge-side link down: packets vanish without a reset, as
+// when a cable is pulled, so only heartbeats and timeouts can tell.
+class host_network {
+public:
+  using runner = std::function<void(const std::vector<std::string>&)>;
+
+  host_network(int hosts, runner run) : run_(std::move(run)) {
+    static std::atomic<int> counter{0};
+    int id = static_cast<int>(::getpid() % 10000) * 10 + counter++ % 10;
+    tag_ = std::to_string(id);
+    subnet_ = "10." + std::to_string(200 + id % 50) + "." + std::to_string(id / 50 % 250) + ".";
+    bridge_ = "ecb" + tag_;
+    ip_ = system_tool("ip");
+    run_({ip_, "link", "add", bridge_, "type", "bridge"});
+    created_bridge_ = true;
+    run_({ip_, "addr", "add", address() + "/24", "dev", bridge_});
+    run_({ip_, "link", "set", bridge_, "up"});
+    for (int i = 0; i < hosts; ++i) {
+      auto ns = netns(i);
+      run_({ip_, "netns", "add", ns});
+      namespaces_.push_back(ns);
+      run_({ip_, "link", "add", link(i), "type", "veth", "peer", "name", "ecn" + tag_ + "h" + std::to_string(i)});
+      run_({ip_, "link", "set", "ecn" + tag_ + "h" + std::to_string(i), "netns", ns, "name", "eth0"});
+      run_({ip_, "link", "set", link(i), "master", bridge_, "up"});
+      run_({ip_, "-n", ns, "addr", "add", address(i) + "/24", "dev", "eth0"});
+      run_({ip_, "-n", ns, "link", "set", "eth0", "up"});
+      run_({ip_, "-n", ns, "link", "set", "lo", "up"});
+    }
+  }
+
+  ~host_network() {
+    // Deleting a namespace deletes its end of the veth, and with it ours.
+    for (auto& ns : namespaces_)
+      quietly({ip_, "netns", "del", ns});
+    if (created_bridge_)
+      quietly({ip_, "link", "del", bridge_});
+  }
+
+  host_network(const host_network&) = delete;
+  host_network& operator=(const host_network&) = delete;
+
+  std::string address() const { return subnet_ + "254"; }
+  std::string address(int i) const { return subnet_ + std::to_string(i + 1); }
+  std::string netns(int i) const { return "ember-chaos-" + tag_ + "-" + std::to_string(i); }
+
+  void partition(int i) { run_({ip_, "link", "set", link(i), "down"}); }
+  void heal(int i) { run_({ip_, "link", "set", link(i), "up"}); }
+
+  // Delay and loss on both directions of host i's link.
+  void netem(int i, int delay_ms, double loss_percent) {
+    std::ostringstream loss;
+    loss << loss_percent << "%";
+    std::vector<std::string> qdisc{"root", "netem", "delay", std::to_string(delay_ms) + "ms", "loss", loss.str()};
+    auto tc = system_tool("tc");
+    std::vector<std::string> ours{tc, "qdisc", "replace", "dev", link(i)};
+    ours.insert(ours.end(), qdisc.begin(), qdisc.end());
+    run_(ours);
+    std::vector<std::string> theirs{ip_, "netns", "exec", netns(i), tc, "qdisc", "replace", "dev", "eth0"};
+    theirs.insert(theirs.end(), qdisc.begin(), qdisc.end());
+    run_(theirs);
+  }
+
+private:
+  std::string link(int i) const { return "ecb" + tag_ + "h" + std::to_string(i); }
+
+  void quietly(const std::vector<std::string>& argv) {
+    try {
+      run_(argv);
+    } catch (const std::exception&) {
+      // teardown of something already gone
+    }
+  }
+
+  runner run_;
+  std::string tag_, subnet_, bridge_, ip_;
+  bool created_bridge_ = false;
+  std::vector<std::string> namespaces_;
+};
+
 // -- one run ----------------------------------------------------------------------------------------
 
 class scenario_run {
@@ -346,7 +450,7 @@ private:
     std::vector<std::string> argv{bin("ember")};
     auto c = conf_args(s_.cluster.master_conf);
     argv.insert(argv.end(), c.begin(), c.end());
-    argv.insert(argv.end(), {"master", "--host", "127.0.0.1", "--port", std::to_string(port_)});
+    argv.insert(argv.end(), {"master", "--host", host_, "--port", std::to_string(port_)});
     auto& m = procs_.start("master", argv, log(log_name), log(log_name), dir_);
     auto deadline = steady::now() + std::chrono::seconds{30};
     while (slurp(log(log_name)).find("listening on") == std::string::npos) {
@@ -372,19 +476,54 @@ private:
       throw std::runtime_error("interrupted");
   }
 
+  // Runs ip / tc; a failure names the command and what it said.
+  void net_command(const std::vector<std::string>& argv) {
+    int rc = procs_.run("net", argv, log("net.out"), log("net.err"), dir_, std::chrono::seconds{30});
+    if (rc != 0) {
+      std::string cmd;
+      for (auto& a : argv)
+        cmd += (cmd.empty() ? "" : " ") + a;
+      throw std::runtime_error("'" + cmd + "' failed (exit " + std::to_string(rc) + "): " + tail(slurp(log("net.err")), 300));
+    }
+  }
+
+  fs::path local_dir(int worker) const { return dir_ / "local" / ("worker-" + std::to_string(worker)); }
+
   void start_cluster() {
     check_interrupted();
+    if (s_.cluster.netns) {
+      if (::geteuid() != 0)
+        throw std::runtime_error("cluster.hosts \"netns\" needs root (network namespaces)");
+      net_ = std::make_unique<host_network>(s_.cluster.workers,
+                                            [this](const std::vector<std::string>& argv) { net_command(argv); });
+      say("hosts: workers on " + net_->address(0) + ".." + net_->address(s_.cluster.workers - 1) + ", master on "
+          + net_->address());
+    }
+    host_ = net_ ? net_->address() : "127.0.0.1";
     port_ = free_port();
-    url_ = "ember://127.0.0.1:" + std::to_string(port_);
+    url_ = "ember://" + host_ + ":" + std::to_string(port_);
     master_ = &start_master("master.log");
     for (int i = 0; i < s_.cluster.workers; ++i) {
       auto name = "worker-" + std::to_string(i);
+      // Each host its own local dir (ember.worker.localDir), so one can fill up alone.
+      fs::create_directories(local_dir(i));
+      if (!s_.cluster.local_dir_size.empty()) {
+        auto opts = "size=" + s_.cluster.local_dir_size + ",mode=0755";
+        if (::mount("tmpfs", local_dir(i).c_str(), "tmpfs", MS_NOSUID | MS_NODEV, opts.c_str()) != 0)
+          throw std::runtime_error("cannot mount a " + s_.cluster.local_dir_size + " tmpfs on " + local_dir(i).string()
+                                   + ": " + std::strerror(errno) + " (cluster.local_dir_size needs root)");
+        mounts_.push_back(local_dir(i));
+      }
+      auto conf = s_.cluster.worker_conf;
+      conf["ember.worker.localDir"] = local_dir(i).string();
       std::vector<std::string> argv{bin("ember")};
-      auto c = conf_args(s_.cluster.worker_conf);
+      auto c = conf_args(conf);
       argv.insert(argv.end(), c.begin(), c.end());
-      argv.insert(argv.end(), {"worker", url_, "--host", "127.0.0.1", "--cores", std::to_string(s_.cluster.cores),
-                               "--memory", s_.cluster.memory, "--work-dir", (dir_ / "work" / name).string()});
-      workers_.push_back(&procs_.start(name, argv, log(name + ".log"), log(name + ".log"), dir_));
+      argv.insert(argv.end(), {"worker", url_, "--host", net_ ? net_->address(i) : "127.0.0.1", "--cores",
+                               std::to_string(s_.cluster.cores), "--memory", s_.cluster.memory, "--work-dir",
+                               (dir_ / "work" / name).string()});
+      workers_.push_back(
+        &procs_.start(name, argv, log(name + ".log"), log(name + ".log"), dir_, net_ ? net_->netns(i) : ""));
     }
     auto deadline = steady::now() + std::chrono::seconds{30};
     for (;;) {
@@ -416,10 +555,12 @@ private:
     std::map<std::string, std::string> conf{{"ember.eventLog.enabled", "true"},
                                             {"ember.eventLog.dir", (dir_ / "events").string()},
                                             {"ember.eventLog.buffer", "0"},
-                                            {"ember.local.dir", (dir_ / "local").string()},
+                                            {"ember.local.dir", (dir_ / "local" / "driver").string()},
                                             {"ember.ui.showConsoleProgress", "false"},
                                             // injected message faults replay with the run's seed
                                             {"ember.test.faults.seed", std::to_string(seed_)}};
+    if (net_)
+      conf["ember.driver.host"] = net_->address();
     for (auto& [k, v] : s_.job.conf)
       conf[k] = v;
     auto c = conf_args(conf);
@@ -484,7 +625,14 @@ private:
       if (!follower_)
         return;
     }
-    for (auto& line : follower_->poll()) {
+    auto lines = follower_->poll();
+    if (!follower_->is_open()) {
+      // Renamed between the directory scan and the open (the driver names its log once the
+      // master names the application): look again next time.
+      follower_.reset();
+      return;
+    }
+    for (auto& line : lines) {
       auto e = parse_event(line);
       if (!e)
         continue;
@@ -507,8 +655,9 @@ private:
     auto& rec = records_[i];
     rec.fired = true;
     rec.fired_ms = now_ms();
-    rec.detectable = (f.act.what == action::kind::kill_executor || f.act.what == action::kind::kill_worker)
-                     && f.act.signal != SIGCONT;
+    rec.detectable = ((f.act.what == action::kind::kill_executor || f.act.what == action::kind::kill_worker)
+                      && f.act.signal != SIGCONT)
+                     || f.act.what == action::kind::partition_host;
     try {
       rec.target = inject(f.act);
       say("fault '" + f.name + "' (" + rec.what + "): " + rec.target);
@@ -585,8 +734,42 @@ private:
         throw std::runtime_error("no shuffle data file of a finished task of stage " + std::to_string(a.stage)
                                  + " under " + (dir_ / "local").string());
       }
+      case action::kind::partition_host:
+        net_->partition(a.worker);
+        return "host " + net_->address(a.worker) + " (worker " + std::to_string(a.worker) + ") cut off";
+      case action::kind::heal_host:
+        net_->heal(a.worker);
+        return "host " + net_->address(a.worker) + " (worker " + std::to_string(a.worker) + ") reconnected";
+      case action::kind::netem:
+        net_->netem(a.worker, a.delay_ms, a.loss_percent);
+        return "host " + net_->address(a.worker) + ": " + describe(a);
+      case action::kind::fill_local_dir: return fill(local_dir(a.worker) / filler_name);
     }
     return {};
+  }
+
+  static constexpr const char* filler_name = "chaos-filler";
+
+  // Writes zeros to `path` until the file system is full (ENOSPC): the executors of that host then
+  // fail to write shuffle files and spills. The harness deletes the file at the end.
+  static std::string fill(const fs::path& path) {
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0)
+      throw std::runtime_error("cannot create " + path.string() + ": " + std::strerror(errno));
+    std::string zeros(1 << 16, '\0');
+    size_t total = 0;
+    for (;;) {
+      auto n = ::write(fd, zeros.data(), zeros.size());
+      if (n > 0) {
+        total += static_cast<size_t>(n);
+        continue;
+      }
+      int err = errno;
+      ::close(fd);
+      if (n < 0 && err != ENOSPC)
+        throw std::runtime_error("writing " + path.string() + ": " + std::strerror(err));
+      return "filled " + path.parent_path().string() + " with " + std::to_string(total) + " bytes";
+    }
   }
 
   // Flips 64 bytes in the middle of the file (all of it when smaller): a checksum must catch it.
@@ -641,6 +824,10 @@ private:
     if (driver_)
       for (auto& p : executors)
         facts_.leftover_processes.push_back("executor still running 30 s after its driver ended: " + p.line());
+    // A worker deletes an application's dir once the master says it finished; a host that was
+    // cut off hears it late. Judged below, after the same bounded wait.
+    for (deadline = steady::now() + std::chrono::seconds{10}; steady::now() < deadline && !app_dirs_left().empty();)
+      std::this_thread::sleep_for(std::chrono::milliseconds{20});
     stop(workers_);
     if (master_)
       stop({master_});
@@ -650,6 +837,12 @@ private:
       ::kill(p.pid, SIGKILL);
     }
     procs_.reap();
+    // The harness's own debris: fillers, then the hosts' namespaces.
+    for (int i = 0; i < s_.cluster.workers; ++i) {
+      std::error_code ec;
+      fs::remove(local_dir(i) / filler_name, ec);
+    }
+    net_.reset();
     // Temp files: shuffle and spill files under the local dir, application dirs of the workers
     // (killed workers excepted: nothing is left to clean up after a dead host).
     // One line per directory holding leftovers: "DIR: N file(s), e.g. NAME".
@@ -660,18 +853,30 @@ private:
     auto rel = [&](const fs::path& p) { return fs::relative(p, dir_).string(); };
     for (auto& [d, names] : by_dir)
       facts_.leftover_files.push_back(rel(d) + ": " + std::to_string(names.size()) + " file(s), e.g. " + names.front());
+    for (auto& d : app_dirs_left())
+      facts_.leftover_files.push_back(rel(d));
+    for (auto& m : mounts_)
+      ::umount2(m.c_str(), MNT_DETACH);
+    mounts_.clear();
+    if (!o_.keep) {
+      std::error_code ec;
+      fs::remove_all(dir_, ec);
+    }
+  }
+
+  // Application dirs in the work dirs of the workers (killed workers excepted: nothing is left to
+  // clean up after a dead host).
+  std::vector<fs::path> app_dirs_left() const {
+    std::vector<fs::path> out;
     for (size_t i = 0; i < workers_.size(); ++i) {
       if (std::find(killed_workers_.begin(), killed_workers_.end(), i) != killed_workers_.end())
         continue;
       std::error_code ec;
       for (auto& e : fs::directory_iterator(dir_ / "work" / ("worker-" + std::to_string(i)), ec))
         if (e.path().filename() != "binaries")
-          facts_.leftover_files.push_back(rel(e.path()));
+          out.push_back(e.path());
     }
-    if (!o_.keep) {
-      std::error_code ec;
-      fs::remove_all(dir_, ec);
-    }
+    return out;
   }
 
   void stop(const std::vector<proc*>& ps) {
@@ -699,6 +904,9 @@ private:
   observed seen_;
   run_facts facts_;
   std::vector<std::string> inputs_;
+  std::unique_ptr<host_network> net_;
+  std::vector<fs::path> mounts_;  // tmpfs local dirs, unmounted at the end
+  std::string host_;              // where the master and the driver listen
   int port_ = 0;
   std::string url_;
   proc* master_ = nullptr;

@@ -115,6 +115,8 @@ private:
 };
 
 constexpr std::int64_t int_max = 1 << 30;
+constexpr const char* action_names = "kill_executor, kill_worker, kill_master, kill_driver, corrupt_shuffle, "
+                                     "delete_shuffle, partition_host, heal_host, netem, fill_local_dir";
 
 std::optional<trigger> parse_trigger(const reader& r) {
   r.only({"after_ms", "stage_started", "tasks_finished", "stage", "executor_registered", "executor_removed"});
@@ -159,7 +161,7 @@ action parse_action(const reader& r) {
   action a;
   auto kind = r.str("action", "");
   if (kind.empty())
-    r.fail("action", "required (kill_executor, kill_worker, kill_master, kill_driver, corrupt_shuffle, delete_shuffle)");
+    r.fail("action", "required (" + std::string(action_names) + ")");
   auto sig = [&] {
     auto s = r.str("signal", "KILL");
     auto n = parse_signal(s);
@@ -206,9 +208,27 @@ action parse_action(const reader& r) {
     r.only({"name", "when", "action", "stage"});
     a.what = kind == "corrupt_shuffle" ? action::kind::corrupt_shuffle : action::kind::delete_shuffle;
     a.stage = static_cast<int>(r.integer("stage", 0, 0, int_max));
+  } else if (kind == "partition_host" || kind == "heal_host" || kind == "fill_local_dir") {
+    r.only({"name", "when", "action", "worker"});
+    a.what = kind == "partition_host" ? action::kind::partition_host
+             : kind == "heal_host"    ? action::kind::heal_host
+                                      : action::kind::fill_local_dir;
+    a.worker = static_cast<int>(r.integer("worker", 0, 0, int_max));
+  } else if (kind == "netem") {
+    r.only({"name", "when", "action", "worker", "delay_ms", "loss_percent"});
+    a.what = action::kind::netem;
+    a.worker = static_cast<int>(r.integer("worker", 0, 0, int_max));
+    a.delay_ms = static_cast<int>(r.integer("delay_ms", 0, 0, 60000));
+    if (r.has("loss_percent")) {
+      auto& v = r.raw().at("loss_percent");
+      if (!v.is_number() || v.get<double>() < 0 || v.get<double>() > 100)
+        r.fail("loss_percent", "expected a number in [0, 100]");
+      a.loss_percent = v.get<double>();
+    }
+    if (a.delay_ms == 0 && a.loss_percent == 0)
+      r.fail("delay_ms", "netem needs delay_ms or loss_percent");
   } else {
-    r.fail("action",
-           "'" + kind + "' is not one of kill_executor, kill_worker, kill_master, kill_driver, corrupt_shuffle, delete_shuffle");
+    r.fail("action", "'" + kind + "' is not one of " + action_names);
   }
   return a;
 }
@@ -267,6 +287,14 @@ std::string describe(const action& a) {
     case action::kind::kill_driver: return sig + " the driver";
     case action::kind::corrupt_shuffle: return "corrupt a shuffle file of stage " + std::to_string(a.stage);
     case action::kind::delete_shuffle: return "delete a shuffle file of stage " + std::to_string(a.stage);
+    case action::kind::partition_host: return "cut worker " + std::to_string(a.worker) + "'s host off the network";
+    case action::kind::heal_host: return "reconnect worker " + std::to_string(a.worker) + "'s host";
+    case action::kind::netem: {
+      std::ostringstream o;
+      o << "worker " << a.worker << "'s link: +" << a.delay_ms << " ms, " << a.loss_percent << "% loss";
+      return o.str();
+    }
+    case action::kind::fill_local_dir: return "fill worker " + std::to_string(a.worker) + "'s local dir";
   }
   return "?";
 }
@@ -292,12 +320,20 @@ scenario parse_scenario(const std::string& text, const std::string& file) {
 
   if (top.has("cluster")) {
     auto c = top.object("cluster");
-    c.only({"workers", "cores", "memory", "master_conf", "worker_conf"});
+    c.only({"workers", "cores", "memory", "master_conf", "worker_conf", "hosts", "local_dir_size"});
     s.cluster.workers = static_cast<int>(c.integer("workers", 2, 1, 16));
     s.cluster.cores = static_cast<int>(c.integer("cores", 2, 1, 256));
     s.cluster.memory = c.str("memory", "1g");
     s.cluster.master_conf = c.conf("master_conf");
     s.cluster.worker_conf = c.conf("worker_conf");
+    auto hosts = c.str("hosts", "loopback");
+    if (hosts != "loopback" && hosts != "netns")
+      c.fail("hosts", "'" + hosts + "' is not one of loopback, netns");
+    s.cluster.netns = hosts == "netns";
+    s.cluster.local_dir_size = c.str("local_dir_size", "");
+    if (!s.cluster.local_dir_size.empty()
+        && s.cluster.local_dir_size.find_first_not_of("0123456789kmgKMG") != std::string::npos)
+      c.fail("local_dir_size", "'" + s.cluster.local_dir_size + "' is not a size such as 16m");
   }
 
   if (!top.has("job"))
@@ -360,8 +396,18 @@ scenario parse_scenario(const std::string& text, const std::string& file) {
   }
   for (size_t i = 0; i < s.faults.size(); ++i) {
     auto& a = s.faults[i].act;
-    if (a.what == action::kind::kill_worker && a.worker >= s.cluster.workers)
-      throw scenario_error(file + ": faults[" + std::to_string(i) + "].worker: " + std::to_string(a.worker)
+    auto where = file + ": faults[" + std::to_string(i) + "].";
+    bool on_worker = a.what == action::kind::kill_worker || a.what == action::kind::partition_host
+                     || a.what == action::kind::heal_host || a.what == action::kind::netem
+                     || a.what == action::kind::fill_local_dir;
+    bool needs_netns = a.what == action::kind::partition_host || a.what == action::kind::heal_host
+                       || a.what == action::kind::netem;
+    if (needs_netns && !s.cluster.netns)
+      throw scenario_error(where + "action: " + describe(a) + " needs cluster.hosts \"netns\"");
+    if (a.what == action::kind::fill_local_dir && s.cluster.local_dir_size.empty())
+      throw scenario_error(where + "action: fill_local_dir needs cluster.local_dir_size");
+    if (on_worker && a.worker >= s.cluster.workers)
+      throw scenario_error(where + "worker: " + std::to_string(a.worker)
                            + " but the cluster has " + std::to_string(s.cluster.workers) + " worker(s)");
     if (a.removed && s.faults[i].when.on != trigger::kind::executor_removed)
       throw scenario_error(file + ": faults[" + std::to_string(i)

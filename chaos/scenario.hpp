@@ -24,6 +24,12 @@ struct cluster_spec {
   std::string memory = "1g";
   std::map<std::string, std::string> master_conf;  // --conf of `ember master` (and its restart)
   std::map<std::string, std::string> worker_conf;  // --conf of every `ember worker`
+  // Each worker on its own host: a network namespace with its own address on a bridge, the
+  // master and the driver on the bridge's address in the harness's namespace (needs root).
+  bool netns = false;
+  // Each worker's local dir (ember.worker.localDir) on a tmpfs of this size, e.g. "16m" (needs
+  // root); empty = a plain directory.
+  std::string local_dir_size;
 };
 
 struct input_spec {
@@ -53,13 +59,26 @@ struct trigger {
 
 // What a fault does.
 struct action {
-  enum class kind { kill_executor, kill_worker, kill_master, kill_driver, corrupt_shuffle, delete_shuffle };
+  enum class kind {
+    kill_executor,
+    kill_worker,
+    kill_master,
+    kill_driver,
+    corrupt_shuffle,
+    delete_shuffle,
+    partition_host,  // the worker's host loses its link (netns)
+    heal_host,       // ... and gets it back
+    netem,           // delay and loss on the worker's host link, both ways (tc netem; netns)
+    fill_local_dir   // the worker's local dir filled up to ENOSPC (local_dir_size)
+  };
   kind what = kind::kill_executor;
   int signal = 9;                        // kill_*: SIGKILL, SIGSTOP, SIGCONT, SIGTERM
   std::optional<std::string> executor;   // kill_executor: this executor id ...
   std::optional<int> running_stage;      // ... or one running a task of this stage
   std::optional<std::string> removed;    // ... or the one named by the executorRemoved that fired the trigger
-  int worker = 0;                        // kill_worker: index in cluster order
+  int worker = 0;                        // kill_worker, *_host, netem, fill_local_dir: index in cluster order
+  int delay_ms = 0;                      // netem
+  double loss_percent = 0;               // netem
   bool restart = false;                  // kill_master: start it again on the same port
   int stage = 0;                         // *_shuffle: a finished map task of this stage
 };

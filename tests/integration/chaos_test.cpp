@@ -149,3 +149,35 @@ TEST_CASE("an injected message fault: heartbeats late past the timeout make a fa
   CHECK(s[0]["leftoverFiles"] == nlohmann::json::array());
   CHECK(r.exit_code == 0);
 }
+
+TEST_CASE("hosts in network namespaces: a host cut off is declared lost by silence, its work reruns, and healing it loses nothing") {
+  auto r = run_chaos(scenario("host_partition.json"), "partition");
+  auto& s = r.report["scenarios"];
+  REQUIRE(s.size() == 1);
+  CHECK(s[0]["failures"] == nlohmann::json::array());
+  CHECK(s[0]["pass"] == true);
+  CHECK(s[0]["outputMatches"] == true);
+  // No reset, no down message: only the heartbeat timeout can tell.
+  REQUIRE(s[0]["executorsRemoved"].size() == 1);
+  CHECK(s[0]["executorsRemoved"][0].get<std::string>().find(": heartbeatTimeout: ") != std::string::npos);
+  CHECK(s[0]["faults"][1]["fired"] == true); // healed
+  CHECK(s[0]["leftoverProcesses"] == nlohmann::json::array());
+  CHECK(s[0]["leftoverFiles"] == nlohmann::json::array());
+  CHECK(r.exit_code == 0);
+}
+
+TEST_CASE("a full local dir: tasks there fail with ENOSPC, excludeOnFailure moves the stage elsewhere, the answer is exact") {
+  auto r = run_chaos(scenario("local_dir_full.json"), "diskfull");
+  auto& s = r.report["scenarios"];
+  REQUIRE(s.size() == 1);
+  CHECK(s[0]["failures"] == nlohmann::json::array());
+  CHECK(s[0]["pass"] == true);
+  CHECK(s[0]["outputMatches"] == true);
+  // Stage exclusion after 2 failed tasks: a few more may fail that were already running there,
+  // but not one per map task as without exclusion.
+  auto failed = s[0]["tasksFailed"].get<int>();
+  CHECK(failed >= 1);
+  CHECK(failed <= 8);
+  CHECK(s[0]["leftoverFiles"] == nlohmann::json::array());
+  CHECK(r.exit_code == 0);
+}

@@ -131,7 +131,21 @@ TEST_CASE("each bad field is one line naming the file and the field") {
         == "s.json: faults[0].when.after_ms: -1 is out of range [0, 1073741824]");
   CHECK(error_of(R"({"name": "n", "job": {}, "faults": [{"when": {"after_ms": 1}, "action": "reboot"}]})")
         == "s.json: faults[0].action: 'reboot' is not one of kill_executor, kill_worker, kill_master, kill_driver, "
-           "corrupt_shuffle, delete_shuffle");
+           "corrupt_shuffle, delete_shuffle, partition_host, heal_host, netem, fill_local_dir");
+  CHECK(error_of(R"({"name": "n", "job": {}, "faults": [{"when": {"after_ms": 1}, "action": "partition_host"}]})")
+        == "s.json: faults[0].action: cut worker 0's host off the network needs cluster.hosts \"netns\"");
+  CHECK(error_of(R"({"name": "n", "job": {}, "cluster": {"hosts": "vm"}})")
+        == "s.json: cluster.hosts: 'vm' is not one of loopback, netns");
+  CHECK(error_of(R"({"name": "n", "job": {}, "cluster": {"hosts": "netns"}, "faults": [{"when": {"after_ms": 1}, "action": "heal_host", "worker": 3}]})")
+        == "s.json: faults[0].worker: 3 but the cluster has 2 worker(s)");
+  CHECK(error_of(R"({"name": "n", "job": {}, "cluster": {"hosts": "netns"}, "faults": [{"when": {"after_ms": 1}, "action": "netem", "worker": 1}]})")
+        == "s.json: faults[0].delay_ms: netem needs delay_ms or loss_percent");
+  CHECK(error_of(R"({"name": "n", "job": {}, "cluster": {"hosts": "netns"}, "faults": [{"when": {"after_ms": 1}, "action": "netem", "loss_percent": 120}]})")
+        == "s.json: faults[0].loss_percent: expected a number in [0, 100]");
+  CHECK(error_of(R"({"name": "n", "job": {}, "faults": [{"when": {"after_ms": 1}, "action": "fill_local_dir"}]})")
+        == "s.json: faults[0].action: fill_local_dir needs cluster.local_dir_size");
+  CHECK(error_of(R"({"name": "n", "job": {}, "cluster": {"local_dir_size": "lots"}})")
+        == "s.json: cluster.local_dir_size: 'lots' is not a size such as 16m");
   CHECK(error_of(R"({"name": "n", "job": {}, "faults": [{"when": {"after_ms": 1}, "action": "kill_driver", "signal": "HUP"}]})")
         == "s.json: faults[0].signal: 'HUP' is not one of KILL, STOP, CONT, TERM, INT");
   CHECK(error_of(R"({"name": "n", "job": {}, "faults": [{"when": {"after_ms": 1}, "action": "kill_executor"}]})")
