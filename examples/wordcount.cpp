@@ -16,9 +16,10 @@ int run(int argc, char** argv) {
   auto lines = ctx.text_file(argv[1]);
   for (int i = 2; i + 1 < argc; ++i)
     lines = lines.union_with(ctx.text_file(argv[i]));
+  using word_count = std::pair<std::string, int64_t>;
   auto counts = lines
-                  .flat_map<std::pair<std::string, int64_t>>([](const std::string& line, auto& out) {
-                    ember::for_each_word(line, [&](std::string_view w) { out({std::string(w), 1}); });
+                  .flat_map<word_count>([](const std::string& line, auto& out) {
+                    ember::for_each_word(line, [&](std::string_view w) { out(word_count(w, 1)); });
                   })
                   .reduce_by_key([](int64_t a, int64_t b) { return a + b; });
   counts.save_as_text_file(argv[argc - 1]);

@@ -5,13 +5,18 @@
 // the pairs (cheap for strings). Callers can pass a hash they already computed (the
 // partitioner's). The slot is chosen from the hash's HIGH 32 bits, so a map holding one
 // partition's keys (all with the same `hash % n`) still spreads them. Iteration order is
-// unspecified.
+// unspecified. String keys compare short values inline (key_equal) and can be looked up by a
+// short_key copy, so the map-side combine builds a std::string only for a key that is new.
 #pragma once
 
+#include <bit>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <new>
+#include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -21,14 +26,88 @@
 
 namespace ember::shuffle {
 
-template <class K, class V, class Hash = stable_hasher, class Eq = std::equal_to<>>
+/// A string of at most 15 bytes held by value in a 16-byte buffer, all 16 bytes readable: the
+/// map-side combine's copy of a word while its slot is prefetched. A std::string key is built
+/// from it only when the key is new (heterogeneous insert).
+struct short_key {
+  static constexpr size_t max_size = 15;
+  char bytes[16];
+  uint8_t size = 0;
+  std::string_view view() const noexcept { return {bytes, size}; }
+  operator std::string_view() const noexcept { return view(); }
+  /// Copies s (size <= max_size). A std::string's buffer always holds at least 16 bytes
+  /// (libstdc++'s small-string buffer, or a heap block of capacity > 15), so those copy 16 fixed
+  /// bytes: no library call.
+  static short_key of(const std::string& s) noexcept {
+    short_key k;
+    if (s.capacity() >= max_size)
+      std::memcpy(k.bytes, s.data(), 16);
+    else
+      std::memcpy(k.bytes, s.data(), s.size());
+    k.size = static_cast<uint8_t>(s.size());
+    return k;
+  }
+  static short_key of(std::string_view s) noexcept {
+    short_key k;
+    std::memcpy(k.bytes, s.data(), s.size());
+    k.size = static_cast<uint8_t>(s.size());
+    return k;
+  }
+};
+
+namespace detail {
+
+/// First n (< 16) bytes of a and b equal; both must have 16 readable bytes.
+inline bool equal_prefix16(const char* a, const char* b, size_t n) noexcept {
+  if constexpr (std::endian::native != std::endian::little) {
+    return std::memcmp(a, b, n) == 0;
+  } else {
+    uint64_t a0, a1, b0, b1;
+    std::memcpy(&a0, a, 8);
+    std::memcpy(&a1, a + 8, 8);
+    std::memcpy(&b0, b, 8);
+    std::memcpy(&b1, b + 8, 8);
+    uint64_t d0 = a0 ^ b0, d1 = a1 ^ b1;
+    if (n < 8) {
+      d0 &= (uint64_t{1} << (8 * n)) - 1; // n == 0 masks everything: empty strings are equal
+      d1 = 0;
+    } else {
+      d1 &= (uint64_t{1} << (8 * (n - 8))) - 1;
+    }
+    return (d0 | d1) == 0;
+  }
+}
+
+} // namespace detail
+
+/// Transparent equality: std::equal_to<>, plus inline comparisons of short strings.
+struct key_equal {
+  template <class A, class B>
+  bool operator()(const A& a, const B& b) const {
+    if constexpr (std::is_same_v<A, std::string> && std::is_same_v<B, short_key>) {
+      // a's buffer holds >= 16 bytes (see short_key::of), b's always does.
+      return a.size() == b.size && (a.capacity() >= short_key::max_size
+                                      ? detail::equal_prefix16(a.data(), b.bytes, b.size)
+                                      : std::memcmp(a.data(), b.bytes, b.size) == 0);
+    } else if constexpr (std::is_same_v<B, short_key>) {
+      return a == b.view();
+    } else {
+      return std::equal_to<>{}(a, b);
+    }
+  }
+};
+
+template <class K, class V, class Hash = stable_hasher, class Eq = key_equal>
 class hash_map {
 public:
   using value_type = std::pair<K, V>;
 
 private:
   struct slot {
-    uint32_t tag = 0; // high 32 bits of the hash, | 1; 0 = empty
+    // Only the tag is initialized: a new table is not zero-filled (a word count's tables grow
+    // from 16 slots to 2^17, and the fill was a tenth of a small input's instructions).
+    slot() noexcept : tag(0) {}
+    uint32_t tag; // high 32 bits of the hash, | 1; 0 = empty
     alignas(value_type) unsigned char storage[sizeof(value_type)];
     value_type& kv() noexcept { return *std::launder(reinterpret_cast<value_type*>(storage)); }
     const value_type& kv() const noexcept { return *std::launder(reinterpret_cast<const value_type*>(storage)); }

@@ -283,10 +283,25 @@ public:
     if (queued_ == queue_.size())
       merge_oldest();
     auto& q = queue_[(head_ + queued_) % queue_.size()];
-    if constexpr (std::is_same_v<std::decay_t<KL>, K>)
-      q.key = std::forward<KL>(key); // no temporary: this is the per-word path of word count
-    else
+    if constexpr (short_string_keys) {
+      // The per-word path of word count: a short word waits as 16 copied bytes (no library
+      // call) and becomes a std::string only if it is a new key of the table.
+      std::string_view sv(key);
+      if (sv.size() <= short_key::max_size) {
+        if constexpr (std::is_same_v<std::decay_t<KL>, std::string>)
+          q.small = short_key::of(static_cast<const std::string&>(key));
+        else
+          q.small = short_key::of(sv);
+        q.is_small = true;
+      } else {
+        q.key = K(std::forward<KL>(key));
+        q.is_small = false;
+      }
+    } else if constexpr (std::is_same_v<std::decay_t<KL>, K>) {
+      q.key = std::forward<KL>(key); // no temporary
+    } else {
       q.key = K(std::forward<KL>(key));
+    }
     q.value = std::move(value);
     q.hash = h;
     q.partition = p;
@@ -322,18 +337,29 @@ public:
   const write_metrics& metrics() const noexcept { return out_.metrics(); }
 
 private:
+  static constexpr bool short_string_keys = std::is_same_v<K, std::string>;
+  struct no_short_key {};
   struct queued {
     K key{};
     V value{};
     uint64_t hash = 0;
     size_t partition = 0;
+    [[no_unique_address]] std::conditional_t<short_string_keys, short_key, no_short_key> small{};
+    bool is_small = false;
   };
 
   void merge_oldest(bool may_flush = true) {
     auto& q = queue_[head_];
     head_ = (head_ + 1) % queue_.size();
     --queued_;
-    mem_ += maps_[q.partition].merge(std::move(q.key), q.hash, std::move(q.value), combine_);
+    if constexpr (short_string_keys) {
+      if (q.is_small)
+        mem_ += maps_[q.partition].merge(q.small, q.hash, std::move(q.value), combine_);
+      else
+        mem_ += maps_[q.partition].merge(std::move(q.key), q.hash, std::move(q.value), combine_);
+    } else {
+      mem_ += maps_[q.partition].merge(std::move(q.key), q.hash, std::move(q.value), combine_);
+    }
     if (may_flush && mem_ > limit_)
       flush();
   }

@@ -224,6 +224,83 @@ TEST_CASE("combining_output word count equals the reference, with and without sp
   }
 }
 
+TEST_CASE("key_equal and short_key: every length around the 8- and 16-byte boundaries") {
+  key_equal eq;
+  std::string base = "abcdefghijklmnopqrstuvwxyz";
+  for (size_t n = 0; n <= short_key::max_size; ++n) {
+    std::string a = base.substr(0, n);
+    // A heap-allocated string of n bytes (capacity > 15) compares like a small one.
+    std::string heap = base;
+    heap.resize(n);
+    REQUIRE(heap.capacity() > short_key::max_size);
+    CHECK(eq(a, short_key::of(a)));
+    CHECK(eq(heap, short_key::of(a)));
+    CHECK(eq(a, short_key::of(std::string_view(heap))));
+    CHECK(short_key::of(a).view() == a);
+    if (n > 0) {
+      for (size_t i = 0; i < n; ++i) { // one differing byte anywhere
+        std::string b = a;
+        b[i] = static_cast<char>(b[i] ^ 0x20);
+        CHECK_FALSE(eq(a, short_key::of(b)));
+        CHECK_FALSE(eq(b, short_key::of(a)));
+      }
+      CHECK_FALSE(eq(a, short_key::of(std::string_view(a).substr(1)))); // shorter
+    }
+    // Bytes after the end (the old contents of a reused buffer) do not matter.
+    std::string longer = base.substr(0, n + 1);
+    if (longer.size() <= short_key::max_size)
+      CHECK_FALSE(eq(a, short_key::of(longer)));
+    CHECK(eq(a, short_key::of(std::string_view(longer).substr(0, n))));
+  }
+  CHECK(eq(std::string("x"), std::string_view("x")));
+  CHECK(eq(int64_t{3}, int64_t{3}));
+}
+
+TEST_CASE("combining_output: keys of every length, as std::string and std::string_view, equal the reference") {
+  // Short keys (<= 15 bytes) wait in the queue as short_key, longer ones as std::string.
+  std::vector<std::string> vocab;
+  for (size_t n = 0; n <= 40; ++n) {
+    vocab.push_back(std::string(n, 'k'));
+    std::string accented(n, 'k');
+    accented.append("\xc3\xa9"); // non-ASCII
+    vocab.push_back(accented);
+    if (n > 0) {
+      std::string q(n - 1, 'k'); // (not "q" + ...: GCC 12 -Wrestrict false positive)
+      q.insert(q.begin(), 'q');
+      vocab.push_back(q);
+    }
+  }
+  std::mt19937_64 rng(11);
+  std::map<std::string, int64_t> ref;
+  temp_dir spill, out;
+  output_options o;
+  o.num_partitions = 3;
+  o.spill_dir = spill.path();
+  combining_output<std::string, int64_t, plus> co(o);
+  for (int i = 0; i < 20000; ++i) {
+    const std::string& w = vocab[rng() % vocab.size()];
+    int64_t v = static_cast<int64_t>(rng() % 100);
+    ref[w] += v;
+    switch (i % 3) {
+      case 0: co.add(std::string(w), int64_t{v}); break;
+      case 1: co.add(std::string_view(w), int64_t{v}); break;
+      default: co.add(w, v); break; // const std::string&
+    }
+  }
+  co.commit(out.file("k.data"), out.file("k.index"));
+  auto got = read_all<std::pair<std::string, int64_t>>(out.file("k.data"), out.file("k.index"));
+  std::map<std::string, int64_t> merged;
+  size_t records = 0;
+  for (size_t p = 0; p < 3; ++p)
+    for (auto& [k, v] : got[p]) {
+      CHECK(stable_hash(k) % 3 == p);
+      merged[k] += v;
+      ++records;
+    }
+  CHECK(merged == ref);
+  CHECK(records == ref.size());
+}
+
 TEST_CASE("range_partitioner sends keys to (bounds[i-1], bounds[i]] and combining uses it") {
   range_partitioner<int64_t> rp{{10, 20, 30}};
   CHECK(rp.num_partitions() == 4);
