@@ -99,6 +99,19 @@ public:
     return keyed.template partition_by_impl<true>(n).values();
   }
 
+  // n partitions by key_fn(record), salted (Spark's salting idiom for skew): record i of
+  // partition p goes to partition stable_hash(key_fn(x), s) % n with s = salt_of(p, i, salt) in
+  // [0, salt), so one hot key spreads over up to `salt` partitions. salt = 1: hash partitioning.
+  // Deterministic: a recomputed partition sends each record where the first attempt did.
+  template <class F>
+  dataset<T> repartition(uint32_t n, F key_fn, uint32_t salt) const {
+    EMBER_REQUIRE_SHIPPABLE(F);
+    n = std::max<uint32_t>(1, n);
+    auto keyed = make<std::pair<uint32_t, T>>(
+      std::make_shared<detail::salted_key_node<T, F>>(id(), node_, std::move(key_fn), n, salt));
+    return keyed.template partition_by_impl<true>(n).values();
+  }
+
   // Pair datasets: records with equal keys go to one partition (hash of the key).
   dataset<T> partition_by(uint32_t n) const
     requires is_pair<T>::value

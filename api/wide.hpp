@@ -358,6 +358,63 @@ private:
   uint32_t n_;
 };
 
+// -- salted repartition: one hot key spread over up to `salt` partitions -------------------
+
+// The salt of record `index` (0-based, in compute order) of parent partition `partition`, in
+// [0, salt): drawn from a hash of the two, so a recomputed partition (same records, same order)
+// sends every record where the first attempt did; reducers never see a record twice or lose one.
+inline uint32_t salt_of(uint32_t partition, uint64_t index, uint32_t salt) {
+  if (salt <= 1)
+    return 0;
+  return static_cast<uint32_t>(stable_hash(std::pair<uint32_t, uint64_t>{partition, index}) % salt);
+}
+
+// Where repartition(n, key_fn, salt) sends a record with key k and salt s: stable_hash with the
+// salt as its seed (independent hash functions per salt; salt 0 is plain hash partitioning).
+template <class K>
+uint32_t salted_partition(const K& key, uint32_t s, uint32_t n) {
+  return static_cast<uint32_t>(stable_hash(key, s) % std::max<uint32_t>(1, n));
+}
+
+// Keys each record with its target partition (salted_partition of key_fn(x) and salt_of); the
+// shuffle then sends it there directly (partition_writer_node<uint32_t, T, true>).
+template <class T, class F>
+class salted_key_node : public registered_node<salted_key_node<T, F>, std::pair<uint32_t, T>> {
+public:
+  salted_key_node(uint32_t id, typed_ptr<T> parent, F key_fn, uint32_t n, uint32_t salt)
+    : registered_node<salted_key_node<T, F>, std::pair<uint32_t, T>>(id, parent->num_partitions(), "repartition"),
+      parent_(std::move(parent)), key_fn_(std::move(key_fn)), n_(std::max<uint32_t>(1, n)),
+      salt_(std::max<uint32_t>(1, salt)) {
+    this->narrow_parents_.push_back(parent_);
+  }
+  void compute(uint32_t p, task_env& env, sink<std::pair<uint32_t, T>> out) const override {
+    uint64_t index = 0;
+    parent_->compute(p, env, [&](T&& x) {
+      uint32_t target = salted_partition(key_fn_(static_cast<const T&>(x)), salt_of(p, index++, salt_), n_);
+      out(std::pair<uint32_t, T>{target, std::move(x)});
+    });
+  }
+  std::vector<std::string> preferred_hosts(uint32_t p) const override { return parent_->preferred_hosts(p); }
+  void encode_body(encoder& e) const override {
+    e.node(*parent_);
+    serialize_function(e.w, key_fn_);
+    e(n_);
+    e(salt_);
+  }
+  static std::shared_ptr<node_base> decode(uint32_t id, byte_reader& r, decode_context& ctx) {
+    auto parent = ctx.decode_typed<T>(r);
+    auto f = deserialize_function<F>(r);
+    auto n = deserialize<uint32_t>(r);
+    return std::make_shared<salted_key_node>(id, std::move(parent), std::move(f), n, deserialize<uint32_t>(r));
+  }
+
+private:
+  typed_ptr<T> parent_;
+  F key_fn_;
+  uint32_t n_;
+  uint32_t salt_;
+};
+
 // -- sort: range partitioning from sampled bounds, each reduce partition sorted -------------
 
 template <class K>
