@@ -45,6 +45,10 @@ constexpr uint64_t hash_combine(uint64_t h, uint64_t v) noexcept {
 }
 
 inline uint64_t hash_bytes(const void* p, size_t n, uint64_t seed) noexcept {
+  // Up to 16 bytes (most words), XXH3_64bits_withSeed is exactly this step after its length
+  // dispatch; calling it directly lets it inline into the caller (the whole function does not).
+  if (n <= 16)
+    return XXH3_len_0to16_64b(static_cast<const xxh_u8*>(p), n, XXH3_kSecret, seed);
   return XXH3_64bits_withSeed(p, n, seed);
 }
 
