@@ -4,6 +4,7 @@
 // own thread), never one on CAF's scheduler threads.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -15,6 +16,10 @@
 #include <caf/actor_system.hpp>
 
 #include "scheduler/map_output_registry.hpp"
+
+namespace ember::storage {
+class block_manager;
+}
 
 namespace ember::actors {
 
@@ -30,8 +35,16 @@ private:
   std::map<std::pair<uint32_t, uint64_t>, std::string> paths_;
 };
 
+// `blocks`, if given: the executor's block manager, whose cached partitions (rdd BlockIds) it serves.
 caf::actor spawn_block_server(caf::actor_system& sys, std::shared_ptr<const map_output_index> outputs,
-                              size_t max_chunk_size);
+                              size_t max_chunk_size, std::shared_ptr<storage::block_manager> blocks = nullptr);
+
+// Fetches cached partition `partition` of rdd `rdd_id` (its serialized bytes) from the block
+// server at host:port, on the calling (task) thread; nullopt if that server does not have it or
+// cannot be reached within `timeout` (the caller then tries another holder or recomputes).
+std::optional<std::string> fetch_rdd_block(caf::actor_system& sys, const std::string& host, uint16_t port,
+                                           uint32_t rdd_id, uint32_t partition, size_t max_chunk_size,
+                                           std::chrono::milliseconds timeout, std::chrono::milliseconds retry_wait);
 
 // Fetches reduce partition p of map output s from its owner's block server (s.host, s.port), on the
 // calling (task) thread. Returns the partition's framed bytes; throws fetch_failed_error naming

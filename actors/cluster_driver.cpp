@@ -62,6 +62,9 @@ caf::behavior driver_endpoint(caf::event_based_actor* self, caf::actor tasks, ca
     [=](const wire<proto::Heartbeat>& msg) { return self->delegate(heartbeats, msg); },
     [=](kill_target_atom, caf::actor app_client) { self->send(heartbeats, kill_target_atom::value, app_client); },
     [=](const wire<proto::GetMapOutputs>& msg) { return self->delegate(dag, msg); },
+    // The dag scheduler is also the block_manager_master (cached blocks).
+    [=](const wire<proto::UpdateBlockInfo>& msg) { return self->delegate(dag, msg); },
+    [=](const wire<proto::GetBlockLocations>& msg) { return self->delegate(dag, msg); },
     [=](const wire<proto::FetchBinary>& msg) { return self->delegate(binaries, msg); },
   };
 }

@@ -1,6 +1,7 @@
 #include "actors/dag_scheduler.hpp"
 
 #include <map>
+#include <optional>
 
 #include <caf/all.hpp>
 
@@ -9,6 +10,7 @@
 #include "config/log.hpp"
 #include "config/registry.hpp"
 #include "scheduler/dag_planner.hpp"
+#include "storage/block_manager_master.hpp"
 
 namespace ember::actors {
 
@@ -44,8 +46,20 @@ struct dag_state {
   std::map<uint32_t, std::string> stage_failures; // stage id -> why its running attempt stops
   std::shared_ptr<spdlog::logger> log;
   caf::actor tasks;
+  // block_manager_master: where cached blocks are, and the executor actors that reported them
+  // (RemoveRdd goes to them).
+  storage::block_manager_master blocks;
+  std::map<std::string, caf::actor> block_managers;
   static inline const char* name = "dag_scheduler";
 };
+
+std::optional<storage::block_id> to_block_id(proto::BlockId::Reader id) {
+  if (id.isRdd())
+    return storage::block_id::rdd(id.getRdd().getRddId(), id.getRdd().getPartition());
+  if (id.isBroadcast())
+    return storage::block_id::broadcast(id.getBroadcast().getBroadcastId(), id.getBroadcast().getPiece());
+  return std::nullopt;
+}
 
 caf::behavior dag_scheduler_actor(caf::stateful_actor<dag_state>* self, dag_scheduler_config cfg,
                                   caf::actor tasks) {
@@ -54,6 +68,13 @@ caf::behavior dag_scheduler_actor(caf::stateful_actor<dag_state>* self, dag_sche
   scheduler::dag_settings ds;
   ds.max_consecutive_attempts = cfg.max_consecutive_attempts;
   st.planner = std::make_unique<scheduler::dag_planner>(ds);
+  // Cached partitions become PROCESS_LOCAL preferences (the planner runs inside this actor).
+  st.planner->set_cache_locator([self](uint32_t rdd, uint32_t partition) {
+    std::vector<scheduler::executor_location> out;
+    for (auto& h : self->state.blocks.locations(storage::block_id::rdd(rdd, partition)))
+      out.push_back({h.executor_id, h.host});
+    return out;
+  });
   st.tasks = tasks;
   self->link_to(tasks);
 
@@ -326,7 +347,63 @@ caf::behavior dag_scheduler_actor(caf::stateful_actor<dag_state>* self, dag_sche
     [=](const wire<proto::ExecutorLost>& msg) {
       auto r = msg.reader();
       self->state.planner->executor_lost(str(r.getExecutorId()), str(r.getHost()), false);
+      // Its cached blocks are gone: their partitions are recomputed from lineage when needed.
+      auto n = self->state.blocks.executor_lost(str(r.getExecutorId()));
+      self->state.block_managers.erase(str(r.getExecutorId()));
+      if (n > 0)
+        self->state.log->info("executor {} lost with {} cached blocks", str(r.getExecutorId()), n);
       pump();
+    },
+    // -- block_manager_master -------------------------------------------------------------
+    [=](const wire<proto::UpdateBlockInfo>& msg) {
+      auto r = msg.reader();
+      if (auto id = to_block_id(r.getBlockId())) {
+        auto l = r.getLevel();
+        storage::block_status s{*id, storage_level{l.getUseMemory(), l.getUseDisk(), l.getDeserialized(), l.getReplication()},
+                                r.getMemSize(), r.getDiskSize()};
+        self->state.blocks.update(str(r.getExecutorId()), str(r.getHost()), r.getPort(), s);
+        if (auto sender = caf::actor_cast<caf::actor>(self->current_sender()))
+          self->state.block_managers.insert_or_assign(str(r.getExecutorId()), sender);
+      }
+      return msg; // the acknowledgement: the task's StatusUpdate follows it
+    },
+    [=](const wire<proto::GetBlockLocations>& msg) {
+      auto ids = msg.reader().getBlockIds();
+      return make_wire<proto::BlockLocations>([&](proto::BlockLocations::Builder b) {
+        auto locs = b.initLocations(ids.size());
+        for (unsigned i = 0; i < ids.size(); ++i) {
+          locs[i].setBlockId(ids[i]);
+          auto id = to_block_id(ids[i]);
+          auto holders = id ? self->state.blocks.locations(*id) : std::vector<storage::block_holder>{};
+          auto hs = locs[i].initHolders(static_cast<unsigned>(holders.size()));
+          for (unsigned j = 0; j < holders.size(); ++j) {
+            hs[j].setExecutorId(holders[j].executor_id);
+            hs[j].setHost(holders[j].host);
+            hs[j].setPort(holders[j].port);
+          }
+        }
+      });
+    },
+    // unpersist: every executor that reported blocks drops the RDD's; answered once all did (or
+    // did not answer within the ask timeout: a lost executor's blocks are gone anyway).
+    [=](const wire<proto::RemoveRdd>& msg) -> caf::result<wire<proto::RemoveRdd>> {
+      auto& st = self->state;
+      st.blocks.remove_rdd(msg.reader().getRddId());
+      if (st.block_managers.empty())
+        return msg;
+      auto rp = self->make_response_promise();
+      auto left = std::make_shared<size_t>(st.block_managers.size());
+      for (auto& [id, bm] : st.block_managers)
+        self->request(bm, cfg.ask_timeout, msg)
+          .then([rp, left, msg](const wire<proto::RemoveRdd>&) mutable {
+                  if (--*left == 0)
+                    rp.deliver(msg);
+                },
+                [rp, left, msg](caf::error&) mutable {
+                  if (--*left == 0)
+                    rp.deliver(msg);
+                });
+      return rp;
     },
     [=](const wire<proto::GetMapOutputs>& msg) {
       auto& reg = self->state.planner->registry();

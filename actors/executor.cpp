@@ -292,7 +292,80 @@ struct executor_shared {
   executor_config cfg;
   std::string dir; // <app dir>/<executor id>: this executor's shuffle files and spills
   std::shared_ptr<map_output_index> outputs; // cluster: what the block server may serve
+  std::shared_ptr<storage::block_manager> blocks; // cached partitions
+  caf::weak_actor_ptr self;                       // the executor actor: block reports go through it
 };
+
+// Block status changes of a task (api/cached.hpp), reported to the block_manager_master through
+// the executor actor (so the master learns which actor to send RemoveRdd to), one acknowledged
+// request each: the task's StatusUpdate goes out only after the master knows its blocks, so the
+// next job already prefers this executor for them.
+void report_blocks(caf::actor_system& sys, const executor_shared& shared, const std::vector<storage::block_status>& changes) {
+  auto me = caf::actor_cast<caf::actor>(shared.self.lock());
+  if (!me)
+    return;
+  caf::scoped_actor self{sys};
+  for (const auto& s : changes) {
+    auto msg = make_wire<proto::UpdateBlockInfo>([&](proto::UpdateBlockInfo::Builder b) {
+      b.setExecutorId(shared.cfg.executor_id);
+      auto id = b.initBlockId();
+      if (s.id.is_rdd()) {
+        auto r = id.initRdd();
+        r.setRddId(static_cast<uint32_t>(s.id.id));
+        r.setPartition(s.id.index);
+      } else {
+        auto r = id.initBroadcast();
+        r.setBroadcastId(s.id.id);
+        r.setPiece(s.id.index);
+      }
+      auto l = b.initLevel();
+      l.setUseMemory(s.level.use_memory);
+      l.setUseDisk(s.level.use_disk);
+      l.setDeserialized(s.level.deserialized);
+      l.setReplication(s.level.replication);
+      b.setMemSize(s.mem_size);
+      b.setDiskSize(s.disk_size);
+      b.setHost(shared.cfg.host);
+      b.setPort(shared.cfg.block_port);
+    });
+    self->request(me, shared.cfg.ask_timeout, msg)
+      .receive([](const wire<proto::UpdateBlockInfo>&) {},
+               [&](const caf::error& err) {
+                 log::get("executor")->warn("executor {}: block {} not reported to the driver: {}", shared.cfg.executor_id,
+                                            s.id.name(), describe(err));
+               });
+  }
+}
+
+// A partition cached on another executor (cluster): ask the block_manager_master who holds it,
+// then fetch it from the first holder whose block server serves it.
+std::optional<std::string> fetch_cached(caf::actor_system& sys, const executor_shared& shared, caf::actor tracker,
+                                        const storage::block_id& id) {
+  const auto& cfg = shared.cfg;
+  auto req = make_wire<proto::GetBlockLocations>([&](proto::GetBlockLocations::Builder b) {
+    auto r = b.initBlockIds(1)[0].initRdd();
+    r.setRddId(static_cast<uint32_t>(id.id));
+    r.setPartition(id.index);
+  });
+  std::vector<std::pair<std::string, uint16_t>> holders;
+  {
+    caf::scoped_actor self{sys};
+    self->request(tracker, cfg.ask_timeout, req)
+      .receive(
+        [&](const wire<proto::BlockLocations>& reply) {
+          for (auto loc : reply.reader().getLocations())
+            for (auto h : loc.getHolders())
+              if (str(h.getExecutorId()) != cfg.executor_id && h.getPort() != 0)
+                holders.emplace_back(str(h.getHost()), h.getPort());
+        },
+        [](const caf::error&) {});
+  }
+  for (auto& [host, port] : holders)
+    if (auto bytes = fetch_rdd_block(sys, host, port, static_cast<uint32_t>(id.id), id.index, cfg.max_chunk_size,
+                                     cfg.fetch_timeout, cfg.fetch_retry_wait))
+      return bytes;
+  return std::nullopt;
+}
 
 wire<proto::StatusUpdate> run_one(caf::actor_system& sys, const executor_shared& shared, caf::actor tracker,
                                   proto::LaunchTask::Reader lt, std::string_view binary) {
@@ -335,7 +408,12 @@ wire<proto::StatusUpdate> run_one(caf::actor_system& sys, const executor_shared&
     return out;
   };
 
+  env.blocks = shared.blocks.get();
+  env.report_blocks = [&sys, &shared](const std::vector<storage::block_status>& changes) {
+    report_blocks(sys, shared, changes);
+  };
   if (cfg.process_mode) {
+    env.fetch_cached = [&sys, &shared, tracker](const storage::block_id& id) { return fetch_cached(sys, shared, tracker, id); };
     env.block_port = cfg.block_port;
     env.fetch_remote = [&sys, &cfg](const scheduler::map_status& s, uint32_t p) {
       return fetch_remote_block(sys, s, p, cfg.max_chunk_size, cfg.fetch_timeout, cfg.fetch_retry_wait);
@@ -343,7 +421,10 @@ wire<proto::StatusUpdate> run_one(caf::actor_system& sys, const executor_shared&
   }
 
   auto start = std::chrono::steady_clock::now();
+  // The task's execution memory is reserved for its run: storage borrowing it gives it back.
+  shared.blocks->acquire_execution(cfg.task_memory);
   auto outcome = detail::run_task(binary, env);
+  shared.blocks->release_execution(cfg.task_memory);
   if (cfg.process_mode && outcome.what == detail::task_outcome::kind::error && outcome.error_kind == "std::bad_alloc") {
     // The process may be in no state to go on; the worker reports exit 52 as "exceeded
     // ember.executor.memory" and the driver reruns the task elsewhere.
@@ -395,8 +476,10 @@ caf::behavior executor_actor(caf::stateful_actor<executor_state>* self, executor
                              caf::actor driver, caf::actor tracker, std::shared_ptr<map_output_index> outputs) {
   self->state.log = log::get("executor");
   self->state.pool = std::make_shared<task_pool>(cfg.cores, [outbox = self->state.outbox] { outbox->flush(); });
+  auto dir = std::filesystem::path{cfg.app_dir} / cfg.executor_id;
+  auto blocks = cfg.blocks ? cfg.blocks : std::make_shared<storage::block_manager>(cfg.storage_memory, dir / "blocks");
   auto shared = std::make_shared<const executor_shared>(
-    executor_shared{cfg, (std::filesystem::path{cfg.app_dir} / cfg.executor_id).string(), std::move(outputs)});
+    executor_shared{cfg, dir.string(), std::move(outputs), blocks, caf::actor_cast<caf::weak_actor_ptr>(self)});
   std::filesystem::create_directories(shared->dir);
   if (cfg.process_mode) {
     // The driver's process may die or its connection drop: then this executor has no purpose.
@@ -499,6 +582,21 @@ caf::behavior executor_actor(caf::stateful_actor<executor_state>* self, executor
       self->quit(caf::make_error(caf::sec::runtime_error, str(msg.reader().getReason())));
     },
     [=](const wire<proto::StopExecutor>&) { self->quit(); },
+    // -- cached blocks ---------------------------------------------------------------------
+    // A task thread's block report, passed on to the block_manager_master (in the driver's
+    // dag scheduler) as this actor: the master sends RemoveRdd back here.
+    [=](const wire<proto::UpdateBlockInfo>& msg) {
+      auto rp = self->make_response_promise();
+      self->request(tracker, cfg.ask_timeout, msg)
+        .then([rp](const wire<proto::UpdateBlockInfo>& ack) mutable { rp.deliver(ack); },
+              [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+      return rp;
+    },
+    [=](const wire<proto::RemoveRdd>& msg) {
+      auto n = shared->blocks->remove_rdd(msg.reader().getRddId()).size();
+      self->state.log->debug("executor {}: removed {} blocks of rdd {}", cfg.executor_id, n, msg.reader().getRddId());
+      return msg;
+    },
     // -- injected faults: the StatusUpdates send point with faults on ---------------------
     [=](faulty_send_atom, const wire<proto::StatusUpdates>& batch) {
       auto d = cfg.faults->decide(config::fault_kind::status_updates);

@@ -12,6 +12,8 @@
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 
+#include "storage/block_manager.hpp"
+
 namespace ember::config {
 class fault_injector;
 }
@@ -41,6 +43,11 @@ struct executor_config {
   // `resend_interval` until acknowledged, so a dropped batch delays its tasks but loses none.
   std::shared_ptr<config::fault_injector> faults;
   std::chrono::milliseconds resend_interval{1000};
+  // Cached partitions (storage/block_manager.hpp). An executor process passes the block manager
+  // its block server also serves from; otherwise (local mode) the executor makes one below its
+  // dir with `storage_memory` (ember.executor.memory * ember.memory.fraction, storageFraction).
+  std::shared_ptr<storage::block_manager> blocks;
+  storage::memory_settings storage_memory;
 };
 
 // Exit code of an executor process whose task ran out of memory (Spark's OOM exit code).

@@ -240,7 +240,13 @@ void run_executor_process(int argc, char** argv) {
       std::_Exit(1); // the actor system's threads are running: skip exit handlers and destructors
     }
     auto outputs = std::make_shared<map_output_index>();
-    auto server = spawn_block_server(sys, outputs, static_cast<size_t>(shuf.max_chunk_size));
+    // Cached partitions: unified memory = ember.executor.memory * ember.memory.fraction; the
+    // block server serves them to executors that need a partition cached here.
+    auto blocks = std::make_shared<storage::block_manager>(
+      storage::memory_settings{static_cast<size_t>(static_cast<double>(args.memory) * exec.memory_fraction),
+                               exec.storage_fraction},
+      dir / "blocks");
+    auto server = spawn_block_server(sys, outputs, static_cast<size_t>(shuf.max_chunk_size), blocks);
     auto port = sys.middleman().publish(server, 0, args.host.c_str(), true);
     if (!port) {
       log->error("executor {}: cannot serve blocks on {}: {}", args.executor_id, args.host, describe(port.error()));
@@ -257,6 +263,7 @@ void run_executor_process(int argc, char** argv) {
     ec.block_size = static_cast<size_t>(shuf.lz4_block_size);
     ec.ask_timeout = drv.ask_timeout;
     ec.process_mode = true;
+    ec.blocks = blocks;
     ec.worker_id = args.worker_id;
     ec.block_port = *port;
     ec.max_chunk_size = static_cast<size_t>(shuf.max_chunk_size);

@@ -144,6 +144,7 @@ void driver_runtime::start_schedulers(bool remoting) {
   dc.max_consecutive_attempts = sched.max_stage_attempts;
   dc.max_result_size = drv.max_result_size;
   dc.listener_bus = bus_;
+  dc.ask_timeout = drv.ask_timeout;
   dag_ = spawn_dag_scheduler(*sys_, dc, tasks_);
   caf::anon_send(tasks_, dag_);
 }
@@ -176,6 +177,8 @@ driver_runtime::driver_runtime(config::config conf, uint32_t cores)
   ec.app_dir = app_dir_;
   // Local mode: the driver's memory is the executor's (as in Spark), shared by the task threads.
   ec.task_memory = static_cast<size_t>(static_cast<double>(drv.memory_bytes) * exec.memory_fraction / cores);
+  ec.storage_memory = {static_cast<size_t>(static_cast<double>(drv.memory_bytes) * exec.memory_fraction),
+                       exec.storage_fraction};
   ec.compress = shuf.compress;
   ec.block_size = static_cast<size_t>(shuf.lz4_block_size);
   ec.ask_timeout = drv.ask_timeout;
@@ -318,6 +321,20 @@ void driver_runtime::stop() {
     std::error_code ec;
     std::filesystem::remove_all(app_dir_, ec);
   }
+}
+
+void driver_runtime::unpersist(uint32_t rdd_id, bool blocking) {
+  if (stopped_)
+    return;
+  auto msg = make_wire<proto::RemoveRdd>([&](proto::RemoveRdd::Builder b) { b.setRddId(rdd_id); });
+  if (!blocking) {
+    caf::anon_send(dag_, msg);
+    return;
+  }
+  caf::scoped_actor self{*sys_};
+  self->request(dag_, caf::infinite, msg)
+    .receive([](const wire<proto::RemoveRdd>&) {},
+             [&](const caf::error& err) { log::get("runtime")->warn("unpersist of rdd {}: {}", rdd_id, describe(err)); });
 }
 
 std::vector<std::string> driver_runtime::run_job(const detail::node_ptr& rdd, const std::vector<uint32_t>& partitions,

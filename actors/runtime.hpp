@@ -36,6 +36,7 @@ public:
 
   std::vector<std::string> run_job(const detail::node_ptr& rdd, const std::vector<uint32_t>& partitions,
                                    const detail::result_fn& fn) override;
+  void unpersist(uint32_t rdd_id, bool blocking) override;
   void stop();
   const config::config& conf() const { return conf_; }
 

@@ -39,6 +39,10 @@ public:
                                            const result_fn& fn)
     = 0;
 
+  // Drops every cached partition of rdd `rdd_id` on every executor (dataset::unpersist); with
+  // `blocking`, returns once the executors have removed them.
+  virtual void unpersist(uint32_t rdd_id, bool blocking) = 0;
+
   // Local properties of the calling thread (context::set_local_property).
   void set_local_property(const std::string& key, const std::string& value) {
     std::lock_guard guard{props_mtx_};

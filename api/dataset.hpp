@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "api/actions.hpp"
+#include "api/cached.hpp"
 #include "api/context_impl.hpp"
 #include "api/narrow.hpp"
 #include "api/wide.hpp"
@@ -244,6 +245,45 @@ public:
   {
     EMBER_REQUIRE_SHIPPABLE(F);
     return map(on_value<F>{std::move(f)});
+  }
+
+  // -- persistence (api/cached.hpp) ------------------------------------------------------
+  // As in Spark these mark this dataset (every copy of this handle made afterwards, and every
+  // dataset derived from it afterwards): its partitions are kept by the executors that compute
+  // them, the first time an action computes them.
+
+  // Keeps the partitions at `level`. Changing the level of a persisted dataset throws (Spark's
+  // rule); persisting again at the same level does nothing.
+  dataset<T>& persist(storage_level level = storage_level::memory_only) {
+    if (!level.valid())
+      throw std::invalid_argument("persist: storage level NONE; use unpersist() to stop caching");
+    if (auto* c = dynamic_cast<const detail::cached_node<T>*>(node_.get())) {
+      auto now = c->level();
+      if (now.valid() && now != level)
+        throw std::invalid_argument("persist: cannot change the storage level of a dataset from " + now.name() + " to "
+                                    + level.name());
+      c->set_level(level);
+      return *this;
+    }
+    node_ = std::make_shared<detail::cached_node<T>>(id(), node_, level);
+    return *this;
+  }
+  dataset<T>& cache() { return persist(storage_level::memory_only); }
+
+  // Removes the cached partitions from every executor (with `blocking`, before returning);
+  // later actions recompute them from lineage and do not cache them again.
+  dataset<T>& unpersist(bool blocking = true) {
+    if (auto* c = dynamic_cast<const detail::cached_node<T>*>(node_.get()); c && c->level().valid()) {
+      c->set_level(storage_level::none);
+      ctx_->unpersist(c->id(), blocking);
+    }
+    return *this;
+  }
+
+  // NONE unless persisted.
+  storage_level storage() const {
+    auto* c = dynamic_cast<const detail::cached_node<T>*>(node_.get());
+    return c ? c->level() : storage_level::none;
   }
 
   // -- actions ----------------------------------------------------------------------

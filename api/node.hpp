@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <typeinfo>
@@ -18,6 +19,7 @@
 #include "api/function.hpp"
 #include "scheduler/lineage.hpp"
 #include "scheduler/map_output_registry.hpp"
+#include "storage/block_manager.hpp"
 #include "storage/serde.hpp"
 
 namespace ember::detail {
@@ -42,6 +44,13 @@ struct task_env {
   // where every map output is a host-local file.
   std::function<std::string(const scheduler::map_status& s, uint32_t p)> fetch_remote;
   uint16_t block_port = 0; // this executor's block server, recorded in its map statuses
+  // Cached partitions (api/cached.hpp): this executor's block manager (null: nothing is cached,
+  // e.g. unit tests), how to tell the driver's block_manager_master where blocks now are (returns
+  // once it knows), and how to fetch a block cached on another executor (its serialized bytes,
+  // nullopt if no holder could serve it; empty in local mode).
+  storage::block_manager* blocks = nullptr;
+  std::function<void(const std::vector<storage::block_status>&)> report_blocks;
+  std::function<std::optional<std::string>(const storage::block_id&)> fetch_cached;
 
   // Metrics reported with the task's status.
   uint64_t records_read = 0;

@@ -114,6 +114,8 @@ struct UpdateBlockInfo {
   level @2 :StorageLevel;
   memSize @3 :UInt64;
   diskSize @4 :UInt64;
+  host @5 :Text;            # the executor's block server, which serves the block to other
+  port @6 :UInt16;          # executors (FetchBlocks with an rdd BlockId); port 0 = none (local mode)
 }
 
 struct RemoveBlock {
