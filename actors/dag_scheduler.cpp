@@ -149,6 +149,13 @@ caf::behavior dag_scheduler_actor(caf::stateful_actor<dag_state>* self, dag_sche
           for (unsigned j = 0; j < hosts.size(); ++j)
             hs.set(j, hosts[j]);
         }
+        auto execs = b.initPreferredExecutors(static_cast<unsigned>(sub.partitions.size()));
+        for (unsigned i = 0; i < sub.partitions.size() && i < sub.preferred_executors.size(); ++i) {
+          auto& ids = sub.preferred_executors[i];
+          auto es = execs.init(i, static_cast<unsigned>(ids.size()));
+          for (unsigned j = 0; j < ids.size(); ++j)
+            es.set(j, ids[j]);
+        }
       });
       auto& run = st.submitted_stages[sub.stage_id];
       run = {sub.stage_attempt, static_cast<uint32_t>(sub.partitions.size()), sub.name, epoch_ms()};

@@ -560,6 +560,11 @@ caf::behavior task_scheduler_actor(caf::stateful_actor<task_scheduler_state>* se
         for (auto h : hs)
           v.push_back(str(h));
       }
+      for (auto es : r.getPreferredExecutors()) { // cached blocks (PROCESS_LOCAL)
+        auto& v = sub.preferred_executors.emplace_back();
+        for (auto e : es)
+          v.push_back(str(e));
+      }
       sub.preferred_hosts.resize(sub.partitions.size());
       sub.preferred_executors.resize(sub.partitions.size());
       st.sets[{sub.stage_id, sub.stage_attempt}]

@@ -40,6 +40,7 @@ struct SubmitTaskSet {
   preferredHosts @7 :List(List(Text));   # parallel to partitions
   name @8 :Text;
   pool @9 :Text;                  # FAIR scheduling pool (local property ember.scheduler.pool)
+  preferredExecutors @10 :List(List(Text)); # parallel to partitions: executors caching it (PROCESS_LOCAL)
 }
 
 struct TaskEnded {
