@@ -341,8 +341,8 @@ scenario parse_scenario(const std::string& text, const std::string& file) {
   auto jr = top.object("job");
   jr.only({"app", "input", "executors", "executor_cores", "executor_memory", "conf", "args"});
   s.job.app = jr.str("app", "wordcount");
-  if (s.job.app != "wordcount" && s.job.app != "chaos_wordcount")
-    jr.fail("app", "'" + s.job.app + "' is not one of wordcount, chaos_wordcount");
+  if (s.job.app != "wordcount" && s.job.app != "chaos_wordcount" && s.job.app != "terasort")
+    jr.fail("app", "'" + s.job.app + "' is not one of wordcount, chaos_wordcount, terasort");
   if (jr.has("input")) {
     auto in = jr.object("input");
     in.only({"bytes", "vocab", "files"});

@@ -39,7 +39,9 @@ struct input_spec {
 };
 
 struct job_spec {
-  std::string app = "wordcount";  // wordcount | chaos_wordcount (build/bin)
+  // wordcount | chaos_wordcount (word counts, judged as multisets of lines) | terasort (100-byte
+  // records, judged line for line across the part files in order) — all in build/bin
+  std::string app = "wordcount";
   input_spec input;
   int executors = 2;       // --num-executors
   int executor_cores = 1;  // --executor-cores

@@ -143,4 +143,22 @@ std::optional<std::string> compare_lines(const std::vector<std::string>& expecte
   return "unexpected line '" + actual[j] + "'" + counts;
 }
 
+std::optional<std::string> compare_ordered(const std::vector<std::string>& expected_files,
+                                           const std::vector<std::string>& actual_files) {
+  std::vector<std::string> expected, actual;
+  for (auto& p : expected_files)
+    if (!read_lines(p, expected))
+      return "cannot read the reference " + p;
+  for (auto& p : actual_files)
+    if (!read_lines(p, actual))
+      return "cannot read the output " + p;
+  auto counts = " (" + std::to_string(expected.size()) + " lines expected, " + std::to_string(actual.size()) + " found)";
+  for (size_t i = 0; i < expected.size() && i < actual.size(); ++i)
+    if (expected[i] != actual[i])
+      return "line " + std::to_string(i + 1) + " is '" + actual[i] + "', expected '" + expected[i] + "'" + counts;
+  if (expected.size() == actual.size())
+    return std::nullopt;
+  return (expected.size() > actual.size() ? "output ends early" : "output goes on past the reference") + counts;
+}
+
 } // namespace ember::chaos

@@ -75,4 +75,10 @@ verdict judge(const scenario& s, const observed& o, const std::vector<fault_reco
 std::optional<std::string> compare_lines(const std::vector<std::string>& expected_files,
                                          const std::vector<std::string>& actual_files);
 
+// Compares the lines of `actual_files` concatenated in the order given with the reference's, line
+// for line: a sort's part files in partition order must be the sorted input. nullopt when equal,
+// else the first line number that differs, or which side ends first.
+std::optional<std::string> compare_ordered(const std::vector<std::string>& expected_files,
+                                           const std::vector<std::string>& actual_files);
+
 } // namespace ember::chaos

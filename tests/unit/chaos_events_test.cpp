@@ -307,3 +307,20 @@ TEST_CASE("the report: a table row and a JSON object per scenario") {
   CHECK(j["scenarios"][1]["failures"][0] == "the job failed (exit code 1)");
   CHECK(j["scenarios"][1]["faults"].empty());
 }
+
+TEST_CASE("compare_ordered: part files in order must be the reference line for line") {
+  temp_dir tmp;
+  auto write = [&](const std::string& name, const std::string& text) {
+    std::ofstream(tmp.path / name, std::ios::binary) << text;
+    return (tmp.path / name).string();
+  };
+  auto ref = write("ref", "a\nb\nc\n");
+  auto p0 = write("p0", "a\n");
+  auto p1 = write("p1", "b\nc\n");
+  auto p2 = write("p2", "c\nb\n");
+  CHECK_FALSE(compare_ordered({ref}, {p0, p1}).has_value());
+  CHECK(compare_ordered({ref}, {p1, p0}) == "line 1 is 'b', expected 'a' (3 lines expected, 3 found)");
+  CHECK(compare_ordered({ref}, {p0, p2}) == "line 2 is 'c', expected 'b' (3 lines expected, 3 found)");
+  CHECK(compare_ordered({ref}, {p0}) == "output ends early (3 lines expected, 1 found)");
+  CHECK(compare_ordered({ref}, {p0, p1, p0}) == "output goes on past the reference (3 lines expected, 4 found)");
+}

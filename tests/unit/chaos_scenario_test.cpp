@@ -111,7 +111,7 @@ TEST_CASE("each bad field is one line naming the file and the field") {
   CHECK(error_of(R"({"name": "n"})") == "s.json: job: required");
   CHECK(error_of(R"({"name": "n", "job": {}, "sed": 1})") == "s.json: sed: unknown field");
   CHECK(error_of(R"({"name": "n", "job": {"app": "grep"}})")
-        == "s.json: job.app: 'grep' is not one of wordcount, chaos_wordcount");
+        == "s.json: job.app: 'grep' is not one of wordcount, chaos_wordcount, terasort");
   CHECK(error_of(R"({"name": "n", "job": {"input": {"bytes": "1m"}}})") == "s.json: job.input.bytes: expected an integer");
   CHECK(error_of(R"({"name": "n", "job": {}, "cluster": {"workers": 0}})")
         == "s.json: cluster.workers: 0 is out of range [1, 16]");
