@@ -181,3 +181,16 @@ TEST_CASE("a full local dir: tasks there fail with ENOSPC, excludeOnFailure move
   CHECK(s[0]["leftoverFiles"] == nlohmann::json::array());
   CHECK(r.exit_code == 0);
 }
+
+TEST_CASE("terasort with an executor killed while part files are written: the sorted input, line for line") {
+  auto r = run_chaos(scenario("terasort_kill_reduce.json"), "terasort");
+  auto& s = r.report["scenarios"];
+  REQUIRE(s.size() == 1);
+  CHECK(s[0]["failures"] == nlohmann::json::array());
+  CHECK(s[0]["pass"] == true);
+  CHECK(s[0]["outputMatches"] == true);
+  CHECK(s[0]["executorsRemoved"].size() == 1);
+  CHECK(s[0]["leftoverProcesses"] == nlohmann::json::array());
+  CHECK(s[0]["leftoverFiles"] == nlohmann::json::array());
+  CHECK(r.exit_code == 0);
+}
