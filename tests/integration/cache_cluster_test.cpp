@@ -210,3 +210,43 @@ TEST_CASE("cluster: SIGKILL of an executor holding cached blocks; its partitions
   }
   CHECK(recomputed == lost); // exactly the killed executor's partitions, once each
 }
+
+TEST_CASE("cluster: a task on an executor without the block fetches it from the holder") {
+  temp_dir tmp;
+  // One worker at first: the first action caches every partition on its executor. A second
+  // worker then joins (the application asked for two executors); without locality waits its
+  // executor takes tasks whose blocks it does not have and reads them from the holder's block
+  // server (FetchBlocks with an rdd block id) instead of recomputing.
+  local_cluster cluster{tmp.path, {{"127.0.0.1", 1, "1g"}}};
+  probe_run run;
+  run.tasks = 16;
+  run.records = 160000;
+  run.pause = true;
+  run.conf = {"ember.locality.wait=0s"};
+  cache_app app{cluster, tmp.path / "app", run};
+  REQUIRE_MESSAGE(wait_until([&] { return app.log().find("first action done") != std::string::npos; }), app.log());
+  auto first = finished_tasks(app.events(), 0);
+  REQUIRE(first.size() == 16u);
+  std::set<std::string> holders;
+  for (auto& [p, t] : first)
+    holders.insert(t.first);
+  REQUIRE(holders.size() == 1u);
+  child late{{bin_dir + "/ember", "worker", cluster.url(), "--host", "127.0.0.2", "--cores", "1", "--memory", "1g",
+              "--work-dir", (tmp.path / "worker-late").string()},
+             tmp.path / "worker-late.log"};
+  REQUIRE_MESSAGE(wait_until([&] { return of_kind(app.events(), "executorAdded").size() == 2u; }), app.log());
+  app.go();
+  REQUIRE_MESSAGE(app.finish() == 0, app.log());
+  CHECK(slurp(app.out()) == expected_output(run.records));
+  auto events = app.events();
+  int elsewhere = 0;
+  for (int stage : {1, 2})
+    for (auto& [p, t] : finished_tasks(events, stage))
+      elsewhere += t.first != *holders.begin();
+  CHECK(elsewhere > 0); // the new executor ran some of them
+  auto counts = computed(app.marks());
+  REQUIRE(counts.size() == 16u);
+  for (auto& [p, n] : counts)
+    CHECK_MESSAGE(n == 1, "partition " << p << " computed " << n << " times"); // fetched, not recomputed
+  late.stop();
+}
