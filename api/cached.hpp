@@ -108,10 +108,13 @@ public:
       status = env.blocks->put_bytes(id, level, encode_cached_block(*values, block_size));
     }
     if (env.report_blocks) {
-      std::vector<storage::block_status> changes{status};
+      std::vector<storage::block_status> changes;
+      if (status.stored())
+        changes.push_back(status); // a block that found no room replaced nothing: nothing to say
       for (auto& e : env.blocks->take_evicted())
         changes.push_back(e);
-      env.report_blocks(changes);
+      if (!changes.empty())
+        env.report_blocks(changes);
     }
     if (status.mem_size > 0 && level.deserialized) {
       for (const auto& x : *values) { // the block manager holds these values now
