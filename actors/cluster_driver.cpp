@@ -11,6 +11,8 @@
 #include "actors/task_scheduler.hpp"
 #include "config/log.hpp"
 #include "deploy/binary_cache.hpp"
+#include "protocol/deploy.capnp.h"
+#include "protocol/executor.capnp.h"
 
 namespace ember::actors {
 
@@ -43,21 +45,63 @@ caf::behavior binary_server(caf::event_based_actor*, std::string path, std::stri
   };
 }
 
+using rack_of_atom = caf::atom_constant<caf::atom("rackof")>;
+
+// Runs the topology script (blocking, bounded by ember.topology.script.timeout): detached.
+caf::behavior rack_resolver(caf::event_based_actor*, std::shared_ptr<scheduler::topology> topology) {
+  return {
+    [=](rack_of_atom, const std::string& host) -> caf::result<std::string> {
+      try {
+        return topology->rack_of(host);
+      } catch (const std::exception& e) {
+        return caf::make_error(caf::sec::runtime_error, e.what());
+      }
+    },
+  };
+}
+
+// The same registration with the rack the topology gives its host.
+wire<proto::RegisterExecutor> with_rack(const wire<proto::RegisterExecutor>& msg, const std::string& rack) {
+  capnp::MallocMessageBuilder builder{64};
+  builder.setRoot(msg.reader());
+  builder.getRoot<proto::RegisterExecutor>().setRack(rack);
+  return wire<proto::RegisterExecutor>::from_builder(builder);
+}
+
 caf::behavior driver_endpoint(caf::event_based_actor* self, caf::actor tasks, caf::actor dag, caf::actor binaries,
-                              caf::actor heartbeats) {
+                              caf::actor heartbeats, std::shared_ptr<scheduler::topology> topology,
+                              caf::actor resolver) {
   // Dies with the driver's schedulers: then executors see it go and exit.
   self->link_to(tasks);
   self->link_to(binaries);
   self->link_to(heartbeats);
+  if (resolver)
+    self->link_to(resolver);
   return {
     // delegate keeps the original sender: the task scheduler answers the executor directly.
     [=](const wire<proto::RegisterExecutor>& msg) {
       auto r = msg.reader();
+      auto sender = caf::actor_cast<caf::actor>(self->current_sender());
       // The heartbeat receiver hears of it before the task scheduler answers. A heartbeat that
       // overtakes the registration is "unknown" there: answered without reregister, no harm.
-      self->send(heartbeats, executor_registered_atom::value, str(r.getExecutorId()), str(r.getHost()),
-                 caf::actor_cast<caf::actor>(self->current_sender()));
-      return self->delegate(tasks, msg);
+      self->send(heartbeats, executor_registered_atom::value, str(r.getExecutorId()), str(r.getHost()), sender);
+      if (!topology || !topology->enabled() || r.getRack().size() > 0) {
+        self->delegate(tasks, msg);
+        return;
+      }
+      auto host = str(r.getHost());
+      if (auto known = topology->cached_rack_of(host)) {
+        self->delegate(tasks, with_rack(msg, *known));
+        return;
+      }
+      // A script must run: the resolver answers, the registration goes on as the executor's.
+      self->request(resolver, caf::infinite, rack_of_atom::value, host)
+        .then([=](const std::string& rack) { caf::send_as(sender, tasks, with_rack(msg, rack)); },
+              [=](const caf::error& err) {
+                log::get("driver")->error("no rack for host {} (executor {}): {}", host, str(msg.reader().getExecutorId()),
+                                          self->system().render(err));
+                caf::send_as(sender, tasks, msg);
+              });
     },
     [=](const wire<proto::Heartbeat>& msg) { return self->delegate(heartbeats, msg); },
     [=](kill_target_atom, caf::actor app_client) { self->send(heartbeats, kill_target_atom::value, app_client); },
@@ -182,6 +226,20 @@ caf::behavior app_client(app_client_actor* self, caf::actor master, app_descript
     [=](const wire<proto::RegisteredApplication>& msg) {
       auto& st = self->state;
       auto id = str(msg.reader().getAppId());
+      if (app.data_files) {
+        detail::declared_files files;
+        for (auto h : msg.reader().getHostFiles())
+          for (auto f : h.getFiles()) {
+            auto& d = files[str(f.getPath())];
+            if (d.hosts.empty())
+              d.size = f.getSize();
+            else if (d.size != f.getSize())
+              continue; // another file by that name: not a copy of this one
+            d.hosts.push_back(str(h.getHost()));
+          }
+        std::lock_guard guard{app.data_files->mtx};
+        app.data_files->files = std::move(files);
+      }
       if (!st.app_id.empty()) {
         st.log->info("registered again with {} as {}", str(msg.reader().getMasterUrl()), id);
         if (st.requested_total)
@@ -298,11 +356,14 @@ caf::behavior app_client(app_client_actor* self, caf::actor master, app_descript
 
 caf::actor spawn_driver_endpoint(caf::actor_system& sys, caf::actor task_scheduler, caf::actor dag_scheduler,
                                  std::string binary_path, std::string binary_hash, size_t max_chunk_size,
-                                 heartbeat_receiver_config heartbeats) {
+                                 heartbeat_receiver_config heartbeats, std::shared_ptr<scheduler::topology> topology) {
   auto binaries = sys.spawn<caf::detached>(binary_server, std::move(binary_path), std::move(binary_hash), max_chunk_size);
   auto receiver = spawn_heartbeat_receiver(sys, heartbeats, task_scheduler);
+  caf::actor resolver;
+  if (topology && topology->uses_script())
+    resolver = sys.spawn<caf::detached>(rack_resolver, topology);
   return sys.spawn(driver_endpoint, std::move(task_scheduler), std::move(dag_scheduler), std::move(binaries),
-                   std::move(receiver));
+                   std::move(receiver), std::move(topology), std::move(resolver));
 }
 
 caf::actor spawn_app_client(caf::actor_system& sys, caf::actor master, app_description app,

@@ -10,6 +10,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -19,10 +21,23 @@
 #include <caf/atom.hpp>
 
 #include "actors/heartbeat_receiver.hpp"
+#include "api/narrow.hpp"
+#include "scheduler/topology.hpp"
 
 namespace ember::actors {
 
 using register_atom = caf::atom_constant<caf::atom("register")>;
+
+// The files workers hold in their data dirs (RegisteredApplication.hostFiles), written by the app
+// client, read by the user's threads building text_file datasets.
+struct data_file_catalog {
+  mutable std::mutex mtx;
+  detail::declared_files files;
+  detail::declared_files snapshot() const {
+    std::lock_guard guard{mtx};
+    return files;
+  }
+};
 
 struct app_description {
   std::string name;
@@ -42,13 +57,17 @@ struct app_description {
   std::string master_host;
   uint16_t master_port = 0;
   std::chrono::milliseconds reconnect_interval{1000}; // ember.worker.registrationRetryInterval
+  std::shared_ptr<data_file_catalog> data_files;      // filled at every RegisteredApplication (may be null)
 };
 
 // Heartbeats go to a heartbeat_receiver it spawns (actors/heartbeat_receiver.hpp); send it
 // (kill_target_atom, app_client) so executors lost for silence are killed through the master.
+// With a `topology`, a registering executor's rack is resolved from its host before the task
+// scheduler hears of it (a script runs in a detached resolver actor, never on the endpoint).
 caf::actor spawn_driver_endpoint(caf::actor_system& sys, caf::actor task_scheduler, caf::actor dag_scheduler,
                                  std::string binary_path, std::string binary_hash, size_t max_chunk_size,
-                                 heartbeat_receiver_config heartbeats);
+                                 heartbeat_receiver_config heartbeats,
+                                 std::shared_ptr<scheduler::topology> topology = nullptr);
 
 // Registers with `master` when asked (register_atom -> the application id, or an error with the
 // master's reason). Until then it does nothing.

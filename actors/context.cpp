@@ -61,7 +61,9 @@ const config::config& context::conf() const { return static_cast<const actors::d
 void context::stop() { static_cast<actors::driver_runtime&>(*impl_).stop(); }
 
 dataset<std::string> context::text_file(const std::string& path) const {
-  auto splits = detail::plan_text_splits(path, impl_->settings().max_partition_bytes, default_parallelism());
+  // Cluster mode: files only the workers' hosts hold are found, and prefer those hosts.
+  auto splits = detail::plan_text_splits(path, impl_->settings().max_partition_bytes, default_parallelism(),
+                                         static_cast<const actors::driver_runtime&>(*impl_).data_files());
   return {impl_, std::make_shared<detail::text_file_node>(impl_->next_node_id(), std::move(splits))};
 }
 

@@ -173,6 +173,9 @@ struct master_state {
   std::unique_ptr<master_logic> logic;  // set when the behavior starts (settings come from options)
   std::string url;
   std::map<std::string, caf::actor> workers;        // worker id -> worker actor
+  // worker id -> its host and the files under its data dirs (RegisterWorker), told to applications
+  // in RegisteredApplication; not persisted: workers register again with a recovered master.
+  std::map<std::string, std::pair<std::string, std::vector<std::pair<std::string, std::uint64_t>>>> data_files;
   std::map<caf::actor_addr, std::string> worker_of;  // for down messages
   std::map<std::string, caf::actor> drivers;        // app id -> driver (application) actor
   std::map<caf::actor_addr, std::string> app_of;
@@ -294,6 +297,23 @@ void enact(master_actor* self, const decisions& ds) {
   }
 }
 
+// The data files of the connected workers that declared any (text_file locality in the driver).
+void set_host_files(const master_state& st, proto::RegisteredApplication::Builder b) {
+  std::vector<const std::pair<std::string, std::vector<std::pair<std::string, std::uint64_t>>>*> live;
+  for (const auto& [id, files] : st.data_files)
+    if (st.workers.count(id) && !files.second.empty())
+      live.push_back(&files);
+  auto out = b.initHostFiles(static_cast<unsigned>(live.size()));
+  for (unsigned i = 0; i < live.size(); ++i) {
+    out[i].setHost(live[i]->first);
+    auto list = out[i].initFiles(static_cast<unsigned>(live[i]->second.size()));
+    for (unsigned j = 0; j < live[i]->second.size(); ++j) {
+      list[j].setPath(live[i]->second[j].first);
+      list[j].setSize(live[i]->second[j].second);
+    }
+  }
+}
+
 void lose_worker(master_actor* self, const std::string& id, const std::string& reason) {
   auto& st = self->state;
   st.log->warn("worker {} lost: {}", id, reason);
@@ -304,6 +324,7 @@ void lose_worker(master_actor* self, const std::string& id, const std::string& r
     st.worker_of.erase(i->second.address());
     st.workers.erase(i);
   }
+  st.data_files.erase(id);
   enact(self, out);
 }
 
@@ -539,6 +560,11 @@ caf::behavior master(master_actor* self, master_options options) {
         st.workers[w.id] = sender;
         st.worker_of[sender.address()] = w.id;
         self->monitor(sender);
+        auto& files = st.data_files[w.id];
+        files.first = w.host;
+        files.second.clear();
+        for (auto f : r.getDataFiles())
+          files.second.emplace_back(str(f.getPath()), f.getSize());
         st.log->info("registered worker {} at {}:{} with {} cores, {}{}", w.id, w.host, w.port, w.cores,
                      config::format_size(static_cast<std::int64_t>(w.memory)), result.duplicate ? " (again)" : "");
         rp.deliver(make_wire<proto::RegisteredWorker>([&](proto::RegisteredWorker::Builder b) {
@@ -644,6 +670,7 @@ caf::behavior master(master_actor* self, master_options options) {
           rp.deliver(make_wire<proto::RegisteredApplication>([&](proto::RegisteredApplication::Builder b) {
             b.setAppId(old_id);
             b.setMasterUrl(st.url);
+            set_host_files(st, b);
           }));
           maybe_complete_recovery(self);
           return;
@@ -657,6 +684,7 @@ caf::behavior master(master_actor* self, master_options options) {
         rp.deliver(make_wire<proto::RegisteredApplication>([&](proto::RegisteredApplication::Builder b) {
           b.setAppId(app_id);
           b.setMasterUrl(st.url);
+          set_host_files(st, b);
         }));
         enact(self, st.logic->register_application(app_id, std::move(d), now_wall_ms()));
       });

@@ -228,8 +228,16 @@ driver_runtime::driver_runtime(config::config conf, const std::pair<std::string,
   heartbeat_receiver_config hb;
   hb.timeout = conf_.get_duration("ember.network.timeout");
   hb.check_interval = conf_.get_duration("ember.network.timeoutInterval");
+  // Racks of executors' hosts (docs/scheduling.md): a bad topology file or script fails the start.
+  std::shared_ptr<scheduler::topology> topology;
+  try {
+    auto cs = config::cluster_settings::from(conf_);
+    topology = std::make_shared<scheduler::topology>(cs.topology_file, cs.topology_script, cs.topology_script_timeout);
+  } catch (const std::exception& e) {
+    fail(e.what());
+  }
   endpoint_ = spawn_driver_endpoint(*sys_, tasks_, dag_, app.binary_path, app.binary_hash,
-                                    static_cast<size_t>(shuf.max_chunk_size), hb);
+                                    static_cast<size_t>(shuf.max_chunk_size), hb, topology);
   auto host = conf_.get_string("ember.driver.host");
   if (host.empty())
     host = host_name();
@@ -257,6 +265,8 @@ driver_runtime::driver_runtime(config::config conf, const std::pair<std::string,
   app.master_host = master.first; // the app client reconnects here if the master goes away
   app.master_port = master.second;
   app.reconnect_interval = conf_.get_duration("ember.worker.registrationRetryInterval");
+  data_files_ = std::make_shared<data_file_catalog>();
+  app.data_files = data_files_;
   if (conf_.get_bool("ember.dynamicAllocation.enabled"))
     app.initial_executors = allocation_settings_from(conf_).initial_executors;
   app_ = spawn_app_client(*sys_, *master_actor, app, tasks_, dag_);
@@ -278,6 +288,10 @@ driver_runtime::driver_runtime(config::config conf, const std::pair<std::string,
 }
 
 driver_runtime::~driver_runtime() { stop(); }
+
+detail::declared_files driver_runtime::data_files() const {
+  return data_files_ ? data_files_->snapshot() : detail::declared_files{};
+}
 
 void driver_runtime::stop() {
   if (stopped_)

@@ -13,9 +13,12 @@
 #include <caf/actor_system_config.hpp>
 
 #include "api/context_impl.hpp"
+#include "api/narrow.hpp"
 #include "config/config.hpp"
 
 namespace ember::actors {
+
+struct data_file_catalog;
 
 // "local" -> 1, "local[4]" -> 4, "local[*]" -> hardware threads; nullopt for anything else.
 std::optional<uint32_t> parse_local_master(const std::string& master);
@@ -41,6 +44,9 @@ public:
   const config::config& conf() const { return conf_; }
 
   const std::string& app_id() const { return app_id_; }
+  // The files workers' hosts hold in their data dirs (cluster mode; empty in local mode), as the
+  // master told at registration: text_file splits of them prefer those hosts.
+  detail::declared_files data_files() const;
 
 private:
   void start_schedulers(bool remoting);
@@ -54,6 +60,7 @@ private:
   caf::actor bus_, tasks_, dag_; // bus_: listener bus, spawned first, closed last
   caf::actor executor_;          // local mode
   caf::actor endpoint_, app_;    // cluster: driver endpoint, app client
+  std::shared_ptr<data_file_catalog> data_files_;
   std::atomic<uint32_t> next_job_{0};
   bool stopped_ = false;
 };

@@ -106,6 +106,8 @@ proto::Locality to_proto(scheduler::locality_level l) {
       return proto::Locality::NODE_LOCAL;
     case scheduler::locality_level::rack_local:
       return proto::Locality::RACK_LOCAL;
+    case scheduler::locality_level::no_pref:
+      return proto::Locality::NO_PREF;
     default:
       return proto::Locality::ANY;
   }

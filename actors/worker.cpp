@@ -2,12 +2,14 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <ctime>
 #include <map>
 #include <memory>
 #include <set>
 #include <thread>
+#include <vector>
 
 #include <caf/event_based_actor.hpp>
 #include <caf/io/middleman.hpp>
@@ -175,6 +177,29 @@ void flush_unsent(worker_actor* self) {
   st.unsent.clear();
 }
 
+// Every regular file under the data dirs (recursively), as (absolute path, size), sorted. A dir
+// that cannot be read is logged and skipped: the worker still serves executors.
+std::vector<std::pair<std::string, std::uint64_t>> data_files(const std::vector<std::string>& dirs,
+                                                              spdlog::logger& log) {
+  std::vector<std::pair<std::string, std::uint64_t>> out;
+  for (const auto& d : dirs) {
+    std::error_code ec;
+    for (fs::recursive_directory_iterator it{d, fs::directory_options::skip_permission_denied, ec}, end;
+         !ec && it != end; it.increment(ec)) {
+      std::error_code size_ec;
+      if (it->is_regular_file(size_ec)) {
+        auto size = it->file_size(size_ec);
+        if (!size_ec)
+          out.emplace_back(it->path().lexically_normal().string(), size);
+      }
+    }
+    if (ec)
+      log.warn("data dir {}: {} (its files are not declared)", d, ec.message());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 void send_registration(worker_actor* self) {
   auto& st = self->state;
   if (!st.master || st.shutting_down)
@@ -187,7 +212,16 @@ void send_registration(worker_actor* self) {
                b.setPort(st.opt.port);
                b.setCores(st.opt.cores);
                b.setMemoryBytes(st.opt.memory);
-               b.initDataDirs(1).set(0, st.opt.work_dir.string());
+               auto dirs = b.initDataDirs(static_cast<unsigned>(st.opt.data_dirs.size()));
+               for (unsigned i = 0; i < st.opt.data_dirs.size(); ++i)
+                 dirs.set(i, st.opt.data_dirs[i]);
+               // Scanned at every registration (the worker is detached: blocking is fine here).
+               auto files = data_files(st.opt.data_dirs, *st.log);
+               auto list = b.initDataFiles(static_cast<unsigned>(files.size()));
+               for (unsigned i = 0; i < files.size(); ++i) {
+                 list[i].setPath(files[i].first);
+                 list[i].setSize(files[i].second);
+               }
                fill_running(st, b);
              }));
   // No answer in time: send again (the master may be busy or just restarted).
@@ -868,6 +902,8 @@ worker_options worker_options::from(const config::config& c) {
   o.driver_restart_backoff = c.get_duration("ember.worker.driverRestartBackoff");
   o.ask_timeout = c.get_duration("ember.rpc.askTimeout");
   o.local_dir = c.get_string("ember.worker.localDir");
+  for (auto& d : config::split_list(c.get_string("ember.worker.dataDirs")))
+    o.data_dirs.push_back(std::filesystem::absolute(d).lexically_normal().string());
   o.max_chunk_size = static_cast<std::uint32_t>(c.get_size("ember.network.maxChunkSize"));
   o.limiter = deploy::memory_limiter::detect(c.get_bool("ember.worker.cgroup.enabled"),
                                              static_cast<std::uint64_t>(c.get_size("ember.worker.addressSpaceOverhead")),

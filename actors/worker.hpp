@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
@@ -39,6 +40,7 @@ struct worker_options {
   std::uint64_t memory = 0;        // bytes offered to executors
   std::filesystem::path work_dir;  // absolute
   std::string local_dir;           // ember.worker.localDir: executors' ember.local.dir; empty = the app's
+  std::vector<std::string> data_dirs; // ember.worker.dataDirs + --data-dir: files declared at registration
   std::chrono::milliseconds heartbeat_interval{15000};
   std::chrono::milliseconds retry_interval{1000};
   std::chrono::milliseconds kill_grace{5000};

@@ -1,6 +1,7 @@
 #include "api/narrow.hpp"
 
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <glob.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -148,17 +149,54 @@ std::shared_ptr<node_base> text_file_node::decode(uint32_t id, byte_reader& r, d
   return std::make_shared<text_file_node>(id, deserialize<std::vector<file_split>>(r));
 }
 
+namespace {
+
+// The declared files `pattern` names, as a local path would: the file itself, the visible files
+// directly in a directory of that name, or the files matching a glob.
+std::vector<std::string> match_declared(const std::string& pattern, const declared_files& declared) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> out;
+  if (declared.empty())
+    return out;
+  auto abs = fs::absolute(pattern).lexically_normal().string();
+  while (abs.size() > 1 && abs.back() == '/')
+    abs.pop_back();
+  for (const auto& [path, file] : declared) {
+    if (path == abs) {
+      out.push_back(path);
+      continue;
+    }
+    fs::path p{path};
+    auto name = p.filename().string();
+    if (p.parent_path().string() == abs) {
+      if (!name.starts_with('_') && !name.starts_with('.'))
+        out.push_back(path);
+      continue;
+    }
+    if (::fnmatch(abs.c_str(), path.c_str(), FNM_PATHNAME | FNM_PERIOD) == 0)
+      out.push_back(path);
+  }
+  return out;
+}
+
+} // namespace
+
 std::vector<file_split> plan_text_splits(const std::string& pattern, uint64_t max_partition_bytes,
-                                         uint32_t parallelism) {
+                                         uint32_t parallelism, const declared_files& declared) {
   namespace fs = std::filesystem;
   std::vector<std::string> files;
   glob_t g{};
   int rc = ::glob(pattern.c_str(), GLOB_NOSORT | GLOB_BRACE | GLOB_TILDE, nullptr, &g);
-  if (rc == GLOB_NOMATCH)
-    throw std::runtime_error("text_file: input path does not exist: " + pattern);
-  if (rc != 0)
+  std::vector<std::string> remote;
+  if (rc == GLOB_NOMATCH) {
+    globfree(&g);
+    remote = match_declared(pattern, declared);
+    if (remote.empty())
+      throw std::runtime_error("text_file: input path does not exist: " + pattern);
+  } else if (rc != 0) {
     throw std::runtime_error("text_file: cannot expand " + pattern);
-  for (size_t i = 0; i < g.gl_pathc; ++i) {
+  }
+  for (size_t i = 0; remote.empty() && i < g.gl_pathc; ++i) {
     // Absolute: executors of a cluster run in their own work directories.
     fs::path p = fs::absolute(g.gl_pathv[i]);
     if (fs::is_directory(p)) {
@@ -171,13 +209,23 @@ std::vector<file_split> plan_text_splits(const std::string& pattern, uint64_t ma
       files.push_back(p.string());
     }
   }
-  globfree(&g);
+  if (remote.empty())
+    globfree(&g);
+  if (files.empty() && remote.empty()) // e.g. an empty local directory: the workers' files by that name
+    remote = match_declared(pattern, declared);
+  files.insert(files.end(), remote.begin(), remote.end());
   std::sort(files.begin(), files.end());
 
   constexpr uint64_t open_cost = 4 << 20; // Spark's ember.files.openCostInBytes
   std::vector<uint64_t> sizes;
   uint64_t total = 0;
   for (auto& f : files) {
+    // A file only the workers hold: the size they declared.
+    if (!remote.empty()) {
+      sizes.push_back(declared.at(f).size);
+      total += sizes.back() + open_cost;
+      continue;
+    }
     std::error_code ec;
     auto size = fs::file_size(f, ec);
     if (ec)
@@ -191,8 +239,11 @@ std::vector<file_split> plan_text_splits(const std::string& pattern, uint64_t ma
   for (size_t i = 0; i < files.size(); ++i) {
     if (sizes[i] == 0)
       continue;
+    std::vector<std::string> hosts;
+    if (auto d = declared.find(fs::path{files[i]}.lexically_normal().string()); d != declared.end())
+      hosts = d->second.hosts;
     for (uint64_t off = 0; off < sizes[i]; off += split)
-      out.push_back({files[i], off, std::min(split, sizes[i] - off)});
+      out.push_back({files[i], off, std::min(split, sizes[i] - off), hosts});
   }
   return out;
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <algorithm>
+#include <map>
 #include <random>
 #include <string>
 #include <vector>
@@ -53,11 +54,14 @@ struct file_split {
   std::string path;
   uint64_t offset = 0;
   uint64_t length = 0;
+  // Hosts whose workers declared the file: the split's preferred hosts (encoded with the lineage,
+  // which the driver's dag scheduler decodes; executors ignore them).
+  std::vector<std::string> hosts;
 };
 
 template <class Inspector>
 auto inspect(Inspector& f, file_split& s) {
-  return f(s.path, s.offset, s.length);
+  return f(s.path, s.offset, s.length, s.hosts);
 }
 
 // Lines of text files. A split owns the lines that start inside it: it skips the partial first
@@ -70,15 +74,27 @@ public:
   void encode_body(encoder& e) const override;
   static std::shared_ptr<node_base> decode(uint32_t id, byte_reader& r, decode_context&);
   const std::vector<file_split>& splits() const { return splits_; }
+  std::vector<std::string> preferred_hosts(uint32_t p) const override { return splits_.at(p).hosts; }
 
 private:
   std::vector<file_split> splits_;
 };
 
+// A file the workers declared from their data dirs (`ember worker --data-dir`): its size and the
+// hosts holding it, keyed by absolute path. Told to the driver by the master at registration.
+struct declared_file {
+  uint64_t size = 0;
+  std::vector<std::string> hosts;
+};
+using declared_files = std::map<std::string, declared_file>;
+
 // Expands globs and directories and cuts the files into splits near `max_split_bytes` (Spark's
 // rule: min(maxPartitionBytes, max(openCost, total / parallelism))). Throws naming a missing path.
+// `declared`: files held by workers' hosts. A path matching no local file is matched against them
+// (a file, a directory or a glob, as locally), split by their declared sizes; a split of a declared
+// file prefers the hosts that hold it.
 std::vector<file_split> plan_text_splits(const std::string& pattern, uint64_t max_partition_bytes,
-                                         uint32_t parallelism);
+                                         uint32_t parallelism, const declared_files& declared = {});
 
 // -- one-parent transformations ------------------------------------------------
 

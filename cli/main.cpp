@@ -70,6 +70,8 @@ int main(int argc, char** argv) {
   worker_cmd->add_option("--host", worker_options.host, "Host name executors and the master use for this worker");
   worker_cmd->add_option("--cores", worker_options.cores, "Cores to offer (default: hardware threads)");
   worker_cmd->add_option("--memory", worker_options.memory, "Memory to offer, e.g. 8g (default: RAM - 1 GiB)");
+  worker_cmd->add_option("--data-dir", worker_options.data_dirs,
+                         "Directory whose files this host declares to the master for text_file locality (repeatable)");
   worker_cmd->add_option("--work-dir", worker_options.work_dir, "Directory of executor and driver work dirs")
       ->capture_default_str();
 

@@ -88,6 +88,14 @@ int run_worker(const config::config& c, const worker_command_options& options) {
   opt.cores = cores;
   opt.memory = memory;
   opt.work_dir = work_dir;
+  for (const auto& d : options.data_dirs) {
+    auto abs = std::filesystem::absolute(d, ec);
+    if (ec || !std::filesystem::is_directory(abs)) {
+      std::cerr << "ember: --data-dir " << d << " is not a directory\n";
+      return 2;
+    }
+    opt.data_dirs.push_back(abs.lexically_normal().string());
+  }
   opt.on_registered = [](const std::string& id, const std::string& url) {
     std::cout << "ember worker " << id << " registered with " << url << std::endl;
   };

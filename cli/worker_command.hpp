@@ -1,10 +1,11 @@
-// `ember worker ember://H:P [--host H] [--cores N] [--memory 8g] [--work-dir DIR]`: runs one
+// `ember worker ember://H:P [--host H] [--cores N] [--memory 8g] [--work-dir DIR] [--data-dir DIR]...`: runs one
 // worker (actors/worker.hpp) until SIGTERM/SIGINT, then kills its executors and drivers.
 // Prints "ember worker <id> registered with ember://H:P" once the master accepted it.
 #pragma once
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace ember::config {
 class config;
@@ -18,6 +19,7 @@ struct worker_command_options {
   std::optional<int> cores;           // default: hardware threads
   std::optional<std::string> memory;  // default: total RAM - 1 GiB ("8g", plain number = MiB)
   std::string work_dir = "work";
+  std::vector<std::string> data_dirs; // --data-dir (repeatable), added to ember.worker.dataDirs
 };
 
 /// Returns the exit code: 0 after a signal, 1 when the master refused the worker or the port

@@ -307,6 +307,9 @@ std::vector<key_spec> make_registry() {
       text("ember.worker.localDir", "",
            "Local dirs (comma-separated) for the executors this worker starts, overriding the application's ember.local.dir "
            "(Spark's SPARK_LOCAL_DIRS on a worker: the host's disks are the host's choice); empty = the application's."),
+      text("ember.worker.dataDirs", "",
+           "Data dirs (comma-separated) whose files this worker declares to the master at registration, so that text_file "
+           "splits of those paths prefer this host (also `ember worker --data-dir`); empty = none."),
       duration("ember.worker.killGracePeriod", "5s", s, 0, dur_max,
                "Time an executor or driver process gets between SIGTERM and SIGKILL when the worker stops it."),
       duration("ember.worker.driverRestartBackoff", "1s", s, 10, dur_max,
@@ -327,6 +330,8 @@ std::vector<key_spec> make_registry() {
            "File mapping host names to racks (`host rack` lines); empty = no rack information."),
       text("ember.topology.script", "",
            "Executable printing the rack of each host given as argument (used when no topology file is set)."),
+      duration("ember.topology.script.timeout", "10s", ms, 10, dur_max,
+               "Longest run of ember.topology.script; a script still running is killed and the host gets no rack."),
       // UI, event log, security, logging
       boolean("ember.ui.showConsoleProgress", "true",
               "Show a progress bar of running stages on the driver's console (stderr)."),

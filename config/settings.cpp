@@ -144,6 +144,7 @@ cluster_settings cluster_settings::from(const config& c) {
   s.worker_timeout = c.get_duration("ember.worker.timeout");
   s.topology_file = c.get_string("ember.topology.file");
   s.topology_script = c.get_string("ember.topology.script");
+  s.topology_script_timeout = c.get_duration("ember.topology.script.timeout");
   s.authenticate = c.get_bool("ember.authenticate");
   s.secret = c.get_string("ember.authenticate.secret");
   return s;

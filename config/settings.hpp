@@ -121,6 +121,7 @@ struct cluster_settings {
   milliseconds worker_timeout{60000};
   std::string topology_file;
   std::string topology_script;
+  milliseconds topology_script_timeout{10000};
   bool authenticate = false;
   std::string secret;
   static cluster_settings from(const config& c);

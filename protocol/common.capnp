@@ -33,6 +33,7 @@ enum Locality {
   nodeLocal @1;
   rackLocal @2;
   any @3;
+  noPref @4;   # a task without preferred locations (Spark's NO_PREF), launched in its own round
 }
 
 enum ExecutorLossCause {

@@ -21,6 +21,7 @@ struct RegisterWorker {
   webUiPort @6 :UInt16;
   executors @7 :List(ExecutorDescription);  # what runs here (a worker that lost its master)
   driverIds @8 :List(Text);                 # cluster-mode drivers running here
+  dataFiles @9 :List(DataFile);             # the files under dataDirs (host-only input files)
 }
 
 struct RegisteredWorker {
@@ -100,6 +101,7 @@ struct RegisteredApplication {
   # master -> driver: accepted under this id.
   appId @0 :Text $Common.required;
   masterUrl @1 :Text $Common.required;
+  hostFiles @2 :List(HostDataFiles);  # what each live worker's data dirs hold (text_file locality)
 }
 
 struct RegisterApplicationFailed {
@@ -356,4 +358,18 @@ struct MasterState {
   workers @1 :List(WorkerInfo);
   apps @2 :List(ApplicationInfo);
   drivers @3 :List(DriverInfo);
+}
+
+# -- host-only input files (docs/scheduling.md, Input locality) ------------------------------
+
+struct DataFile {
+  # One regular file under a worker's data dirs: absolute path as the worker sees it, size in bytes.
+  path @0 :Text $Common.required;
+  size @1 :UInt64;
+}
+
+struct HostDataFiles {
+  # master -> driver (in RegisteredApplication): the data files a worker's host holds.
+  host @0 :Text $Common.required;
+  files @1 :List(DataFile);
 }

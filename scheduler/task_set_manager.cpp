@@ -229,6 +229,10 @@ void task_set_manager::executors_changed() {
       levels_.push_back(level);
   levels_.push_back(locality_level::any);
   level_index_ = 0;
+  // A set that has launched nothing yet (e.g. submitted before any executor registered, when its
+  // only level was ANY) starts at the most local level its data now allows, not at ANY for good.
+  if (tasks_.empty())
+    return;
   while (level_index_ + 1 < levels_.size() && levels_[level_index_] < previous)
     ++level_index_;
 }
