@@ -6,6 +6,8 @@
 //       one thread runs a job over BUSY_FILE whose tasks each write DIR/started-* and then hold
 //       their core until DIR/release exists; once BUSY_TASKS of them run, the main thread counts
 //       MAIN_FILE ("count N"), then writes DIR/release and waits for the busy job ("busy N").
+//   locality_probe ... cached FILE
+//       caches FILE's lines and counts them twice: "count N\nagain N" (the second from the cache).
 //   locality_probe ... slow FILE TASK_MS
 //       counts FILE's lines with every task taking at least TASK_MS: "count N".
 #include <unistd.h>
@@ -84,6 +86,14 @@ int run(int argc, char** argv) {
   std::string mode = argc > 1 ? argv[1] : "";
   if (mode == "count" && argc == 3) {
     std::cout << "count " << ctx.text_file(argv[2]).count() << std::endl;
+    return 0;
+  }
+  if (mode == "cached" && argc == 3) {
+    auto lines = ctx.text_file(argv[2]);
+    lines.cache();
+    auto first = lines.count();
+    auto second = lines.count();
+    std::cout << "count " << first << "\nagain " << second << std::endl;
     return 0;
   }
   if (mode == "busy" && argc == 6)

@@ -55,6 +55,7 @@ public:
     write_lines(shared_h1() / "busy4.txt", 64);      // 4 splits: h1's and then h2's cores
     write_lines(shared_h1() / "main.txt", 32);       // 2 splits
     write_lines(shared_h1() / "many.txt", 192);      // 12 splits
+    write_lines(tmp_.path / "plain" / "plain.txt", 96); // 6 splits, declared by nobody
     std::ofstream{topology_file()} << hosts_.address(1) << " rackA\n"
                                    << hosts_.address(2) << " rackA\n"
                                    << hosts_.address(3) << " rackB\n";
@@ -182,6 +183,27 @@ TEST_CASE("three hosts in network namespaces: NODE_LOCAL host-only files, RACK_L
     counts busy{{{"nodeLocal", h1}, 2}, {{"rackLocal", h2}, 2}}, main{{{"any", h3}, 2}};
     CHECK_MESSAGE(levels(r.events, 0) == busy, dump(levels(r.events, 0)));
     CHECK_MESSAGE(levels(r.events, 1) == main, dump(levels(r.events, 1)));
+  }
+  {
+    INFO("cached partitions: the second action runs PROCESS_LOCAL where the first cached them");
+    auto r = env.probe("cached", {"cached", (env.dir() / "plain" / "plain.txt").string()}, {"ember.locality.wait=30s"});
+    REQUIRE_MESSAGE(r.exit_code == 0, r.log);
+    CHECK_MESSAGE(r.log.find("count 96\nagain 96\n") != std::string::npos, r.log);
+    std::map<int, std::string> first_host, second_host;
+    std::map<std::string, int> second_levels;
+    for (auto& e : of_kind(r.events, "taskEnd")) {
+      if (e.value("state", "") != "finished")
+        continue;
+      if (e.value("stageId", -1) == 0)
+        first_host[e.value("partition", -1)] = e.value("executorId", "");
+      if (e.value("stageId", -1) == 1) {
+        second_host[e.value("partition", -1)] = e.value("executorId", "");
+        ++second_levels[e.value("locality", "")];
+      }
+    }
+    CHECK(first_host.size() == 6);
+    CHECK(second_levels == std::map<std::string, int>{{"processLocal", 6}});
+    CHECK(second_host == first_host); // each partition on the executor that cached it
   }
   {
     // 12 tasks of >= 100 ms on h1's two cores take >= 600 ms there; the waits are 300 ms. Spark's
