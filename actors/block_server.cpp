@@ -10,6 +10,7 @@
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 
+#include "actors/broadcast_executor.hpp"
 #include "actors/messages.hpp"
 #include "api/task.hpp"
 #include "config/log.hpp"
@@ -55,7 +56,8 @@ void send_chunks(caf::event_based_actor* self, const caf::actor& to, uint64_t re
 }
 
 caf::behavior block_server(caf::event_based_actor* self, std::shared_ptr<const map_output_index> outputs,
-                           size_t max_chunk_size, std::shared_ptr<storage::block_manager> blocks) {
+                           size_t max_chunk_size, std::shared_ptr<const storage::broadcast_store> broadcasts,
+                           std::shared_ptr<storage::block_manager> blocks) {
   return {
     [=](const wire<proto::FetchBlocks>& msg) {
       auto req = msg.reader();
@@ -71,6 +73,10 @@ caf::behavior block_server(caf::event_based_actor* self, std::shared_ptr<const m
             b.setMessage(message);
           }));
         };
+        if (id.isBroadcast() && broadcasts) {
+          serve_broadcast_piece(self, to, req.getRequestId(), id, *broadcasts, chunk);
+          continue;
+        }
         if (id.isRdd() && blocks) { // a cached partition (api/cached.hpp), in its serialized form
           auto r = id.getRdd();
           auto block = storage::block_id::rdd(r.getRddId(), r.getPartition());
@@ -114,8 +120,10 @@ caf::behavior block_server(caf::event_based_actor* self, std::shared_ptr<const m
 } // namespace
 
 caf::actor spawn_block_server(caf::actor_system& sys, std::shared_ptr<const map_output_index> outputs,
-                              size_t max_chunk_size, std::shared_ptr<storage::block_manager> blocks) {
-  return sys.spawn<caf::detached>(block_server, std::move(outputs), max_chunk_size, std::move(blocks));
+                              size_t max_chunk_size, std::shared_ptr<const storage::broadcast_store> broadcasts,
+                              std::shared_ptr<storage::block_manager> blocks) {
+  return sys.spawn<caf::detached>(block_server, std::move(outputs), max_chunk_size, std::move(broadcasts),
+                                  std::move(blocks));
 }
 
 namespace {

@@ -18,6 +18,7 @@
 #include "scheduler/map_output_registry.hpp"
 
 namespace ember::storage {
+class broadcast_store;
 class block_manager;
 }
 
@@ -35,9 +36,11 @@ private:
   std::map<std::pair<uint32_t, uint64_t>, std::string> paths_;
 };
 
-// `blocks`, if given: the executor's block manager, whose cached partitions (rdd BlockIds) it serves.
+// `broadcasts`, if given: the broadcast pieces this executor holds, served to peers. `blocks`, if
+// given: the executor's block manager, whose cached partitions (rdd BlockIds) it serves.
 caf::actor spawn_block_server(caf::actor_system& sys, std::shared_ptr<const map_output_index> outputs,
-                              size_t max_chunk_size, std::shared_ptr<storage::block_manager> blocks = nullptr);
+                              size_t max_chunk_size, std::shared_ptr<const storage::broadcast_store> broadcasts = nullptr,
+                              std::shared_ptr<storage::block_manager> blocks = nullptr);
 
 // Fetches cached partition `partition` of rdd `rdd_id` (its serialized bytes) from the block
 // server at host:port, on the calling (task) thread; nullopt if that server does not have it or

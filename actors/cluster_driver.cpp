@@ -6,6 +6,7 @@
 #include <caf/all.hpp>
 #include <caf/io/middleman.hpp>
 
+#include "actors/broadcast_driver.hpp"
 #include "actors/heartbeat_receiver.hpp"
 #include "actors/messages.hpp"
 #include "actors/task_scheduler.hpp"
@@ -110,6 +111,13 @@ caf::behavior driver_endpoint(caf::event_based_actor* self, caf::actor tasks, ca
     [=](const wire<proto::UpdateBlockInfo>& msg) { return self->delegate(dag, msg); },
     [=](const wire<proto::GetBlockLocations>& msg) { return self->delegate(dag, msg); },
     [=](const wire<proto::FetchBinary>& msg) { return self->delegate(binaries, msg); },
+    // Broadcast variables (actors/broadcast_driver.hpp): manifests, piece holders, the pieces.
+    [=](const wire<proto::GetBroadcastManifest>& msg) { return self->delegate(broadcast_master_of(self->system()), msg); },
+    [=](const wire<proto::GetBroadcastPieceHolders>& msg) {
+      return self->delegate(broadcast_master_of(self->system()), msg);
+    },
+    [=](const wire<proto::BroadcastPiecesStored>& msg) { return self->delegate(broadcast_master_of(self->system()), msg); },
+    [=](const wire<proto::FetchBlocks>& msg) { return self->delegate(broadcast_master_of(self->system()), msg); },
   };
 }
 

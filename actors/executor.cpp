@@ -16,6 +16,7 @@
 
 #include "actors/block_server.hpp"
 #include "actors/messages.hpp"
+#include "api/broadcast.hpp"
 #include "config/fault_injector.hpp"
 #include "config/log.hpp"
 
@@ -421,6 +422,7 @@ wire<proto::StatusUpdate> run_one(caf::actor_system& sys, const executor_shared&
   }
 
   auto start = std::chrono::steady_clock::now();
+  detail::broadcast_scope broadcasts{cfg.broadcasts.get()}; // b.value() in user code finds them
   // The task's execution memory is reserved for its run: storage borrowing it gives it back.
   shared.blocks->acquire_execution(cfg.task_memory);
   auto outcome = detail::run_task(binary, env);

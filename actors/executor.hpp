@@ -18,6 +18,10 @@ namespace ember::config {
 class fault_injector;
 }
 
+namespace ember::detail {
+class broadcast_source;
+}
+
 namespace ember::actors {
 
 struct executor_config {
@@ -48,6 +52,8 @@ struct executor_config {
   // dir with `storage_memory` (ember.executor.memory * ember.memory.fraction, storageFraction).
   std::shared_ptr<storage::block_manager> blocks;
   storage::memory_settings storage_memory;
+  // Where task threads find broadcast values (actors/broadcast_*.hpp); null = no broadcasts.
+  std::shared_ptr<detail::broadcast_source> broadcasts;
 };
 
 // Exit code of an executor process whose task ran out of memory (Spark's OOM exit code).

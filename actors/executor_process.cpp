@@ -16,6 +16,8 @@
 #include <caf/io/all.hpp>
 
 #include "actors/block_server.hpp"
+#include "actors/broadcast_driver.hpp"
+#include "actors/broadcast_executor.hpp"
 #include "actors/executor.hpp"
 #include "actors/messages.hpp"
 #include "actors/remoting.hpp"
@@ -240,13 +242,14 @@ void run_executor_process(int argc, char** argv) {
       std::_Exit(1); // the actor system's threads are running: skip exit handlers and destructors
     }
     auto outputs = std::make_shared<map_output_index>();
+    auto broadcast_pieces = std::make_shared<storage::broadcast_store>(); // fetched once, served to peers
     // Cached partitions: unified memory = ember.executor.memory * ember.memory.fraction; the
     // block server serves them to executors that need a partition cached here.
     auto blocks = std::make_shared<storage::block_manager>(
       storage::memory_settings{static_cast<size_t>(static_cast<double>(args.memory) * exec.memory_fraction),
                                exec.storage_fraction},
       dir / "blocks");
-    auto server = spawn_block_server(sys, outputs, static_cast<size_t>(shuf.max_chunk_size), blocks);
+    auto server = spawn_block_server(sys, outputs, static_cast<size_t>(shuf.max_chunk_size), broadcast_pieces, blocks);
     auto port = sys.middleman().publish(server, 0, args.host.c_str(), true);
     if (!port) {
       log->error("executor {}: cannot serve blocks on {}: {}", args.executor_id, args.host, describe(port.error()));
@@ -275,6 +278,17 @@ void run_executor_process(int argc, char** argv) {
                 conf.get_int("ember.test.faults.seed"));
     ec.faults = faults;
     ec.resend_interval = exec.heartbeat_interval;
+    auto broadcast_agent = spawn_broadcast_agent(sys, broadcast_pieces, *driver);
+    executor_broadcast_config bc;
+    bc.executor_id = args.executor_id;
+    bc.host = args.host;
+    bc.block_port = *port;
+    bc.settings = broadcast_settings_from(conf);
+    bc.max_chunk_size = static_cast<size_t>(shuf.max_chunk_size);
+    bc.ask_timeout = drv.ask_timeout;
+    bc.fetch_timeout = drv.network_timeout;
+    bc.retry_wait = shuf.fetch_retry_wait;
+    ec.broadcasts = std::make_shared<executor_broadcast_source>(sys, bc, broadcast_pieces, *driver, broadcast_agent);
     log->info("executor {} of {} on {} ({} cores) connecting to the driver at {}:{}", args.executor_id, args.app_id,
               args.host, args.cores, args.driver_host, args.driver_port);
     auto exec_actor = spawn_executor(sys, ec, *driver, *driver, outputs);
@@ -302,6 +316,7 @@ void run_executor_process(int argc, char** argv) {
     });
     caf::anon_send_exit(beats, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(server, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(broadcast_agent, caf::exit_reason::user_shutdown);
     std::error_code ignore;
     std::filesystem::remove_all(dir, ignore);
     std::filesystem::remove(app_dir, ignore);

@@ -11,6 +11,7 @@
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 
+#include "actors/broadcast_driver.hpp"
 #include "actors/cluster_driver.hpp"
 #include "deploy/binary_cache.hpp"
 #include "actors/dag_scheduler.hpp"
@@ -182,6 +183,11 @@ driver_runtime::driver_runtime(config::config conf, uint32_t cores)
   ec.compress = shuf.compress;
   ec.block_size = static_cast<size_t>(shuf.lz4_block_size);
   ec.ask_timeout = drv.ask_timeout;
+  // Local mode: the executor reads broadcasts straight from the driver's store (the originals).
+  auto bstore = std::make_shared<storage::broadcast_store>();
+  broadcasts_ = std::make_shared<broadcast_driver>(*sys_, bstore, broadcast_settings_from(conf_), caf::actor{},
+                                                   drv.ask_timeout);
+  ec.broadcasts = std::make_shared<local_broadcast_source>(bstore);
   executor_ = spawn_executor(*sys_, ec, tasks_, dag_);
 }
 
@@ -228,6 +234,12 @@ driver_runtime::driver_runtime(config::config conf, const std::pair<std::string,
   heartbeat_receiver_config hb;
   hb.timeout = conf_.get_duration("ember.network.timeout");
   hb.check_interval = conf_.get_duration("ember.network.timeoutInterval");
+  // Broadcast pieces and manifests: the driver endpoint routes executors' requests to its master.
+  auto bstore = std::make_shared<storage::broadcast_store>();
+  broadcasts_ = std::make_shared<broadcast_driver>(
+    *sys_, bstore, broadcast_settings_from(conf_),
+    spawn_broadcast_master(*sys_, bstore, static_cast<size_t>(shuf.max_chunk_size), drv.ask_timeout, tasks_),
+    drv.ask_timeout);
   // Racks of executors' hosts (docs/scheduling.md): a bad topology file or script fails the start.
   std::shared_ptr<scheduler::topology> topology;
   try {
@@ -292,6 +304,8 @@ driver_runtime::~driver_runtime() { stop(); }
 detail::declared_files driver_runtime::data_files() const {
   return data_files_ ? data_files_->snapshot() : detail::declared_files{};
 }
+
+std::shared_ptr<detail::broadcast_control> driver_runtime::broadcasts() const { return broadcasts_; }
 
 void driver_runtime::stop() {
   if (stopped_)

@@ -16,9 +16,15 @@
 #include "api/narrow.hpp"
 #include "config/config.hpp"
 
+namespace ember::detail {
+class broadcast_control;
+}
+
 namespace ember::actors {
 
 struct data_file_catalog;
+
+class broadcast_driver;
 
 // "local" -> 1, "local[4]" -> 4, "local[*]" -> hardware threads; nullopt for anything else.
 std::optional<uint32_t> parse_local_master(const std::string& master);
@@ -47,6 +53,8 @@ public:
   // The files workers' hosts hold in their data dirs (cluster mode; empty in local mode), as the
   // master told at registration: text_file splits of them prefer those hosts.
   detail::declared_files data_files() const;
+  // ctx.broadcast's driver half (actors/broadcast_driver.hpp).
+  std::shared_ptr<detail::broadcast_control> broadcasts() const;
 
 private:
   void start_schedulers(bool remoting);
@@ -60,6 +68,7 @@ private:
   caf::actor bus_, tasks_, dag_; // bus_: listener bus, spawned first, closed last
   caf::actor executor_;          // local mode
   caf::actor endpoint_, app_;    // cluster: driver endpoint, app client
+  std::shared_ptr<broadcast_driver> broadcasts_;
   std::shared_ptr<data_file_catalog> data_files_;
   std::atomic<uint32_t> next_job_{0};
   bool stopped_ = false;

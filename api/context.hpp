@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "api/broadcast.hpp"
 #include "api/dataset.hpp"
 
 namespace ember::config {
@@ -49,6 +50,21 @@ public:
 
   dataset<int64_t> range(int64_t start, int64_t end, int64_t step = 1, uint32_t slices = 0) const;
 
+  // A read-only value for shipped functions, sent to each executor once (not with every task):
+  //   auto b = ctx.broadcast(table);  ds.map(ember::bind([](const ember::broadcast<T>& b, int x) {
+  //     return b.value().at(x); }, b))
+  // Throws storage::broadcast_error when its serialized size exceeds ember.broadcast.maxSize.
+  template <class T>
+  ember::broadcast<std::decay_t<T>> broadcast(T&& value) const {
+    using V = std::decay_t<T>;
+    auto local = std::make_shared<const V>(std::forward<T>(value));
+    byte_writer w;
+    serialize(w, *local);
+    auto control = broadcast_control();
+    auto id = control->create(w.view(), local, typeid(V).name());
+    return ember::broadcast<V>{id, std::move(local), std::move(control)};
+  }
+
   // Stops the application's actors and executors; called by the destructor.
   void stop();
 
@@ -59,6 +75,7 @@ public:
 
 private:
   explicit context(std::shared_ptr<detail::context_impl> impl);
+  std::shared_ptr<detail::broadcast_control> broadcast_control() const; // actors/broadcast_driver.cpp
   std::shared_ptr<detail::context_impl> impl_;
 };
 

@@ -248,6 +248,12 @@ std::vector<key_spec> make_registry() {
               "Failed tasks (in successful stages) on one executor before it is excluded for the application."),
       duration("ember.excludeOnFailure.timeout", "1h", ms, 1, dur_max,
                "How long an executor or node stays excluded for the application."),
+      // broadcast variables
+      size("ember.broadcast.blockSize", "4m", k, 4 * k, 1024 * m,
+           "Size of each piece of a broadcast variable before compression (executors fetch pieces from the driver or from peers); plain number = KiB, as in Spark."),
+      boolean("ember.broadcast.compress", "true", "Compress broadcast pieces with LZ4 before sending them."),
+      size("ember.broadcast.maxSize", "8g", m, 1 * m, size_max,
+           "Largest serialized broadcast value: ctx.broadcast refuses a larger one, an executor refuses to fetch one. Plain number = MiB."),
       // compression and shuffle
       choice("ember.io.compression.codec", "lz4", "lz4|none",
              "Codec for shuffle files, spills, serialized cached blocks and broadcasts."),

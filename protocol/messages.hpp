@@ -21,7 +21,8 @@
   X(MapStatus) X(RegisterShuffle) X(GetMapOutputs) X(MapOutputs) X(UnregisterMapOutput)          \
   X(UnregisterShuffle) X(FetchBlocks) X(BlockChunk) X(FetchBlockFailed) X(UpdateBlockInfo)       \
   X(RemoveBlock) X(RemoveRdd) X(RemoveBroadcast) X(GetBlockLocations) X(BlockLocations)          \
-  X(GetBroadcastManifest) X(BroadcastManifest)                                                   \
+  X(GetBroadcastManifest) X(BroadcastManifest) X(BroadcastPiecesStored)                          \
+  X(GetBroadcastPieceHolders) X(BroadcastPieceHolders)                                           \
   /* events.capnp: listener bus */                                                               \
   X(ApplicationStartEvent) X(ApplicationEndEvent) X(JobStartEvent) X(JobEndEvent)                \
   X(StageSubmittedEvent) X(StageCompletedEvent) X(TaskStartEvent) X(TaskEndEvent)                \

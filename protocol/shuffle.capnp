@@ -164,3 +164,26 @@ struct BroadcastManifest {
   totalSize @2 :UInt64;
   pieceChecksums @3 :List(UInt32);
 }
+
+struct BroadcastPiecesStored {
+  # executor -> driver: this executor now holds these pieces of a broadcast and its block server
+  # (host:port) serves them to peers (TorrentBroadcast's piece registration). The sender is the
+  # executor's broadcast agent, which later receives RemoveBroadcast.
+  broadcastId @0 :UInt64;
+  holder @1 :BlockManagerId;
+  pieces @2 :List(UInt32);
+}
+
+struct GetBroadcastPieceHolders {
+  # executor -> driver: which executors hold this piece? (before fetching it, so pieces spread
+  # from peers instead of all from the driver)
+  broadcastId @0 :UInt64;
+  piece @1 :UInt32;
+}
+
+struct BroadcastPieceHolders {
+  # driver -> executor: reply to GetBroadcastPieceHolders (empty: fetch it from the driver).
+  broadcastId @0 :UInt64;
+  piece @1 :UInt32;
+  holders @2 :List(BlockManagerId);
+}

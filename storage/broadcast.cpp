@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstring>
 #include <numeric>
+#include <thread>
 
 namespace ember::storage {
 
@@ -33,35 +34,52 @@ std::string name(uint64_t id) { return "broadcast " + std::to_string(id); }
 
 uint32_t piece_checksum(std::string_view piece) { return XXH32(piece.data(), piece.size(), 0); }
 
+namespace {
+
+std::string make_piece(std::string_view raw, bool compress) {
+  std::string piece;
+  auto raw_size = static_cast<uint32_t>(raw.size());
+  if (compress && !raw.empty()) {
+    piece.resize(header_size + static_cast<size_t>(LZ4_compressBound(static_cast<int>(raw.size()))));
+    int c = LZ4_compress_default(raw.data(), piece.data() + header_size, static_cast<int>(raw.size()),
+                                 static_cast<int>(piece.size() - header_size));
+    if (c > 0 && static_cast<size_t>(c) < raw.size()) {
+      piece.resize(header_size + static_cast<size_t>(c));
+      piece.shrink_to_fit();
+      piece[0] = static_cast<char>(codec_lz4);
+    } else {
+      piece.clear();
+    }
+  }
+  if (piece.empty()) {
+    piece.resize(header_size);
+    piece[0] = static_cast<char>(codec_raw);
+    piece.append(raw);
+  }
+  std::memcpy(piece.data() + 1, &raw_size, 4);
+  return piece;
+}
+
+} // namespace
+
 std::vector<std::string> cut_pieces(std::string_view serialized, size_t block_size, bool compress) {
   block_size = std::clamp<size_t>(block_size, 1, LZ4_MAX_INPUT_SIZE);
-  std::vector<std::string> out;
-  size_t off = 0;
-  do {
-    size_t n = std::min(block_size, serialized.size() - off);
-    std::string_view raw = serialized.substr(off, n);
-    std::string piece;
-    auto raw_size = static_cast<uint32_t>(n);
-    if (compress && n > 0) {
-      piece.resize(header_size + static_cast<size_t>(LZ4_compressBound(static_cast<int>(n))));
-      int c = LZ4_compress_default(raw.data(), piece.data() + header_size, static_cast<int>(n),
-                                   static_cast<int>(piece.size() - header_size));
-      if (c > 0 && static_cast<size_t>(c) < n) {
-        piece.resize(header_size + static_cast<size_t>(c));
-        piece[0] = static_cast<char>(codec_lz4);
-      } else {
-        piece.clear();
-      }
-    }
-    if (piece.empty()) {
-      piece.resize(header_size);
-      piece[0] = static_cast<char>(codec_raw);
-      piece.append(raw);
-    }
-    std::memcpy(piece.data() + 1, &raw_size, 4);
-    out.push_back(std::move(piece));
-    off += n;
-  } while (off < serialized.size());
+  size_t count = std::max<size_t>(1, (serialized.size() + block_size - 1) / block_size);
+  std::vector<std::string> out(count);
+  auto cut = [&](size_t first, size_t step) {
+    for (size_t i = first; i < count; i += step)
+      out[i] = make_piece(serialized.substr(std::min(i * block_size, serialized.size()), block_size), compress);
+  };
+  // Pieces compress independently: a large value uses a few cores (ctx.broadcast waits for it).
+  size_t threads = compress && serialized.size() >= (16u << 20)
+                     ? std::min<size_t>({count, 4, std::max(1u, std::thread::hardware_concurrency())})
+                     : 1;
+  std::vector<std::thread> helpers;
+  for (size_t t = 1; t < threads; ++t)
+    helpers.emplace_back(cut, t, threads);
+  cut(0, threads);
+  for (auto& h : helpers)
+    h.join();
   return out;
 }
 

@@ -78,6 +78,18 @@ TEST_CASE("pieces: cut at the block size, compressed when it helps, reassembled 
     }
 }
 
+TEST_CASE("pieces: a large value is cut on several threads, pieces in order") {
+  auto value = pattern(20u << 20, true);
+  for (size_t i = 0; i < value.size(); i += 4096)
+    value[i] = static_cast<char>(i >> 12); // pieces differ from each other
+  auto pieces = cut_pieces(value, 1u << 20, true);
+  REQUIRE(pieces.size() == 20);
+  std::string second;
+  decode_piece(pieces[1], 1, 1, second);
+  CHECK(second == value.substr(1u << 20, 1u << 20));
+  CHECK(reassemble(manifest_of(1, pieces, value.size()), pieces) == value);
+}
+
 TEST_CASE("pieces: an empty value is one empty piece") {
   auto pieces = cut_pieces("", 4096, true);
   REQUIRE(pieces.size() == 1);
