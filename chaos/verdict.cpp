@@ -111,17 +111,26 @@ bool read_lines(const std::string& path, std::vector<std::string>& out) {
   return true;
 }
 
-} // namespace
-
-std::optional<std::string> compare_lines(const std::vector<std::string>& expected_files,
-                                         const std::vector<std::string>& actual_files) {
-  std::vector<std::string> expected, actual;
+// The lines of the reference files and of the output files, in file order; or what could not be read.
+std::optional<std::string> read_both(const std::vector<std::string>& expected_files,
+                                     const std::vector<std::string>& actual_files, std::vector<std::string>& expected,
+                                     std::vector<std::string>& actual) {
   for (auto& p : expected_files)
     if (!read_lines(p, expected))
       return "cannot read the reference " + p;
   for (auto& p : actual_files)
     if (!read_lines(p, actual))
       return "cannot read the output " + p;
+  return std::nullopt;
+}
+
+} // namespace
+
+std::optional<std::string> compare_lines(const std::vector<std::string>& expected_files,
+                                         const std::vector<std::string>& actual_files) {
+  std::vector<std::string> expected, actual;
+  if (auto error = read_both(expected_files, actual_files, expected, actual))
+    return error;
   std::sort(expected.begin(), expected.end());
   std::sort(actual.begin(), actual.end());
   if (expected == actual)
@@ -146,12 +155,8 @@ std::optional<std::string> compare_lines(const std::vector<std::string>& expecte
 std::optional<std::string> compare_ordered(const std::vector<std::string>& expected_files,
                                            const std::vector<std::string>& actual_files) {
   std::vector<std::string> expected, actual;
-  for (auto& p : expected_files)
-    if (!read_lines(p, expected))
-      return "cannot read the reference " + p;
-  for (auto& p : actual_files)
-    if (!read_lines(p, actual))
-      return "cannot read the output " + p;
+  if (auto error = read_both(expected_files, actual_files, expected, actual))
+    return error;
   auto counts = " (" + std::to_string(expected.size()) + " lines expected, " + std::to_string(actual.size()) + " found)";
   for (size_t i = 0; i < expected.size() && i < actual.size(); ++i)
     if (expected[i] != actual[i])

@@ -8,25 +8,14 @@
 #include <numeric>
 #include <thread>
 
+#include "config/registry.hpp"
+
 namespace ember::storage {
 
 namespace {
 
 enum : uint8_t { codec_raw = 0, codec_lz4 = 1 };
 constexpr size_t header_size = 5;
-
-std::string human(uint64_t n) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double v = static_cast<double>(n);
-  int u = 0;
-  while (v >= 1024 && u < 4) {
-    v /= 1024;
-    ++u;
-  }
-  char buf[32];
-  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
-  return buf;
-}
 
 std::string name(uint64_t id) { return "broadcast " + std::to_string(id); }
 
@@ -144,7 +133,8 @@ std::string reassemble(const broadcast_manifest& m, const std::vector<std::strin
 std::optional<std::string> too_large(uint64_t id, uint64_t size, uint64_t max_size) {
   if (size <= max_size)
     return std::nullopt;
-  return name(id) + " is " + human(size) + " serialized, more than ember.broadcast.maxSize (" + human(max_size) + ")";
+  return name(id) + " is " + config::human_bytes(size) + " serialized, more than ember.broadcast.maxSize ("
+         + config::human_bytes(max_size) + ")";
 }
 
 // -- broadcast_store ------------------------------------------------------------------------
