@@ -46,8 +46,8 @@ struct dag_state {
   std::map<uint32_t, std::string> stage_failures; // stage id -> why its running attempt stops
   std::shared_ptr<spdlog::logger> log;
   caf::actor tasks;
-  // block_manager_master: where cached blocks are, and the executor actors that reported them
-  // (RemoveRdd goes to them).
+  // block_manager_master: where cached blocks are, and the live executor actors (registered, or
+  // that reported blocks): RemoveRdd goes to them, ReplicateBlock to one of them.
   storage::block_manager_master blocks;
   std::map<std::string, caf::actor> block_managers;
   static inline const char* name = "dag_scheduler";
@@ -362,17 +362,55 @@ caf::behavior dag_scheduler_actor(caf::stateful_actor<dag_state>* self, dag_sche
       pump();
     },
     // -- block_manager_master -------------------------------------------------------------
-    [=](const wire<proto::UpdateBlockInfo>& msg) {
+    // An executor registered (passed on by the task scheduler as that executor): it may take
+    // replicas before it reported any block.
+    [=](const wire<proto::RegisterExecutor>& msg) {
+      if (auto sender = caf::actor_cast<caf::actor>(self->current_sender()))
+        self->state.block_managers.insert_or_assign(str(msg.reader().getExecutorId()), sender);
+    },
+    // A block stored, moved or dropped. A block whose level asks for more copies than it has
+    // holders is replicated first (ReplicateBlock to another live executor, which fetches it from
+    // the reporter and reports its copy here): the acknowledgement waits for that, so when the
+    // task's StatusUpdate follows it, every copy is in the table (Spark replicates inside the
+    // put, before the task ends, too). A failed replication is logged; the block stays single.
+    [=](const wire<proto::UpdateBlockInfo>& msg) -> caf::result<wire<proto::UpdateBlockInfo>> {
+      auto& st = self->state;
       auto r = msg.reader();
-      if (auto id = to_block_id(r.getBlockId())) {
-        auto l = r.getLevel();
-        storage::block_status s{*id, storage_level{l.getUseMemory(), l.getUseDisk(), l.getDeserialized(), l.getReplication()},
-                                r.getMemSize(), r.getDiskSize()};
-        self->state.blocks.update(str(r.getExecutorId()), str(r.getHost()), r.getPort(), s);
-        if (auto sender = caf::actor_cast<caf::actor>(self->current_sender()))
-          self->state.block_managers.insert_or_assign(str(r.getExecutorId()), sender);
-      }
-      return msg; // the acknowledgement: the task's StatusUpdate follows it
+      auto id = to_block_id(r.getBlockId());
+      if (!id)
+        return msg;
+      auto l = r.getLevel();
+      storage::block_status s{*id, storage_level{l.getUseMemory(), l.getUseDisk(), l.getDeserialized(), l.getReplication()},
+                              r.getMemSize(), r.getDiskSize()};
+      auto reporter = str(r.getExecutorId());
+      st.blocks.update(reporter, str(r.getHost()), r.getPort(), s);
+      if (auto sender = caf::actor_cast<caf::actor>(self->current_sender()))
+        st.block_managers.insert_or_assign(reporter, sender);
+      if (!s.stored() || !id->is_rdd() || r.getPort() == 0)
+        return msg; // the acknowledgement: the task's StatusUpdate follows it
+      std::vector<std::string> live;
+      for (auto& [e, bm] : st.block_managers)
+        live.push_back(e);
+      auto target = st.blocks.replica_target(*id, live);
+      if (!target)
+        return msg;
+      auto req = make_wire<proto::ReplicateBlock>([&](proto::ReplicateBlock::Builder b) {
+        b.setBlockId(r.getBlockId());
+        b.setLevel(l);
+        auto h = b.initHolder();
+        h.setExecutorId(reporter);
+        h.setHost(r.getHost());
+        h.setPort(r.getPort());
+      });
+      auto rp = self->make_response_promise();
+      auto name = id->name();
+      self->request(st.block_managers.at(*target), cfg.ask_timeout, req)
+        .then([rp, msg](const wire<proto::ReplicateBlock>&) mutable { rp.deliver(msg); },
+              [self, rp, msg, name, to = *target](caf::error& err) mutable {
+                self->state.log->warn("block {}: no replica on executor {}: {}", name, to, describe(err));
+                rp.deliver(msg);
+              });
+      return rp;
     },
     [=](const wire<proto::GetBlockLocations>& msg) {
       auto ids = msg.reader().getBlockIds();

@@ -368,6 +368,45 @@ std::optional<std::string> fetch_cached(caf::actor_system& sys, const executor_s
   return std::nullopt;
 }
 
+// ReplicateBlock (the _2 levels): a copy of a block another executor holds, fetched from its
+// block server, stored at the block's level and reported like a task's block. Runs on a detached
+// actor of its own (the fetch blocks), which answers for the executor actor and ends.
+caf::behavior replicator(caf::event_based_actor* self, std::shared_ptr<const executor_shared> shared) {
+  return {
+    [self, shared](const wire<proto::ReplicateBlock>& msg) {
+      auto r = msg.reader();
+      const auto& cfg = shared->cfg;
+      self->quit(); // one block per replicator
+      if (!r.getBlockId().isRdd()) // the master replicates rdd blocks only
+        return msg;
+      auto rdd = r.getBlockId().getRdd();
+      auto id = storage::block_id::rdd(rdd.getRddId(), rdd.getPartition());
+      auto l = r.getLevel();
+      storage_level level{l.getUseMemory(), l.getUseDisk(), l.getDeserialized(), l.getReplication()};
+      auto holder = r.getHolder();
+      auto bytes = fetch_rdd_block(self->system(), str(holder.getHost()), holder.getPort(), rdd.getRddId(),
+                                rdd.getPartition(), cfg.max_chunk_size, cfg.fetch_timeout, cfg.fetch_retry_wait);
+      if (!bytes) {
+        log::get("executor")->warn("executor {}: no replica of block {}: cannot fetch it from executor {} ({}:{})",
+                                   cfg.executor_id, id.name(), str(holder.getExecutorId()), str(holder.getHost()),
+                                   holder.getPort());
+      } else {
+        std::vector<storage::block_status> changes;
+        auto status = shared->blocks->put_bytes(id, level, std::move(*bytes));
+        if (status.stored())
+          changes.push_back(status);
+        for (auto& e : shared->blocks->take_evicted())
+          changes.push_back(e);
+        if (!changes.empty())
+          report_blocks(self->system(), *shared, changes);
+        log::get("executor")->debug("executor {}: replica of block {} from executor {}", cfg.executor_id, id.name(),
+                                    str(holder.getExecutorId()));
+      }
+      return msg;
+    },
+  };
+}
+
 wire<proto::StatusUpdate> run_one(caf::actor_system& sys, const executor_shared& shared, caf::actor tracker,
                                   proto::LaunchTask::Reader lt, std::string_view binary) {
   const auto& cfg = shared.cfg;
@@ -593,6 +632,10 @@ caf::behavior executor_actor(caf::stateful_actor<executor_state>* self, executor
         .then([rp](const wire<proto::UpdateBlockInfo>& ack) mutable { rp.deliver(ack); },
               [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
       return rp;
+    },
+    [=](const wire<proto::ReplicateBlock>& msg) {
+      auto worker = self->spawn<caf::detached>(replicator, shared);
+      return self->delegate(worker, msg);
     },
     [=](const wire<proto::RemoveRdd>& msg) {
       auto n = shared->blocks->remove_rdd(msg.reader().getRddId()).size();

@@ -528,6 +528,8 @@ caf::behavior task_scheduler_actor(caf::stateful_actor<task_scheduler_state>* se
       }
       st.executors[id] = handle;
       st.executor_ids[handle.address()] = id;
+      if (st.dag) // the block_manager_master learns the executor (a replica may go there)
+        caf::send_as(handle, st.dag, msg);
       if (st.alloc)
         st.alloc->executor_added(id, self->clock().now());
       self->monitor(handle);

@@ -22,7 +22,7 @@
   X(UnregisterShuffle) X(FetchBlocks) X(BlockChunk) X(FetchBlockFailed) X(UpdateBlockInfo)       \
   X(RemoveBlock) X(RemoveRdd) X(RemoveBroadcast) X(GetBlockLocations) X(BlockLocations)          \
   X(GetBroadcastManifest) X(BroadcastManifest) X(BroadcastPiecesStored)                          \
-  X(GetBroadcastPieceHolders) X(BroadcastPieceHolders)                                           \
+  X(GetBroadcastPieceHolders) X(BroadcastPieceHolders) X(ReplicateBlock)                             \
   /* events.capnp: listener bus */                                                               \
   X(ApplicationStartEvent) X(ApplicationEndEvent) X(JobStartEvent) X(JobEndEvent)                \
   X(StageSubmittedEvent) X(StageCompletedEvent) X(TaskStartEvent) X(TaskEndEvent)                \

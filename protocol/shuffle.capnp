@@ -187,3 +187,14 @@ struct BroadcastPieceHolders {
   piece @1 :UInt32;
   holders @2 :List(BlockManagerId);
 }
+
+# -- replication ----------------------------------------------------------------------------
+
+struct ReplicateBlock {
+  # block_manager_master -> executor: keep a copy of this block (level with replication > 1 and
+  # fewer holders than that): fetch it from `holder`'s block server, store it at `level` and
+  # report it with UpdateBlockInfo. The reply (this message) comes once that is done or failed.
+  blockId @0 :BlockId;
+  level @1 :StorageLevel;
+  holder @2 :BlockManagerId;
+}

@@ -27,6 +27,32 @@ std::vector<block_holder> block_manager_master::locations(const block_id& id) co
   return i == blocks_.end() ? std::vector<block_holder>{} : i->second;
 }
 
+std::optional<std::string> block_manager_master::replica_target(const block_id& id,
+                                                                const std::vector<std::string>& live) const {
+  auto i = blocks_.find(id);
+  if (i == blocks_.end() || i->second.empty())
+    return std::nullopt;
+  const auto& holders = i->second;
+  size_t wanted = holders.front().level.replication;
+  if (holders.size() >= wanted)
+    return std::nullopt;
+  std::map<std::string, size_t> held; // candidate -> blocks it holds
+  for (const auto& e : live)
+    if (std::none_of(holders.begin(), holders.end(), [&](const block_holder& h) { return h.executor_id == e; }))
+      held.emplace(e, 0);
+  if (held.empty())
+    return std::nullopt;
+  for (const auto& [bid, hs] : blocks_)
+    for (const auto& h : hs)
+      if (auto c = held.find(h.executor_id); c != held.end())
+        ++c->second;
+  auto best = held.begin();
+  for (auto c = held.begin(); c != held.end(); ++c)
+    if (c->second < best->second)
+      best = c;
+  return best->first;
+}
+
 size_t block_manager_master::executor_lost(const std::string& executor_id) {
   size_t n = 0;
   for (auto i = blocks_.begin(); i != blocks_.end();) {

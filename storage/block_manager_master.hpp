@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,10 @@ public:
   // Forgets every block of the RDD; returns the executors that held any.
   std::vector<std::string> remove_rdd(uint32_t rdd_id);
   size_t num_blocks() const { return blocks_.size(); }
+  // Replication (the _2 levels): where the next copy of the block goes, if its holders are fewer
+  // than the level's replication: the executor of `live` holding it not, with the fewest blocks
+  // (ties: the smallest id). nullopt if it has enough holders, or nobody to take a copy.
+  std::optional<std::string> replica_target(const block_id& id, const std::vector<std::string>& live) const;
 
 private:
   std::map<block_id, std::vector<block_holder>> blocks_;

@@ -2,7 +2,8 @@
 // as the driver): the second action's tasks run PROCESS_LOCAL where the first stored the blocks
 // (counted from the event log) and recompute nothing; a tiny ember.executor.memory evicts and still
 // gives the right answer; SIGKILL of an executor holding cached blocks loses exactly its
-// partitions, which the second action recomputes from lineage. Which partitions were computed
+// partitions, which the second action recomputes from lineage; with MEMORY_ONLY_2 every block has
+// a replica on the other executor and the kill recomputes nothing. Which partitions were computed
 // is counted exactly through the marker files the map function creates.
 #include <doctest/doctest.h>
 
@@ -249,4 +250,57 @@ TEST_CASE("cluster: a task on an executor without the block fetches it from the 
   for (auto& [p, n] : counts)
     CHECK_MESSAGE(n == 1, "partition " << p << " computed " << n << " times"); // fetched, not recomputed
   late.stop();
+}
+
+TEST_CASE("cluster: MEMORY_ONLY_2 keeps a second copy on the other executor; SIGKILL of one recomputes nothing") {
+  temp_dir tmp;
+  local_cluster cluster{tmp.path, {{"127.0.0.1", 1, "1g"}, {"127.0.0.2", 1, "1g"}}};
+  probe_run run;
+  run.level = "memory_only_2";
+  run.pause = true;
+  run.conf = {"ember.locality.wait=60s"};
+  cache_app app{cluster, tmp.path / "replicated", run};
+  REQUIRE_MESSAGE(wait_until([&] { return app.log().find("first action done") != std::string::npos; }), app.log());
+
+  auto first = finished_tasks(app.events(), 0);
+  REQUIRE(first.size() == 8u);
+  std::set<std::string> executors;
+  for (auto& [p, t] : first)
+    executors.insert(t.first);
+  REQUIRE(executors.size() == 2u);
+  std::string victim = *executors.begin();
+  std::string survivor = *executors.rbegin();
+  int pid = 0;
+  REQUIRE(wait_until([&] {
+    for (auto& a : cluster.state().value("apps", nlohmann::json::array()))
+      for (auto& e : a.value("executors", nlohmann::json::array()))
+        if (e.value("executorId", "") == victim && e.value("state", "") == "running")
+          pid = e.value("pid", 0);
+    return pid > 0;
+  }));
+  REQUIRE(::kill(pid, SIGKILL) == 0);
+  // The driver's block_manager_master had both executors hold every partition: its own four
+  // and a replica of each of the other's four.
+  REQUIRE_MESSAGE(wait_until([&] {
+    return app.log().find("executor " + victim + " lost with 8 cached blocks") != std::string::npos;
+  }), app.log());
+  app.go();
+  REQUIRE_MESSAGE(app.finish() == 0, app.log());
+  CHECK(slurp(app.out()) == expected_output(run.records));
+  auto counts = computed(app.marks());
+  REQUIRE(counts.size() == 8u);
+  for (auto& [p, n] : counts)
+    CHECK_MESSAGE(n == 1, "partition " << p << " computed " << n << " times"); // the replica served it
+  // Every task of both later actions ran PROCESS_LOCAL on the survivor: its copies were in the
+  // location table, its own partitions and the replicas alike.
+  auto events = app.events();
+  for (int stage : {1, 2}) {
+    CAPTURE(stage);
+    auto later = finished_tasks(events, stage);
+    REQUIRE(later.size() == 8u);
+    for (auto& [p, t] : later) {
+      CHECK(t.first == survivor);
+      CHECK(t.second == "processLocal");
+    }
+  }
 }

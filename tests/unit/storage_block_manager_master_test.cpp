@@ -68,3 +68,28 @@ TEST_CASE("a lost executor's blocks are forgotten; remove_rdd names the holders"
   CHECK(m.locations(block_id::broadcast(4, 0)).size() == 1);
   CHECK(m.num_blocks() == 3);
 }
+
+TEST_CASE("replica_target: a _2 block with one holder goes to the live non-holder with the fewest blocks") {
+  block_manager_master m;
+  auto two = [](block_id id) { return block_status{id, storage_level::memory_only_2, 100, 0}; };
+  // A level without replication never asks for a copy.
+  m.update("1", "h1", 7001, in_memory(block_id::rdd(4, 0), 100));
+  CHECK_FALSE(m.replica_target(block_id::rdd(4, 0), {"1", "2", "3"}).has_value());
+  CHECK_FALSE(m.replica_target(block_id::rdd(4, 9), {"1", "2"}).has_value()); // unknown block
+
+  m.update("2", "h2", 7002, two(block_id::rdd(5, 0)));
+  m.update("2", "h2", 7002, two(block_id::rdd(5, 1)));
+  m.update("3", "h3", 7003, two(block_id::rdd(5, 2)));
+  // rdd_5_0 is on 2; candidates 1 (1 block) and 3 (1 block): the tie goes to the smaller id.
+  CHECK(m.replica_target(block_id::rdd(5, 0), {"1", "2", "3"}) == std::optional<std::string>{"1"});
+  m.update("1", "h1", 7001, two(block_id::rdd(5, 0)));
+  CHECK_FALSE(m.replica_target(block_id::rdd(5, 0), {"1", "2", "3"}).has_value()); // two holders now
+  // rdd_5_1 is on 2; 1 holds 2 blocks, 3 holds 1: executor 3.
+  CHECK(m.replica_target(block_id::rdd(5, 1), {"1", "2", "3"}) == std::optional<std::string>{"3"});
+  // Only live executors take copies; none left but the holder: nowhere.
+  CHECK(m.replica_target(block_id::rdd(5, 1), {"1", "2"}) == std::optional<std::string>{"1"});
+  CHECK_FALSE(m.replica_target(block_id::rdd(5, 1), {"2"}).has_value());
+  // The holder lost: the copy elsewhere is the only one and asks for another.
+  m.executor_lost("2");
+  CHECK(m.replica_target(block_id::rdd(5, 0), {"1", "3"}) == std::optional<std::string>{"3"});
+}
