@@ -289,30 +289,15 @@ public:
     subnet_ = "10." + std::to_string(200 + id % 50) + "." + std::to_string(id / 50 % 250) + ".";
     bridge_ = "ecb" + tag_;
     ip_ = system_tool("ip");
-    run_({ip_, "link", "add", bridge_, "type", "bridge"});
-    created_bridge_ = true;
-    run_({ip_, "addr", "add", address() + "/24", "dev", bridge_});
-    run_({ip_, "link", "set", bridge_, "up"});
-    for (int i = 0; i < hosts; ++i) {
-      auto ns = netns(i);
-      run_({ip_, "netns", "add", ns});
-      namespaces_.push_back(ns);
-      run_({ip_, "link", "add", link(i), "type", "veth", "peer", "name", "ecn" + tag_ + "h" + std::to_string(i)});
-      run_({ip_, "link", "set", "ecn" + tag_ + "h" + std::to_string(i), "netns", ns, "name", "eth0"});
-      run_({ip_, "link", "set", link(i), "master", bridge_, "up"});
-      run_({ip_, "-n", ns, "addr", "add", address(i) + "/24", "dev", "eth0"});
-      run_({ip_, "-n", ns, "link", "set", "eth0", "up"});
-      run_({ip_, "-n", ns, "link", "set", "lo", "up"});
+    try {
+      build_(hosts);
+    } catch (...) {
+      teardown_(); // a constructor that throws gets no destructor call
+      throw;
     }
   }
 
-  ~host_network() {
-    // Deleting a namespace deletes its end of the veth, and with it ours.
-    for (auto& ns : namespaces_)
-      quietly({ip_, "netns", "del", ns});
-    if (created_bridge_)
-      quietly({ip_, "link", "del", bridge_});
-  }
+  ~host_network() { teardown_(); }
 
   host_network(const host_network&) = delete;
   host_network& operator=(const host_network&) = delete;
@@ -339,6 +324,34 @@ public:
   }
 
 private:
+  void build_(int hosts) {
+    run_({ip_, "link", "add", bridge_, "type", "bridge"});
+    created_bridge_ = true;
+    run_({ip_, "addr", "add", address() + "/24", "dev", bridge_});
+    run_({ip_, "link", "set", bridge_, "up"});
+    for (int i = 0; i < hosts; ++i) {
+      auto ns = netns(i);
+      run_({ip_, "netns", "add", ns});
+      namespaces_.push_back(ns);
+      run_({ip_, "link", "add", link(i), "type", "veth", "peer", "name", "ecn" + tag_ + "h" + std::to_string(i)});
+      run_({ip_, "link", "set", "ecn" + tag_ + "h" + std::to_string(i), "netns", ns, "name", "eth0"});
+      run_({ip_, "link", "set", link(i), "master", bridge_, "up"});
+      run_({ip_, "-n", ns, "addr", "add", address(i) + "/24", "dev", "eth0"});
+      run_({ip_, "-n", ns, "link", "set", "eth0", "up"});
+      run_({ip_, "-n", ns, "link", "set", "lo", "up"});
+    }
+  }
+
+  void teardown_() {
+    // Deleting a namespace deletes its end of the veth, and with it ours.
+    for (auto& ns : namespaces_)
+      quietly({ip_, "netns", "del", ns});
+    namespaces_.clear();
+    if (created_bridge_)
+      quietly({ip_, "link", "del", bridge_});
+    created_bridge_ = false;
+  }
+
   std::string link(int i) const { return "ecb" + tag_ + "h" + std::to_string(i); }
 
   void quietly(const std::vector<std::string>& argv) {
