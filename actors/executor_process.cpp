@@ -224,7 +224,10 @@ void run_executor_process(int argc, char** argv) {
   auto exec = config::executor_settings::from(conf);
   auto shuf = config::shuffle_settings::from(conf);
   auto drv = config::driver_settings::from(conf);
-  const auto app_dir = std::filesystem::path{shuf.local_dirs.at(0)} / ("ember-" + args.app_id);
+  // The driver's port in the name too: app ids are unique per master only, and two masters
+  // started in the same second (tests, two clusters on one host) hand out the same one.
+  const auto app_dir =
+    std::filesystem::path{shuf.local_dirs.at(0)} / ("ember-" + args.app_id + "-" + std::to_string(args.driver_port));
   const auto dir = app_dir / args.executor_id;
   remove_local_dir_on_sigterm(dir, log);
 

@@ -44,7 +44,7 @@ struct executor_proc {
   pid_t pid = 0;
   fs::path cgroup;
   std::vector<int> cpus; // pinned CPUs (ember.executor.pinCores), given back when it ends
-  std::vector<fs::path> local_dirs; // its <ember.local.dir>/ember-<app>/<id>, deleted when it ends
+  std::vector<fs::path> local_dirs; // its <ember.local.dir>/ember-<app>-<driver port>/<id>, deleted when it ends
   bool kill_requested = false;
 };
 
@@ -303,8 +303,8 @@ void fail_executor(worker_actor* self, const exec_key& key, const std::string& m
   remove_app_dir_if_done(self, key.first);
 }
 
-// The directories an executor keeps its shuffle files and spills in, <ember.local.dir>/ember-<app>/
-// <id>, resolved at its launch as the executor itself resolves them (this worker's
+// The directories an executor keeps its shuffle files and spills in, <ember.local.dir>/ember-<app>-
+// <driver port>/<id>, resolved at its launch as the executor itself resolves them (this worker's
 // ember.worker.localDir, else its --conf, then the defaults file). Empty, with a warning, if the
 // configuration cannot be read.
 std::vector<fs::path> executor_local_dirs(worker_actor* self, const exec_key& key, proto::LaunchExecutor::Reader r) {
@@ -316,7 +316,7 @@ std::vector<fs::path> executor_local_dirs(worker_actor* self, const exec_key& ke
     if (!self->state.opt.local_dir.empty())
       lo.conf.push_back("ember.local.dir=" + self->state.opt.local_dir);
     for (auto& d : config::split_list(config::load(lo).get_string("ember.local.dir")))
-      out.push_back(fs::path{d} / ("ember-" + key.first) / key.second);
+      out.push_back(fs::path{d} / ("ember-" + key.first + "-" + std::to_string(r.getDriverPort())) / key.second);
   } catch (const std::exception& ex) {
     self->state.log->warn("executor {}/{}: cannot tell its local dirs to clean them later: {}", key.first,
                           key.second, ex.what());
