@@ -135,6 +135,20 @@ private:
   int status_ = 0;
 };
 
+// `ember status --json` of the master at `url` (written through `out`); an empty object when the
+// master does not answer or says something that is not JSON.
+inline nlohmann::json master_state(const std::string& url, const std::filesystem::path& out, bool all = false) {
+  auto cmd = "'" + bin_dir + "/ember' status --master " + url + " --json" + (all ? " --all" : "") + " >'" + out.string()
+             + "' 2>/dev/null";
+  if (std::system(cmd.c_str()) != 0)
+    return nlohmann::json::object();
+  try {
+    return nlohmann::json::parse(slurp(out));
+  } catch (const std::exception&) {
+    return nlohmann::json::object();
+  }
+}
+
 struct worker_spec {
   std::string host = "127.0.0.1";
   int cores = 2;
@@ -175,18 +189,7 @@ public:
 
   // `ember status --json` (an empty object if the master does not answer); `all` includes
   // finished applications and drivers.
-  nlohmann::json state(bool all = false) const {
-    auto out = dir_ / "status.json";
-    auto cmd = "'" + bin_dir + "/ember' status --master " + url_ + " --json" + (all ? " --all" : "") + " >'" + out.string()
-               + "' 2>/dev/null";
-    if (std::system(cmd.c_str()) != 0)
-      return nlohmann::json::object();
-    try {
-      return nlohmann::json::parse(slurp(out));
-    } catch (const std::exception&) {
-      return nlohmann::json::object();
-    }
-  }
+  nlohmann::json state(bool all = false) const { return master_state(url_, dir_ / "status.json", all); }
 
 private:
   std::filesystem::path dir_;

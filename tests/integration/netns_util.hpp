@@ -202,17 +202,7 @@ public:
 
   const std::string& url() const { return url_; }
 
-  nlohmann::json state() const {
-    auto out = dir_ / "status.json";
-    auto cmd = "'" + bin_dir + "/ember' status --master " + url_ + " --json >'" + out.string() + "' 2>/dev/null";
-    if (std::system(cmd.c_str()) != 0)
-      return nlohmann::json::object();
-    try {
-      return nlohmann::json::parse(slurp(out));
-    } catch (const std::exception&) {
-      return nlohmann::json::object();
-    }
-  }
+  nlohmann::json state() const { return master_state(url_, dir_ / "status.json"); }
 
 private:
   std::filesystem::path dir_;
