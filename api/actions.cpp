@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <filesystem>
+#include <stdexcept>
 #include <system_error>
 
 namespace ember::detail {
@@ -66,6 +67,22 @@ void commit_text_output(const std::string& dir, const std::vector<std::string>& 
   std::FILE* f = std::fopen((fs::path{dir} / "_SUCCESS").c_str(), "w");
   if (!f || std::fclose(f) != 0)
     throw std::system_error(errno, std::generic_category(), "cannot write " + dir + "/_SUCCESS");
+}
+
+void clear_uncommitted_output(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::exists(dir, ec))
+    return;
+  bool uncommitted = fs::is_directory(dir, ec);
+  for (auto it = fs::directory_iterator(dir, ec); uncommitted && !ec && it != fs::directory_iterator();
+       it.increment(ec)) {
+    auto name = it->path().filename().string();
+    uncommitted = name == "_temporary" || name.rfind("part-", 0) == 0;
+  }
+  if (!uncommitted || ec)
+    throw std::invalid_argument("save_as_text_file: output directory already exists: " + dir);
+  fs::remove_all(dir);
 }
 
 } // namespace ember::detail

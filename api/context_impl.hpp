@@ -83,4 +83,10 @@ public:
 // half of the output commit protocol); removes the attempts that lost.
 void commit_text_output(const std::string& dir, const std::vector<std::string>& attempt_files);
 
+// Before a save: `dir` must not exist, or hold an output that was never committed (no _SUCCESS,
+// nothing but part files and _temporary): what a driver killed mid-save left, removed so that its
+// relaunch (cluster mode, --supervise) writes the whole output again. Throws std::invalid_argument
+// for a committed output or a directory holding anything else.
+void clear_uncommitted_output(const std::string& dir);
+
 } // namespace ember::detail

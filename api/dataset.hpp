@@ -360,11 +360,11 @@ public:
     run(std::make_unique<detail::foreach_partition_fn<T, F>>(std::move(f)));
   }
 
-  // One part-NNNNN file per partition under dir, then _SUCCESS. The directory must not exist.
+  // One part-NNNNN file per partition under dir, then _SUCCESS. The directory must not exist
+  // (an uncommitted output left by a driver that died is removed first).
   void save_as_text_file(const std::string& dir) const {
     auto abs = std::filesystem::absolute(dir).string();
-    if (std::filesystem::exists(abs))
-      throw std::invalid_argument("save_as_text_file: output directory already exists: " + abs);
+    detail::clear_uncommitted_output(abs);
     auto attempts = run(std::make_unique<detail::save_text_fn<T>>(abs));
     detail::commit_text_output(abs, attempts);
   }

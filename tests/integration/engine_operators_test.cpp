@@ -262,6 +262,25 @@ TEST_CASE("save_as_text_file writes part files and _SUCCESS through the commit p
   CHECK(lines_of(out / "part-00001") == std::vector<std::string>{"b\t2", "c\t3"});
   CHECK_THROWS_WITH_AS(ctx.parallelize(kv, 1).save_as_text_file(out.string()),
                        doctest::Contains("output directory already exists"), std::invalid_argument);
+  // An output never committed (what a driver killed mid-save leaves) is replaced as a whole.
+  auto dead = dir.path / "dead";
+  fs::create_directories(dead / "_temporary" / "attempt_1_0");
+  std::ofstream(dead / "_temporary" / "attempt_1_0" / "part-00001") << "stale\t9\n";
+  std::ofstream(dead / "part-00000") << "stale\t8\n";
+  std::ofstream(dead / "part-00005") << "stale\t7\n";
+  ctx.parallelize(kv, 2).save_as_text_file(dead.string());
+  CHECK(fs::exists(dead / "_SUCCESS"));
+  CHECK(!fs::exists(dead / "_temporary"));
+  CHECK(!fs::exists(dead / "part-00005"));
+  CHECK(lines_of(dead / "part-00000") == std::vector<std::string>{"a\t1"});
+  CHECK(lines_of(dead / "part-00001") == std::vector<std::string>{"b\t2", "c\t3"});
+  // Anything else in the directory is not ours to delete.
+  auto other = dir.path / "other";
+  fs::create_directories(other / "_temporary");
+  std::ofstream(other / "notes.txt") << "keep\n";
+  CHECK_THROWS_WITH_AS(ctx.parallelize(kv, 1).save_as_text_file(other.string()),
+                       doctest::Contains("output directory already exists"), std::invalid_argument);
+  CHECK(fs::exists(other / "notes.txt"));
 }
 
 TEST_CASE("a throwing user function is retried, then fails the job with one clear line") {
