@@ -1,6 +1,7 @@
 #include "chaos/events.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -88,6 +89,9 @@ std::vector<std::string> log_follower::poll() {
     fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd_ < 0)
       return lines;
+    struct stat st {};
+    if (::fstat(fd_, &st) == 0)
+      inode_ = static_cast<std::uint64_t>(st.st_ino);
   }
   char buf[1 << 16];
   for (;;) {

@@ -46,10 +46,13 @@ public:
   const std::string& path() const { return path_; }
   // False until a poll() opened the file (it may have been renamed before the first one).
   bool is_open() const { return fd_ >= 0; }
+  // The open file's inode (0 before): a log renamed after it was opened is still the same log.
+  std::uint64_t inode() const { return inode_; }
 
 private:
   std::string path_;
   int fd_ = -1;
+  std::uint64_t inode_ = 0;
   std::string partial_;
 };
 

@@ -39,6 +39,9 @@ std::string summary_table(const std::vector<scenario_result>& results) {
                   f ? ms_or_dash(f->detection_ms).c_str() : "-", f ? ms_or_dash(f->recovery_ms).c_str() : "-",
                   r.seen.executors_lost(), r.seen.tasks_failed + r.seen.tasks_lost, r.seen.stages_retried, r.seconds);
     out += line;
+    if (!r.facts.driver_id.empty())
+      out += "    driver " + r.facts.driver_id + " " + (r.facts.driver_state.empty() ? "(no final state)" : r.facts.driver_state) + " after " + std::to_string(r.facts.driver_runs) + " run(s), "
+             + std::to_string(r.facts.driver_restarts) + " relaunch(es) (cluster mode)\n";
     for (auto& why : r.outcome.failures)
       out += "    - " + why + "\n";
     passed += r.outcome.pass ? 1 : 0;
@@ -89,6 +92,12 @@ std::string report_json(const std::vector<scenario_result>& results, unsigned lo
            {"workDir", r.work_dir}};
     if (r.facts.output_difference)
       s["outputDifference"] = *r.facts.output_difference;
+    if (!r.facts.driver_id.empty()) {  // cluster deploy mode
+      s["driverId"] = r.facts.driver_id;
+      s["driverState"] = r.facts.driver_state;
+      s["driverRestarts"] = r.facts.driver_restarts;
+      s["driverRuns"] = r.facts.driver_runs;
+    }
     all.push_back(std::move(s));
     passed += r.outcome.pass ? 1 : 0;
   }

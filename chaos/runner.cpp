@@ -41,6 +41,8 @@ constexpr const char* marker_var = "EMBER_CHAOS_RUN";
 // How often the run loop looks at the event log and the processes. A poll interval, not a
 // synchronisation: every wait below is for a condition, bounded by a deadline.
 constexpr auto poll_interval = std::chrono::milliseconds{10};
+// How often a cluster-mode driver's state is asked of the master (`ember status`, a process).
+constexpr auto status_interval = std::chrono::milliseconds{250};
 
 std::int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -506,9 +508,12 @@ private:
     return m;
   }
 
-  nlohmann::json status() {
-    int rc = procs_.run("status", {bin("ember"), "status", "--master", url_, "--json"}, log("status.json"),
-                        log("status.err"), dir_, std::chrono::seconds{30});
+  // `all`: finished applications and drivers too.
+  nlohmann::json status(bool all = false) {
+    std::vector<std::string> argv{bin("ember"), "status", "--master", url_, "--json"};
+    if (all)
+      argv.push_back("--all");
+    int rc = procs_.run("status", argv, log("status.json"), log("status.err"), dir_, std::chrono::seconds{30});
     if (rc != 0)
       return nlohmann::json::object();
     auto j = nlohmann::json::parse(slurp(log("status.json")), nullptr, false);
@@ -582,8 +587,7 @@ private:
     say("cluster up at " + url_ + " with " + std::to_string(s_.cluster.workers) + " worker(s)");
   }
 
-  void run_job() {
-    check_interrupted();
+  std::vector<std::string> submit_argv() const {
     std::vector<std::string> argv{bin("ember"),
                                   "submit",
                                   "--master",
@@ -596,6 +600,11 @@ private:
                                   std::to_string(s_.job.executor_cores),
                                   "--executor-memory",
                                   s_.job.executor_memory};
+    if (s_.job.cluster_mode()) {
+      argv.insert(argv.end(), {"--deploy-mode", "cluster"});
+      if (s_.job.supervise)
+        argv.push_back("--supervise");
+    }
     std::map<std::string, std::string> conf{{"ember.eventLog.enabled", "true"},
                                             {"ember.eventLog.dir", (dir_ / "events").string()},
                                             {"ember.eventLog.buffer", "0"},
@@ -617,8 +626,22 @@ private:
     else
       argv.insert(argv.end(), inputs_.begin(), inputs_.end());
     argv.push_back((dir_ / "output").string());
+    return argv;
+  }
 
+  void run_job() {
+    check_interrupted();
+    auto argv = submit_argv();
     submit_ms_ = now_ms();
+    if (s_.job.cluster_mode())
+      run_cluster_driver(argv);
+    else
+      run_client_driver(argv);
+    check_output();
+  }
+
+  // Client mode: `ember submit` execs the driver, our child; its exit code is the job's.
+  void run_client_driver(const std::vector<std::string>& argv) {
     driver_ = &procs_.start("driver", argv, log("driver.out"), log("driver.err"), dir_);
     say("job submitted: " + s_.job.app);
     auto deadline = steady::now() + std::chrono::seconds{s_.timeout_s};
@@ -648,47 +671,212 @@ private:
     facts_.exit_code = driver_->status ? exit_code_of(*driver_->status) : -1;
     facts_.driver_stderr = tail(slurp(log("driver.err")), 4000);
     say("job ended with exit code " + std::to_string(facts_.exit_code));
-    if (facts_.exit_code == 0) {
-      std::vector<std::string> parts;
-      std::error_code ec;
-      for (auto& e : fs::directory_iterator(dir_ / "output", ec))
-        if (e.path().filename().string().rfind("part-", 0) == 0)
-          parts.push_back(e.path().string());
-      std::sort(parts.begin(), parts.end()); // part-00000, part-00001...: partition order
-      if (parts.empty())
-        facts_.output_difference = "no part files in " + (dir_ / "output").string();
-      else if (sorting())
-        facts_.output_difference = compare_ordered({(dir_ / "reference.txt").string()}, parts);
+  }
+
+  // A job that succeeded left a committed output: part files and _SUCCESS, nothing else (an
+  // attempt's _temporary left behind, by this run or by a driver run that died, is a leftover).
+  void check_output() {
+    if (facts_.exit_code != 0 || facts_.timed_out)
+      return;
+    auto out = dir_ / "output";
+    std::vector<std::string> parts, others;
+    bool success = false;
+    std::error_code ec;
+    for (auto& e : fs::directory_iterator(out, ec)) {
+      auto name = e.path().filename().string();
+      if (name.rfind("part-", 0) == 0)
+        parts.push_back(e.path().string());
+      else if (name == "_SUCCESS")
+        success = true;
       else
-        facts_.output_difference = compare_lines({(dir_ / "reference.txt").string()}, parts);
+        others.push_back(name);
+    }
+    std::sort(parts.begin(), parts.end()); // part-00000, part-00001...: partition order
+    std::sort(others.begin(), others.end());
+    if (parts.empty())
+      facts_.output_difference = "no part files in " + out.string();
+    else if (!others.empty())
+      facts_.output_difference = "output/" + others.front() + " is not part of a committed output";
+    else if (!success)
+      facts_.output_difference = "no _SUCCESS in " + out.string() + " (the output was not committed)";
+    else if (sorting())
+      facts_.output_difference = compare_ordered({(dir_ / "reference.txt").string()}, parts);
+    else
+      facts_.output_difference = compare_lines({(dir_ / "reference.txt").string()}, parts);
+  }
+
+  // -- cluster deploy mode ----------------------------------------------------------------------
+
+  static bool terminal(const std::string& state) {
+    return state == "finished" || state == "failed" || state == "killed" || state == "error";
+  }
+
+  // The master's entry for our driver (an empty object if it has none or does not answer).
+  nlohmann::json driver_status() {
+    auto st = status(true);
+    for (auto& d : st.value("drivers", nlohmann::json::array()))
+      if (d.value("driverId", "") == driver_id_)
+        return d;
+    return nlohmann::json::object();
+  }
+
+  // Cluster mode: `ember submit --deploy-mode cluster` returns once the master accepted the driver;
+  // a worker runs it (and, supervised, runs it again when it exits non-zero). Its state comes from
+  // the master, polled; each run writes an event log of its own, all followed. Ends when the master
+  // reports a final state: finished, failed, killed or error.
+  void run_cluster_driver(const std::vector<std::string>& argv) {
+    driver_ = &procs_.start("submit", argv, log("submit.out"), log("submit.err"), dir_);
+    if (!procs_.wait(*driver_, std::chrono::seconds{60})) {
+      ::kill(-driver_->pid, SIGKILL);
+      procs_.wait(*driver_, std::chrono::seconds{10});
+      throw std::runtime_error("ember submit --deploy-mode cluster did not return within 60 s");
+    }
+    auto out = slurp(log("submit.out"));
+    auto at = out.find("Submitted driver ");
+    int rc = exit_code_of(*driver_->status);
+    if (rc != 0 || at == std::string::npos)
+      throw std::runtime_error("ember submit --deploy-mode cluster failed (exit " + std::to_string(rc)
+                               + "): " + tail(slurp(log("submit.err")) + out, 400));
+    driver_id_ = out.substr(at + 17);
+    driver_id_ = driver_id_.substr(0, driver_id_.find_first_of(" \n"));
+    facts_.driver_id = driver_id_;
+    say("driver " + driver_id_ + " submitted in cluster mode" + (s_.job.supervise ? ", supervised" : "") + ": "
+        + s_.job.app);
+    auto deadline = steady::now() + std::chrono::seconds{s_.timeout_s};
+    auto next_status = steady::now();
+    std::string last_state;
+    for (;;) {
+      procs_.reap();
+      follow_events();
+      for (auto i : engine_.on_time(now_ms() - submit_ms_))
+        fire(i);
+      if (steady::now() >= next_status) {
+        auto d = driver_status();
+        auto state = d.value("state", "");
+        if (state != last_state && !state.empty())
+          say("driver " + driver_id_ + ": " + state
+              + (d.value("pid", 0) > 0 && state == "running" ? " as pid " + std::to_string(d.value("pid", 0)) : ""));
+        last_state = state;
+        facts_.driver_restarts = d.value("restarts", facts_.driver_restarts);
+        if (terminal(state)) {
+          facts_.driver_state = state;
+          break;
+        }
+        next_status = steady::now() + status_interval;
+      }
+      if (o_.interrupted && o_.interrupted->load()) {
+        say("interrupted: killing the driver");
+        kill_cluster_driver();
+        throw std::runtime_error("interrupted while the job ran");
+      }
+      if (steady::now() > deadline) {
+        facts_.timed_out = true;
+        say("timeout: killing the driver");
+        kill_cluster_driver();
+        break;
+      }
+      std::this_thread::sleep_for(poll_interval);
+    }
+    follow_events();  // the last lines, written as the last run ended
+    facts_.driver_runs = static_cast<int>(followers_.size());
+    facts_.exit_code = cluster_exit_code();
+    facts_.driver_stderr = tail(cluster_driver_stderr(), 4000);
+    say("driver " + driver_id_ + " ended " + (facts_.driver_state.empty() ? "(state unknown)" : facts_.driver_state)
+        + " with exit code " + std::to_string(facts_.exit_code) + " after " + std::to_string(facts_.driver_runs)
+        + " run(s), " + std::to_string(facts_.driver_restarts) + " relaunch(es)");
+  }
+
+  // The last run's exit code, from its worker's log ("driver ID ended with exit code N" or
+  // "... signal N"): 128 + signal when killed; -1 when no worker logged an end.
+  int cluster_exit_code() const {
+    auto needle = "driver " + driver_id_ + " ended with ";
+    int code = -1;
+    for (int i = 0; i < s_.cluster.workers; ++i) {
+      auto text = slurp(log("worker-" + std::to_string(i) + ".log"));
+      auto at = text.rfind(needle);
+      if (at == std::string::npos)
+        continue;
+      auto rest = text.substr(at + needle.size(), 40);
+      if (rest.rfind("exit code ", 0) == 0)
+        code = std::atoi(rest.c_str() + 10);
+      else if (rest.rfind("signal ", 0) == 0)
+        code = 128 + std::atoi(rest.c_str() + 7);
+    }
+    return code;
+  }
+
+  // The driver's stderr: <worker work dir>/<driver id>/stderr, on the worker that ran it.
+  std::string cluster_driver_stderr() const {
+    std::string out;
+    for (int i = 0; i < s_.cluster.workers; ++i) {
+      auto p = dir_ / "work" / ("worker-" + std::to_string(i)) / driver_id_ / "stderr";
+      std::error_code ec;
+      if (fs::exists(p, ec))
+        out += slurp(p);
+    }
+    return out;
+  }
+
+  // `ember submit --kill`: the worker kills the driver and does not relaunch it. Waits (bounded)
+  // for the master to report a final state.
+  void kill_cluster_driver() {
+    if (driver_id_.empty() || terminal(facts_.driver_state))
+      return;
+    procs_.run("kill", {bin("ember"), "submit", "--master", url_, "--kill", driver_id_}, log("kill.out"),
+               log("kill.err"), dir_, std::chrono::seconds{30});
+    auto deadline = steady::now() + std::chrono::seconds{30};
+    while (steady::now() < deadline) {
+      auto state = driver_status().value("state", "");
+      if (terminal(state)) {
+        facts_.driver_state = state;
+        return;
+      }
+      std::this_thread::sleep_for(status_interval);
     }
   }
 
+  // Every driver run writes an event log of its own (a client-mode driver: one; a supervised
+  // cluster-mode driver: one more per relaunch), renamed once the master names the application
+  // (the open descriptor follows the file, so a log is known by its inode). Runs are numbered in
+  // the order their logs appear; the triggers read the first run's events only, the counts of the
+  // verdict all of them.
   void follow_events() {
-    if (!follower_) {
-      // One application per run: the only .jsonl in the directory (renamed once the master
-      // names the application; the open descriptor follows the file).
-      std::error_code ec;
-      for (auto& e : fs::directory_iterator(dir_ / "events", ec))
-        if (e.path().extension() == ".jsonl")
-          follower_ = std::make_unique<log_follower>(e.path().string());
-      if (!follower_)
-        return;
+    std::vector<fs::path> found;
+    std::error_code ec;
+    for (auto& e : fs::directory_iterator(dir_ / "events", ec))
+      if (e.path().extension() == ".jsonl")
+        found.push_back(e.path());
+    std::sort(found.begin(), found.end());
+    auto known = [&](std::uint64_t inode) {
+      return std::any_of(followers_.begin(), followers_.end(), [&](auto& f) { return f->inode() == inode; });
+    };
+    for (auto& path : found) {
+      struct stat st {};
+      if (::stat(path.c_str(), &st) != 0 || known(static_cast<std::uint64_t>(st.st_ino)))
+        continue;
+      auto f = std::make_unique<log_follower>(path.string());
+      auto lines = f->poll();
+      // Renamed between the scan and the open: found under its new name next time.
+      if (!f->is_open() || known(f->inode()))
+        continue;
+      followers_.push_back(std::move(f));
+      if (followers_.size() > 1)
+        say("driver run " + std::to_string(followers_.size()) + ": event log " + path.filename().string());
+      feed(followers_.size() - 1, lines);
     }
-    auto lines = follower_->poll();
-    if (!follower_->is_open()) {
-      // Renamed between the directory scan and the open (the driver names its log once the
-      // master names the application): look again next time.
-      follower_.reset();
-      return;
-    }
+    for (size_t run = 0; run < followers_.size(); ++run)
+      feed(run, followers_[run]->poll());
+  }
+
+  void feed(size_t run, const std::vector<std::string>& lines) {
     for (auto& line : lines) {
       auto e = parse_event(line);
       if (!e)
         continue;
       seen_.add(*e);
-      for (auto i : engine_.on_event(*e))
-        fire(i);
+      if (run == 0)
+        for (auto i : engine_.on_event(*e))
+          fire(i);
     }
   }
 
@@ -762,7 +950,25 @@ private:
         }
         return target;
       }
-      case action::kind::kill_driver: return signal_process(driver_->pid, a.signal, "driver");
+      case action::kind::kill_driver: {
+        if (!s_.job.cluster_mode())
+          return signal_process(driver_->pid, a.signal, "driver");
+        // The pid the worker reported to the master, checked to be a process of this run (a
+        // driver that already ended may have left a reused pid behind).
+        auto d = driver_status();
+        auto state = d.value("state", "");
+        auto pid = static_cast<pid_t>(d.value("pid", 0));
+        if (state != "running" || pid <= 0)
+          throw std::runtime_error("driver " + driver_id_ + " is " + (state.empty() ? "unknown to the master" : state)
+                                   + ": no process to signal");
+        auto ours = marked_processes(marker_);
+        if (std::none_of(ours.begin(), ours.end(), [&](auto& p) { return p.pid == pid && !is_executor(p); }))
+          throw std::runtime_error("driver " + driver_id_ + ": pid " + std::to_string(pid)
+                                   + " from the master is not a driver process of this run");
+        return signal_process(pid, a.signal,
+                              "driver " + driver_id_ + " run " + std::to_string(followers_.size()) + " on "
+                                + d.value("workerId", std::string{"?"}));
+      }
       case action::kind::corrupt_shuffle:
       case action::kind::delete_shuffle: {
         auto files = files_under(dir_ / "local");
@@ -858,6 +1064,8 @@ private:
       ::kill(-driver_->pid, SIGKILL);
       procs_.wait(*driver_, std::chrono::seconds{10});
     }
+    if (master_ && master_->alive())
+      kill_cluster_driver();  // cluster mode, after an error or an interrupt: not relaunched
     // The application's executors must end once their driver has: the workers kill them.
     auto deadline = steady::now() + std::chrono::seconds{30};
     std::vector<found_process> executors;
@@ -923,10 +1131,22 @@ private:
         continue;
       std::error_code ec;
       for (auto& e : fs::directory_iterator(dir_ / "work" / ("worker-" + std::to_string(i)), ec))
-        if (e.path().filename() != "binaries")
+        if (e.path().filename() != "binaries" && !driver_logs_only(e.path()))
           out.push_back(e.path());
     }
     return out;
+  }
+
+  // A cluster-mode driver's directory in its worker's work dir holds its stdout and stderr: logs the
+  // worker keeps, as Spark's do, not temporary files. Anything else there is a leftover.
+  bool driver_logs_only(const fs::path& p) const {
+    if (driver_id_.empty() || p.filename() != driver_id_)
+      return false;
+    std::error_code ec;
+    for (auto& e : fs::directory_iterator(p, ec))
+      if (e.path().filename() != "stdout" && e.path().filename() != "stderr")
+        return false;
+    return true;
   }
 
   void stop(const std::vector<proc*>& ps) {
@@ -964,7 +1184,8 @@ private:
   std::vector<proc*> workers_;
   proc* driver_ = nullptr;
   std::int64_t submit_ms_ = 0;
-  std::unique_ptr<log_follower> follower_;
+  std::vector<std::unique_ptr<log_follower>> followers_;  // one per driver run, in order
+  std::string driver_id_;  // cluster mode: the master's id of the driver
   std::vector<pid_t> stopped_;
   std::vector<size_t> killed_workers_;
 };

@@ -339,7 +339,8 @@ scenario parse_scenario(const std::string& text, const std::string& file) {
   if (!top.has("job"))
     top.fail("job", "required");
   auto jr = top.object("job");
-  jr.only({"app", "input", "executors", "executor_cores", "executor_memory", "conf", "args"});
+  jr.only({"app", "input", "executors", "executor_cores", "executor_memory", "conf", "args", "deploy_mode",
+           "supervise"});
   s.job.app = jr.str("app", "wordcount");
   if (s.job.app != "wordcount" && s.job.app != "chaos_wordcount" && s.job.app != "terasort")
     jr.fail("app", "'" + s.job.app + "' is not one of wordcount, chaos_wordcount, terasort");
@@ -355,6 +356,16 @@ scenario parse_scenario(const std::string& text, const std::string& file) {
   s.job.executor_memory = jr.str("executor_memory", "512m");
   s.job.conf = jr.conf("conf");
   s.job.args = jr.strings("args");
+  s.job.deploy_mode = jr.str("deploy_mode", "client");
+  if (s.job.deploy_mode != "client" && s.job.deploy_mode != "cluster")
+    jr.fail("deploy_mode", "'" + s.job.deploy_mode + "' is not one of client, cluster");
+  // The driver of cluster mode runs on a worker: in a host namespace of its own it would need an
+  // address there the harness does not give it.
+  if (s.job.cluster_mode() && s.cluster.netns)
+    jr.fail("deploy_mode", "cluster is not supported with cluster.hosts \"netns\"");
+  s.job.supervise = jr.boolean("supervise", false);
+  if (s.job.supervise && !s.job.cluster_mode())
+    jr.fail("supervise", "needs deploy_mode \"cluster\" (a client-mode driver is nobody's to relaunch)");
 
   if (top.has("faults")) {
     auto& fj = j.at("faults");
@@ -381,7 +392,7 @@ scenario parse_scenario(const std::string& text, const std::string& file) {
   if (top.has("expect")) {
     auto e = top.object("expect");
     e.only({"outcome", "error_contains", "executors_removed_min", "tasks_retried_min", "stages_retried_min",
-            "all_faults_fire"});
+            "all_faults_fire", "driver_restarts"});
     auto outcome = e.str("outcome", "success");
     if (outcome != "success" && outcome != "failure")
       e.fail("outcome", "'" + outcome + "' is not one of success, failure");
@@ -393,6 +404,11 @@ scenario parse_scenario(const std::string& text, const std::string& file) {
     s.expect.min_tasks_retried = static_cast<int>(e.integer("tasks_retried_min", 0, 0, int_max));
     s.expect.min_stages_retried = static_cast<int>(e.integer("stages_retried_min", 0, 0, int_max));
     s.expect.all_faults_fire = e.boolean("all_faults_fire", true);
+    if (e.has("driver_restarts")) {
+      s.expect.driver_restarts = static_cast<int>(e.integer("driver_restarts", 0, 0, int_max));
+      if (!s.job.cluster_mode())
+        e.fail("driver_restarts", "needs job.deploy_mode \"cluster\" (only the master counts relaunches)");
+    }
   }
   for (size_t i = 0; i < s.faults.size(); ++i) {
     auto& a = s.faults[i].act;

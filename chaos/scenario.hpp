@@ -48,6 +48,13 @@ struct job_spec {
   std::string executor_memory = "512m";
   std::map<std::string, std::string> conf;  // --conf of `ember submit`
   std::vector<std::string> args;            // application options before INPUT... OUTPUT
+  // "client": the driver is the harness's child (`ember submit` execs it). "cluster": `ember submit
+  // --deploy-mode cluster` hands it to the master, a worker runs it; `supervise` relaunches it when
+  // it exits non-zero (`--supervise`).
+  std::string deploy_mode = "client";
+  bool supervise = false;
+
+  bool cluster_mode() const { return deploy_mode == "cluster"; }
 };
 
 // When a fault fires. Exactly one condition; all but after_ms read the driver's event log.
@@ -98,6 +105,7 @@ struct expectation {
   int min_tasks_retried = 0;              // taskEnd with state failed or lost
   int min_stages_retried = 0;             // stageSubmitted with attempt > 0
   bool all_faults_fire = true;            // a fault whose trigger never matched fails the scenario
+  std::optional<int> driver_restarts;     // cluster mode: exactly this many relaunches (the master's count)
 };
 
 struct scenario {

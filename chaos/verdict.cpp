@@ -80,6 +80,21 @@ verdict judge(const scenario& s, const observed& o, const std::vector<fault_reco
         why.push_back("the job failed without the expected error '" + s.expect.error_contains + "'");
     }
   }
+  if (s.job.cluster_mode() && !f.timed_out) {
+    // The master's final word must agree with the outcome: a supervised driver that was relaunched
+    // and then finished is a success; without supervision a killed driver stays failed or killed.
+    auto state = f.driver_state.empty() ? std::string{"unknown"} : f.driver_state;
+    if (s.expect.success && state != "finished")
+      why.push_back("the driver ended " + state + " (the master's state), expected finished");
+    if (!s.expect.success && state != "failed" && state != "killed" && state != "error")
+      why.push_back("the driver ended " + state + " (the master's state), expected failed or killed");
+    if (s.expect.driver_restarts && f.driver_restarts != *s.expect.driver_restarts)
+      why.push_back("driver relaunches: " + std::to_string(f.driver_restarts) + ", expected "
+                    + std::to_string(*s.expect.driver_restarts));
+    if (f.driver_runs != f.driver_restarts + 1)
+      why.push_back("event logs of " + std::to_string(f.driver_runs) + " driver run(s), but the master counted "
+                    + std::to_string(f.driver_restarts) + " relaunch(es)");
+  }
   int removed = o.executors_lost();
   if (removed < s.expect.min_executors_removed)
     why.push_back("executors removed: " + std::to_string(removed) + ", expected at least "

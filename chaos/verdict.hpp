@@ -61,6 +61,11 @@ struct run_facts {
   std::vector<std::string> leftover_processes;   // "pid 123: /path/ember worker ..."
   std::vector<std::string> leftover_files;       // left after the run, relative to the scenario dir: "local/…/1: 3 file(s), e.g. …"
   std::string setup_error;   // the cluster or the input could not be prepared
+  // Cluster deploy mode: what the master said of the driver, and the event logs seen (one per run).
+  std::string driver_id;     // the master's id of it (empty: client mode)
+  std::string driver_state;  // its final state: finished, failed, killed, error (empty: client mode or never ended)
+  int driver_restarts = 0;   // relaunches the master counted
+  int driver_runs = 0;       // event logs of the driver's runs
 };
 
 struct verdict {

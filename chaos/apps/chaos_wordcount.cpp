@@ -1,12 +1,17 @@
 // chaos_wordcount: the word count example with switches that make its map tasks throw, for the
 // fault scenarios of `ember chaos` (tests/fault/). Same output as examples/wordcount.
 //
-//   chaos_wordcount [--master M] [--conf k=v]... [--fail-word W] [--fail-once FILE] INPUT... OUTPUT_DIR
+//   chaos_wordcount [--master M] [--conf k=v]... [--fail-word W] [--fail-once FILE] [--hang-once FILE]
+//                   INPUT... OUTPUT_DIR
 //
 // --fail-word W   every map task that reads a line holding the word W ('*': any line) throws, in
 //                 every attempt: the job fails once a task has failed ember.task.maxFailures times
 // --fail-once F   the first map task to run creates the marker file F (O_EXCL) and throws; every
 //                 later attempt finds the marker and runs normally (one failure, then recovery)
+// --hang-once F   the first record to be saved (reduce side) creates the marker file F (O_EXCL) and
+//                 its task hangs until its process is killed; the other tasks write their attempt
+//                 files. The job cannot commit its output until a later run (a relaunched driver)
+//                 finds the marker and goes on: a driver killed while its output is half written
 //
 // The switches are read before ember::context::create and left in argv: create passes the
 // application's arguments on to the executors (which run this binary and never return from
@@ -27,6 +32,7 @@ namespace {
 
 std::string fail_word;
 std::string fail_once_marker;
+std::string hang_once_marker;
 
 // The value of "--name VALUE" in argv, or empty when absent.
 std::string find_option(int argc, char** argv, const char* name) {
@@ -64,15 +70,26 @@ void maybe_fail(const std::string& line) {
   }
 }
 
+void maybe_hang() {
+  int fd = ::open(hang_once_marker.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0)
+    return;
+  ::close(fd);
+  for (;;)
+    ::pause();  // until the executor is killed
+}
+
 int run(int argc, char** argv) {
   fail_word = find_option(argc, argv, "--fail-word");
   fail_once_marker = find_option(argc, argv, "--fail-once");
+  hang_once_marker = find_option(argc, argv, "--hang-once");
   auto ctx = ember::context::create(argc, argv);
   drop_option(argc, argv, "--fail-word");
   drop_option(argc, argv, "--fail-once");
+  drop_option(argc, argv, "--hang-once");
   if (argc < 3) {
-    std::cerr << "usage: chaos_wordcount [--master M] [--conf k=v]... [--fail-word W] [--fail-once FILE] INPUT... "
-                 "OUTPUT_DIR\n";
+    std::cerr << "usage: chaos_wordcount [--master M] [--conf k=v]... [--fail-word W] [--fail-once FILE] "
+                 "[--hang-once FILE] INPUT... OUTPUT_DIR\n";
     return 2;
   }
   auto lines = ctx.text_file(argv[1]);
@@ -84,6 +101,11 @@ int run(int argc, char** argv) {
                     ember::for_each_word(line, [&](std::string_view w) { out({std::string(w), 1}); });
                   })
                   .reduce_by_key([](int64_t a, int64_t b) { return a + b; });
+  if (!hang_once_marker.empty())
+    counts = counts.map([](std::pair<std::string, int64_t> kv) {
+      maybe_hang();
+      return kv;
+    });
   counts.save_as_text_file(argv[argc - 1]);
   return 0;
 }

@@ -1,5 +1,6 @@
 // chaos/events, chaos/verdict, chaos/report: event log lines, the growing-file reader, the trigger
 // engine, the verdict's checks and the report.
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -94,6 +95,11 @@ TEST_CASE("log_follower returns complete lines as the file grows, from a file th
   std::filesystem::rename(path, tmp.path / "app-1.jsonl");
   out << "four\n" << std::flush;
   CHECK(f.poll() == std::vector<std::string>{"four"});
+  // Known by its inode under its new name: the harness does not follow it twice.
+  struct stat st {};
+  REQUIRE(::stat((tmp.path / "app-1.jsonl").c_str(), &st) == 0);
+  CHECK(f.inode() == static_cast<std::uint64_t>(st.st_ino));
+  CHECK(log_follower(path).inode() == 0);
 }
 
 TEST_CASE("triggers fire once, when their event arrives") {
@@ -242,6 +248,51 @@ TEST_CASE("judge: each expectation that does not hold is one reason") {
   failed.exit_code = 0;
   CHECK(judge(fails, observed{}, {}, failed).failures
         == std::vector<std::string>{"the job succeeded but the scenario expects it to fail"});
+}
+
+TEST_CASE("judge, cluster deploy mode: the master's final state, the relaunches, one event log per run") {
+  scenario s;
+  s.job.deploy_mode = "cluster";
+  s.job.supervise = true;
+  s.expect.driver_restarts = 1;
+  run_facts f;
+  f.exit_code = 0;
+  f.driver_id = "driver-1";
+  f.driver_state = "finished";
+  f.driver_restarts = 1;
+  f.driver_runs = 2;
+  CHECK(judge(s, observed{}, {}, f).pass);
+  f.driver_restarts = 2;
+  f.driver_runs = 2;
+  CHECK(judge(s, observed{}, {}, f).failures
+        == std::vector<std::string>{"driver relaunches: 2, expected 1",
+                                    "event logs of 2 driver run(s), but the master counted 2 relaunch(es)"});
+  f.driver_restarts = 1;
+  f.driver_state = "relaunching";
+  f.exit_code = 137;
+  CHECK(judge(s, observed{}, {}, f).failures
+        == std::vector<std::string>{"the job failed (exit code 137)",
+                                    "the driver ended relaunching (the master's state), expected finished"});
+
+  scenario lost = s;
+  lost.job.supervise = false;
+  lost.expect.success = false;
+  lost.expect.driver_restarts = 0;
+  run_facts g;
+  g.exit_code = 137;
+  g.driver_id = "driver-2";
+  g.driver_state = "failed";
+  g.driver_runs = 1;
+  CHECK(judge(lost, observed{}, {}, g).pass);
+  g.driver_state = "finished";
+  g.exit_code = 0;
+  CHECK(judge(lost, observed{}, {}, g).failures
+        == std::vector<std::string>{"the job succeeded but the scenario expects it to fail",
+                                    "the driver ended finished (the master's state), expected failed or killed"});
+  g.driver_state = "";
+  g.exit_code = -1;
+  CHECK(judge(lost, observed{}, {}, g).failures
+        == std::vector<std::string>{"the driver ended unknown (the master's state), expected failed or killed"});
 }
 
 TEST_CASE("compare_lines: multisets of lines across files") {

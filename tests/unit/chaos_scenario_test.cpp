@@ -162,6 +162,34 @@ TEST_CASE("each bad field is one line naming the file and the field") {
         == "s.json: expect.error_contains: only used with outcome failure");
 }
 
+TEST_CASE("cluster deploy mode: deploy_mode, supervise and driver_restarts") {
+  auto s = parse_scenario(R"({"name": "n", "job": {"deploy_mode": "cluster", "supervise": true},
+                              "expect": {"driver_restarts": 1}})",
+                          "f.json");
+  CHECK(s.job.cluster_mode());
+  CHECK(s.job.supervise);
+  CHECK(s.expect.driver_restarts == 1);
+  auto c = parse_scenario(R"({"name": "n", "job": {}})", "f.json");
+  CHECK(c.job.deploy_mode == "client");
+  CHECK_FALSE(c.job.cluster_mode());
+  CHECK_FALSE(c.job.supervise);
+  CHECK_FALSE(c.expect.driver_restarts.has_value());
+
+  CHECK(error_of(R"({"name": "n", "job": {"deploy_mode": "yarn"}})")
+        == "s.json: job.deploy_mode: 'yarn' is not one of client, cluster");
+  CHECK(error_of(R"({"name": "n", "job": {"deploy_mode": true}})") == "s.json: job.deploy_mode: expected a string");
+  CHECK(error_of(R"({"name": "n", "job": {"supervise": "yes", "deploy_mode": "cluster"}})")
+        == "s.json: job.supervise: expected true or false");
+  CHECK(error_of(R"({"name": "n", "job": {"supervise": true}})")
+        == "s.json: job.supervise: needs deploy_mode \"cluster\" (a client-mode driver is nobody's to relaunch)");
+  CHECK(error_of(R"({"name": "n", "job": {"deploy_mode": "cluster"}, "cluster": {"hosts": "netns"}})")
+        == "s.json: job.deploy_mode: cluster is not supported with cluster.hosts \"netns\"");
+  CHECK(error_of(R"({"name": "n", "job": {}, "expect": {"driver_restarts": 1}})")
+        == "s.json: expect.driver_restarts: needs job.deploy_mode \"cluster\" (only the master counts relaunches)");
+  CHECK(error_of(R"({"name": "n", "job": {"deploy_mode": "cluster"}, "expect": {"driver_restarts": -1}})")
+        == "s.json: expect.driver_restarts: -1 is out of range [0, 1073741824]");
+}
+
 TEST_CASE("load_scenario names a file it cannot read") {
   CHECK_THROWS_WITH_AS(load_scenario("/nonexistent/x.json"), "/nonexistent/x.json: cannot read the scenario file",
                        scenario_error);
