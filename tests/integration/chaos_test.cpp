@@ -1,6 +1,7 @@
-// `ember chaos` end to end (label fault): a fast subset of tests/fault through the real binary,
-// each verdict read from the JSON report; and a scenario with a deliberately wrong expectation,
-// which the harness must judge FAIL with the exact reasons and exit code 1.
+// `ember chaos` end to end (label fault): a fast subset of tests/fault through the real binary
+// (supervised cluster-mode driver kills included), each verdict read from the JSON report; and a
+// scenario with a deliberately wrong expectation, which the harness must judge FAIL with the exact
+// reasons and exit code 1.
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -97,6 +98,34 @@ TEST_CASE("a fast subset of the fault scenarios passes: retried task, failing jo
   CHECK(s[2]["leftoverFiles"] == nlohmann::json::array());
 
   CHECK(r.report["passed"] == 3);
+  CHECK(r.exit_code == 0);
+}
+
+TEST_CASE("a supervised cluster-mode driver killed in the map stage and mid-save is relaunched once and writes the exact output") {
+  auto r = run_chaos(scenario("driver_kill_supervised.json") + " " + scenario("driver_kill_supervised_save.json"),
+                     "supervised");
+  auto& s = r.report["scenarios"];
+  REQUIRE(s.size() == 2);
+  for (int i = 0; i < 2; ++i) {
+    CAPTURE(s[i]["name"]);
+    CHECK(s[i]["failures"] == nlohmann::json::array());
+    CHECK(s[i]["pass"] == true);
+    CHECK(s[i]["faults"][0]["fired"] == true);
+    CHECK(s[i]["faults"][0]["target"].get<std::string>().find(" run 1 on ") != std::string::npos);
+    CHECK(s[i]["driverState"] == "finished");
+    CHECK(s[i]["driverRestarts"] == 1);
+    CHECK(s[i]["driverRuns"] == 2);
+    // The first run's jobs never ended; the relaunch ran all of them: wordcount's save and top,
+    // chaos_wordcount's save.
+    CHECK(s[i]["jobsOk"] == (i == 0 ? 2 : 1));
+    CHECK(s[i]["jobsFailed"] == 0);
+    CHECK(s[i]["exitCode"] == 0);
+    CHECK(s[i]["outputMatches"] == true);
+    CHECK(s[i]["leftoverProcesses"] == nlohmann::json::array());
+    CHECK(s[i]["leftoverFiles"] == nlohmann::json::array());
+  }
+  CHECK(s[0]["name"] == "driver-kill-supervised");
+  CHECK(s[1]["name"] == "driver-kill-supervised-save");
   CHECK(r.exit_code == 0);
 }
 
