@@ -1,7 +1,10 @@
 #include "actors/executor.hpp"
 
+#include <pthread.h>
+#include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
@@ -21,6 +24,51 @@
 #include "config/log.hpp"
 
 namespace ember::actors {
+
+// -- running_tasks -----------------------------------------------------------------------------
+
+namespace {
+
+std::chrono::nanoseconds cpu_clock_time(clockid_t id) {
+  timespec ts{};
+  if (::clock_gettime(id, &ts) != 0)
+    return std::chrono::nanoseconds{0};
+  return std::chrono::seconds{ts.tv_sec} + std::chrono::nanoseconds{ts.tv_nsec};
+}
+
+} // namespace
+
+std::chrono::nanoseconds running_tasks::thread_cpu_time() { return cpu_clock_time(CLOCK_THREAD_CPUTIME_ID); }
+
+void running_tasks::started(uint64_t task_id, uint32_t attempt, clock::time_point at, std::chrono::nanoseconds cpu_at) {
+  entry e;
+  e.start = at;
+  e.has_cpu_clock = ::pthread_getcpuclockid(::pthread_self(), &e.cpu_clock) == 0;
+  e.cpu_start = cpu_at;
+  std::lock_guard guard{mtx_};
+  tasks_[{task_id, attempt}] = e;
+}
+
+void running_tasks::ended(uint64_t task_id, uint32_t attempt) {
+  std::lock_guard guard{mtx_};
+  tasks_.erase({task_id, attempt});
+}
+
+std::vector<running_tasks::progress> running_tasks::snapshot(clock::time_point now) const {
+  std::vector<progress> out;
+  std::lock_guard guard{mtx_};
+  out.reserve(tasks_.size());
+  for (const auto& [key, e] : tasks_) {
+    progress p;
+    p.task_id = key.first;
+    p.attempt = key.second;
+    p.run_time = std::max(std::chrono::nanoseconds{0}, std::chrono::nanoseconds{now - e.start});
+    if (e.has_cpu_clock) // another thread's CPU clock, read through its id (Linux allows it)
+      p.cpu_time = std::max(std::chrono::nanoseconds{0}, cpu_clock_time(e.cpu_clock) - e.cpu_start);
+    out.push_back(p);
+  }
+  return out;
+}
 
 namespace {
 
@@ -272,8 +320,9 @@ struct executor_state {
   static inline const char* name = "executor";
 };
 
-void fill_metrics(proto::TaskMetrics::Builder m, const detail::task_env& env, uint64_t run_ns) {
+void fill_metrics(proto::TaskMetrics::Builder m, const detail::task_env& env, uint64_t run_ns, uint64_t cpu_ns) {
   m.setExecutorRunTimeNs(run_ns);
+  m.setExecutorCpuTimeNs(cpu_ns);
   m.setInputBytes(env.bytes_read);
   m.setInputRecords(env.records_read);
   m.setOutputRecords(env.records_written);
@@ -456,11 +505,26 @@ wire<proto::StatusUpdate> run_one(caf::actor_system& sys, const executor_shared&
     env.fetch_cached = [&sys, &shared, tracker](const storage::block_id& id) { return fetch_cached(sys, shared, tracker, id); };
     env.block_port = cfg.block_port;
     env.fetch_remote = [&sys, &cfg](const scheduler::map_status& s, uint32_t p) {
-      return fetch_remote_block(sys, s, p, cfg.max_chunk_size, cfg.fetch_timeout, cfg.fetch_retry_wait);
+      return fetch_remote_block(sys, s, p, cfg.max_chunk_size, cfg.fetch_timeout, cfg.fetch_retry_wait, cfg.faults.get());
     };
   }
 
+  // The attempt runs from here, on this thread (whatever time it waited in the queue before).
+  // An executor process lists it for its heartbeats and measures its thread's CPU time (a system
+  // call at each end: local mode, where tiny tasks are the benchmark, skips both).
   auto start = std::chrono::steady_clock::now();
+  auto cpu_start = cfg.running ? running_tasks::thread_cpu_time() : std::chrono::nanoseconds{0};
+  struct running_guard {
+    running_tasks* table;
+    uint64_t task_id;
+    uint32_t attempt;
+    ~running_guard() {
+      if (table)
+        table->ended(task_id, attempt);
+    }
+  } listed{cfg.running.get(), env.task_id, env.attempt};
+  if (cfg.running)
+    cfg.running->started(env.task_id, env.attempt, start, cpu_start);
   detail::broadcast_scope broadcasts{cfg.broadcasts.get()}; // b.value() in user code finds them
   // The task's execution memory is reserved for its run: storage borrowing it gives it back.
   shared.blocks->acquire_execution(cfg.task_memory);
@@ -477,6 +541,9 @@ wire<proto::StatusUpdate> run_one(caf::actor_system& sys, const executor_shared&
     shared.outputs->add(outcome.status.shuffle_id, outcome.status.map_task_id, outcome.status.data_path);
   auto run_ns = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
                                         std::chrono::steady_clock::now() - start).count());
+  uint64_t cpu_ns = 0;
+  if (cfg.running)
+    cpu_ns = static_cast<uint64_t>(std::max(std::chrono::nanoseconds{0}, running_tasks::thread_cpu_time() - cpu_start).count());
   return make_wire<proto::StatusUpdate>([&](proto::StatusUpdate::Builder b) {
     b.setExecutorId(cfg.executor_id);
     b.setTaskId(env.task_id);
@@ -509,7 +576,7 @@ wire<proto::StatusUpdate> run_one(caf::actor_system& sys, const executor_shared&
         break;
       }
     }
-    fill_metrics(b.initMetrics(), env, run_ns);
+    fill_metrics(b.initMetrics(), env, run_ns, cpu_ns);
   });
 }
 
@@ -541,6 +608,7 @@ caf::behavior executor_actor(caf::stateful_actor<executor_state>* self, executor
     b.setWorkDir(cfg.app_dir);
     b.setWorkerId(cfg.worker_id);
     b.setPort(cfg.block_port);
+    b.setReportsTaskStarts(cfg.running != nullptr);
   });
   self->send(driver, reg);
   return {

@@ -4,10 +4,16 @@
 // output tracker where map outputs are, from their task thread.
 #pragma once
 
+#include <time.h>
+
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
@@ -23,6 +29,43 @@ class broadcast_source;
 }
 
 namespace ember::actors {
+
+// The task attempts running on an executor's task threads (not those still queued), with when
+// each started there and its thread's CPU clock: the heartbeater (executor_process.cpp) lists
+// them in every Heartbeat, so the driver learns real starts (speculation) and progress (events).
+// A task thread adds its attempt as it starts running it and removes it as it ends: one short
+// lock hold each, nothing per record.
+class running_tasks {
+public:
+  using clock = std::chrono::steady_clock;
+  struct progress {
+    uint64_t task_id = 0;
+    uint32_t attempt = 0;
+    std::chrono::nanoseconds run_time{0}; // since it started on its thread
+    std::chrono::nanoseconds cpu_time{0}; // its thread's CPU time since then (0 if unknown)
+  };
+
+  // On the task thread, as it starts the attempt at `at` with `cpu_at` of CPU time
+  // (thread_cpu_time()); snapshots read the thread's CPU clock through its id.
+  void started(uint64_t task_id, uint32_t attempt, clock::time_point at, std::chrono::nanoseconds cpu_at);
+  void ended(uint64_t task_id, uint32_t attempt);
+  // Every running attempt as of `now`, by task id. Safe from any thread: an entry's thread is
+  // busy with it (alive) until it removes it, under the same lock.
+  std::vector<progress> snapshot(clock::time_point now) const;
+
+  // The calling thread's CPU time (CLOCK_THREAD_CPUTIME_ID).
+  static std::chrono::nanoseconds thread_cpu_time();
+
+private:
+  struct entry {
+    clock::time_point start;
+    clockid_t cpu_clock{};
+    bool has_cpu_clock = false;
+    std::chrono::nanoseconds cpu_start{0};
+  };
+  mutable std::mutex mtx_;
+  std::map<std::pair<uint64_t, uint32_t>, entry> tasks_;
+};
 
 struct executor_config {
   std::string executor_id;
@@ -54,6 +97,9 @@ struct executor_config {
   storage::memory_settings storage_memory;
   // Where task threads find broadcast values (actors/broadcast_*.hpp); null = no broadcasts.
   std::shared_ptr<detail::broadcast_source> broadcasts;
+  // Set when a heartbeater reports this executor's running tasks (an executor process): its
+  // RegisterExecutor says so (reportsTaskStarts). Null in local mode (no heartbeats).
+  std::shared_ptr<running_tasks> running;
 };
 
 // Exit code of an executor process whose task ran out of memory (Spark's OOM exit code).

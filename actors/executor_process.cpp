@@ -117,22 +117,33 @@ uint64_t resident_bytes() {
 using beat_atom = caf::atom_constant<caf::atom("beat")>;
 using beat_now_atom = caf::atom_constant<caf::atom("beatnow")>; // an injected delay's end
 
-// Sends Heartbeat to the driver every ember.executor.heartbeatInterval. A detached actor (a
-// thread of its own): task threads running user code, or CAF's scheduler threads busy with
-// the executor, cannot hold it back, so a busy executor is never taken for a dead one. Told
-// that the driver no longer knows this executor (declared lost: its tasks were resubmitted, its
-// outputs written off, its kill requested), it quits with heartbeat_lost_reason and the
-// process exits with executor_heartbeat_exit_code instead of registering again.
+// Sends Heartbeat to the driver every ember.executor.heartbeatInterval, with the resident memory
+// and every task attempt running on a task thread (`running`: run and CPU time so far). A
+// detached actor (a thread of its own): task threads running user code, or CAF's scheduler
+// threads busy with the executor, cannot hold it back, so a busy executor is never taken for a
+// dead one. Told that the driver no longer knows this executor (declared lost: its tasks were
+// resubmitted, its outputs written off, its kill requested), it quits with heartbeat_lost_reason
+// and the process exits with executor_heartbeat_exit_code instead of registering again.
 const caf::error heartbeat_lost_reason = caf::make_error(caf::sec::runtime_error, "declared lost by the driver");
 
 caf::behavior heartbeater(caf::event_based_actor* self, caf::actor driver, std::string executor_id,
                           std::chrono::milliseconds interval, std::chrono::milliseconds timeout,
-                          std::shared_ptr<config::fault_injector> faults) {
+                          std::shared_ptr<config::fault_injector> faults, std::shared_ptr<running_tasks> running) {
   auto log = log::get("executor");
   auto beat = [=] {
     self->request(driver, timeout, make_wire<proto::Heartbeat>([&](proto::Heartbeat::Builder b) {
           b.setExecutorId(executor_id);
           b.setMemoryUsedBytes(resident_bytes());
+          auto now = std::chrono::steady_clock::now();
+          auto tasks = running->snapshot(now);
+          auto list = b.initTasks(static_cast<unsigned>(tasks.size()));
+          for (unsigned i = 0; i < tasks.size(); ++i) {
+            list[i].setTaskId(tasks[i].task_id);
+            list[i].setAttempt(tasks[i].attempt);
+            auto m = list[i].initMetrics();
+            m.setExecutorRunTimeNs(static_cast<uint64_t>(tasks[i].run_time.count()));
+            m.setExecutorCpuTimeNs(static_cast<uint64_t>(tasks[i].cpu_time.count()));
+          }
         }))
       .then(
         [=](const wire<proto::HeartbeatResponse>& r) {
@@ -281,6 +292,7 @@ void run_executor_process(int argc, char** argv) {
                 conf.get_int("ember.test.faults.seed"));
     ec.faults = faults;
     ec.resend_interval = exec.heartbeat_interval;
+    ec.running = std::make_shared<running_tasks>(); // the heartbeater reports them
     auto broadcast_agent = spawn_broadcast_agent(sys, broadcast_pieces, *driver);
     executor_broadcast_config bc;
     bc.executor_id = args.executor_id;
@@ -297,7 +309,7 @@ void run_executor_process(int argc, char** argv) {
     auto exec_actor = spawn_executor(sys, ec, *driver, *driver, outputs);
     // Its first beat comes one interval after the executor's registration was sent.
     auto beats = sys.spawn<caf::detached>(heartbeater, *driver, args.executor_id, exec.heartbeat_interval,
-                                          exec.network_timeout, faults);
+                                          exec.network_timeout, faults, ec.running);
     caf::scoped_actor self{sys};
     self->monitor(exec_actor);
     self->monitor(beats);

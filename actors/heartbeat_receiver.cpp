@@ -131,6 +131,10 @@ caf::behavior heartbeat_receiver(caf::stateful_actor<heartbeat_receiver_state>* 
       auto seen = self->state.table->heartbeat(id, self->clock().now());
       if (seen == liveness_table::beat::reregister)
         self->state.log->warn("heartbeat from executor {}, which was declared lost: it is told so", id);
+      // Its running tasks' progress: the task scheduler learns their real starts (speculation)
+      // and posts it as an executorMetricsUpdate event. Only from executors alive here.
+      if (seen == liveness_table::beat::alive && msg.reader().getTasks().size() > 0)
+        self->send(tasks, msg);
       return make_wire<proto::HeartbeatResponse>(
         [&](proto::HeartbeatResponse::Builder b) { b.setReregister(seen == liveness_table::beat::reregister); });
     },

@@ -2,7 +2,8 @@
 // ember.executor.heartbeatInterval (through the driver endpoint); one silent for
 // ember.network.timeout is declared lost (ExecutorLost{heartbeatTimeout} to the task scheduler)
 // and its process killed through the master (KillExecutors via the app client), so a hung
-// (SIGSTOPped) executor neither holds tasks nor lingers. liveness_table is the plain logic.
+// (SIGSTOPped) executor neither holds tasks nor lingers. Heartbeats listing running tasks go on
+// to the task scheduler (real starts, progress events). liveness_table is the plain logic.
 #pragma once
 
 #include <chrono>
@@ -68,7 +69,8 @@ using executor_registered_atom = caf::atom_constant<caf::atom("execreg")>;
 // (kill_target_atom, app_client): where KillExecutors for lost executors go (cluster only).
 using kill_target_atom = caf::atom_constant<caf::atom("killtgt")>;
 
-// Answers wire<Heartbeat> with wire<HeartbeatResponse>; ExecutorLost goes to task_scheduler.
+// Answers wire<Heartbeat> with wire<HeartbeatResponse>; ExecutorLost goes to task_scheduler, and
+// so does every Heartbeat listing running tasks of an executor alive here (as it came).
 caf::actor spawn_heartbeat_receiver(caf::actor_system& sys, heartbeat_receiver_config cfg, caf::actor task_scheduler);
 
 } // namespace ember::actors

@@ -526,6 +526,8 @@ caf::behavior task_scheduler_actor(caf::stateful_actor<task_scheduler_state>* se
         }));
         return;
       }
+      if (r.getReportsTaskStarts()) // its heartbeats say which attempts left its queue
+        st.logic->executor_reports_starts(id, r.getCores());
       st.executors[id] = handle;
       st.executor_ids[handle.address()] = id;
       if (st.dag) // the block_manager_master learns the executor (a replica may go there)
@@ -597,6 +599,45 @@ caf::behavior task_scheduler_actor(caf::stateful_actor<task_scheduler_state>* se
           }
         }));
       }
+    },
+    // Forwarded by the heartbeat receiver: the attempts running on an executor's task threads,
+    // with their run time so far. Each one's real start (now - run time) replaces its launch for
+    // speculation; the listener bus gets them as one executorMetricsUpdate (Spark's
+    // SparkListenerExecutorMetricsUpdate), so the event log shows long tasks' progress.
+    [=](const wire<proto::Heartbeat>& msg) {
+      auto& st = self->state;
+      auto r = msg.reader();
+      auto id = str(r.getExecutorId());
+      if (st.executors.count(id) == 0)
+        return;
+      auto now = self->clock().now();
+      std::vector<std::optional<scheduler::task_scheduler::running_attempt>> stages;
+      stages.reserve(r.getTasks().size());
+      for (auto t : r.getTasks())
+        stages.push_back(st.logic->task_running(id, t.getTaskId(), t.getAttempt(),
+                                                std::chrono::nanoseconds{t.getMetrics().getExecutorRunTimeNs()}, now));
+      if (!st.task_events)
+        return;
+      post_event(self, cfg.listener_bus, [&](proto::ListenerEvent::Builder e) {
+        auto b = e.initExecutorMetricsUpdate();
+        b.setExecutorId(r.getExecutorId());
+        b.setTime(epoch_ms());
+        auto list = b.initTasks(r.getTasks().size());
+        for (unsigned i = 0; i < r.getTasks().size(); ++i) {
+          auto t = r.getTasks()[i];
+          auto m = t.getMetrics();
+          list[i].setTaskId(t.getTaskId());
+          list[i].setAttempt(t.getAttempt());
+          if (stages[i]) {
+            list[i].setStageKnown(true);
+            list[i].setStageId(stages[i]->stage_id);
+            list[i].setStageAttempt(stages[i]->stage_attempt);
+          }
+          list[i].setRunTimeMs(m.getExecutorRunTimeNs() / 1'000'000);
+          list[i].setCpuTimeMs(m.getExecutorCpuTimeNs() / 1'000'000);
+          list[i].setRecordsRead(m.getInputRecords() + m.getShuffleReadRecords());
+        }
+      });
     },
     [=](const wire<proto::CancelStage>& msg) {
       auto r = msg.reader();

@@ -109,6 +109,26 @@ struct ExecutorRemovedEvent {
   time @3 :UInt64;
 }
 
+struct TaskMetricsUpdate {
+  # One running task attempt in an executor's heartbeat.
+  taskId @0 :UInt64;
+  attempt @1 :UInt32;
+  stageId @2 :UInt32;       # with stageAttempt: meaningful when stageKnown
+  stageAttempt @3 :UInt32;
+  stageKnown @4 :Bool;      # false: the attempt ended at the driver before its heartbeat came
+  runTimeMs @5 :UInt64;     # since it started on its task thread (queue time excluded)
+  cpuTimeMs @6 :UInt64;     # its task thread's CPU time so far
+  recordsRead @7 :UInt64;   # input + shuffle records, as the executor reported them
+}
+
+struct ExecutorMetricsUpdateEvent {
+  # task_scheduler -> listener bus: an executor's heartbeat listed its running task attempts
+  # (Spark's SparkListenerExecutorMetricsUpdate); one event per heartbeat with tasks.
+  executorId @0 :Text $Common.required;
+  time @1 :UInt64;
+  tasks @2 :List(TaskMetricsUpdate);
+}
+
 struct ListenerEvent {
   # One record of the event log (and what the UI replays): any of the events above.
   union {
@@ -122,5 +142,6 @@ struct ListenerEvent {
     taskEnd @7 :TaskEndEvent;
     executorAdded @8 :ExecutorAddedEvent;
     executorRemoved @9 :ExecutorRemovedEvent;
+    executorMetricsUpdate @10 :ExecutorMetricsUpdateEvent;
   }
 }

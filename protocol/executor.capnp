@@ -19,6 +19,11 @@ struct RegisterExecutor {
   pid @6 :UInt32;
   workDir @7 :Text;
   workerId @8 :Text;         # empty in local mode
+  reportsTaskStarts @9 :Bool;
+  # true: its Heartbeat lists every task attempt running on a task thread (a process with a
+  # heartbeater). An attempt launched while all `cores` threads are taken waits in its queue and
+  # counts as running (speculation) only once a heartbeat reports it. false (local mode): every
+  # attempt counts as running from its launch.
 }
 
 struct ExecutorRegistered {
@@ -35,7 +40,11 @@ struct RegisterExecutorFailed {
 }
 
 struct TaskHeartbeat {
-  # Metrics so far of one running task attempt.
+  # Metrics so far of one attempt running on a task thread (not one still queued). Live:
+  # executorRunTimeNs (since it started on its thread: the driver learns the real start from it)
+  # and executorCpuTimeNs (its thread's CPU clock). The record and byte counters stay 0: a task
+  # keeps them in plain fields of its own thread until it ends (api/node.hpp task_env), and the
+  # final StatusUpdate carries them.
   taskId @0 :UInt64;
   attempt @1 :UInt32;
   metrics @2 :Common.TaskMetrics;

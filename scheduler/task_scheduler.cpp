@@ -29,6 +29,32 @@ bool task_scheduler::add_executor(const std::string& id, const std::string& host
   return true;
 }
 
+void task_scheduler::executor_reports_starts(const std::string& id, uint32_t threads) {
+  if (!executors_->executor_alive(id))
+    return;
+  uint32_t attempts = 0;
+  for (const auto& [tid, t] : running_)
+    attempts += t.executor_id == id ? 1 : 0;
+  reporters_[id] = {std::max<uint32_t>(threads, 1), attempts};
+}
+
+void task_scheduler::launched_(const set_key& key, task_set_manager& set, const executor_info& exec,
+                               const task_launch& launch, bool extra) {
+  running_[launch.task_id] = {key, exec.id, launch.attempt, extra};
+  auto r = reporters_.find(exec.id);
+  if (r == reporters_.end())
+    return;
+  // The executor has at most attempts - 1 others (ended ones may not be reported yet): with a
+  // thread free among `threads`, this one starts at once; otherwise it waits in the queue.
+  if (++r->second.attempts > r->second.threads)
+    set.task_queued(launch.task_id, launch.attempt);
+}
+
+void task_scheduler::ended_(const std::string& executor_id) {
+  if (auto r = reporters_.find(executor_id); r != reporters_.end() && r->second.attempts > 0)
+    --r->second.attempts;
+}
+
 executor_removal task_scheduler::remove_executor(const std::string& id, const std::string& reason,
                                                  bool outputs_lost) {
   executor_removal out;
@@ -38,6 +64,7 @@ executor_removal task_scheduler::remove_executor(const std::string& id, const st
     return out;
   out.known = true;
   extra_free_.erase(id);
+  reporters_.erase(id);
   out.host = info->host;
   out.host_lost = !executors_->host_alive(info->host);
   for (auto& [key, set] : sets_) {
@@ -219,7 +246,7 @@ void task_scheduler::fifo_offers_(offer_result& out, clock_time now) {
           if (!launch)
             continue;
           take_slot_(*exec, *extra);
-          running_[launch->task_id] = {key, exec->id, launch->attempt, *extra};
+          launched_(key, *set, *exec, *launch, *extra);
           out.launches.push_back(std::move(*launch));
           launched = true;
         }
@@ -298,7 +325,7 @@ void task_scheduler::fair_offers_(offer_result& out, clock_time now) {
         if (!launch)
           continue;
         take_slot_(*exec, *extra);
-        running_[launch->task_id] = {key, exec->id, launch->attempt, *extra};
+        launched_(key, set, *exec, *launch, *extra);
         out.launches.push_back(std::move(*launch));
         fair_cursor_ = idx + 1;
         return true;
@@ -341,7 +368,7 @@ status_outcome task_scheduler::status_update(const task_status& status, clock_ti
   auto& set = *set_it->second;
   task_outcome r;
   switch (status.state) {
-    case task_state::finished: r = set.task_succeeded(status.task_id, status.attempt, now); break;
+    case task_state::finished: r = set.task_succeeded(status.task_id, status.attempt, now, run_time); break;
     case task_state::failed: r = set.task_failed(status.task_id, status.attempt, status.reason, status.counts); break;
     case task_state::killed: r = set.task_killed(status.task_id, status.attempt, status.reason); break;
     case task_state::fetch_failed: r = set.task_fetch_failed(status.task_id, status.attempt, status.reason); break;
@@ -366,6 +393,7 @@ status_outcome task_scheduler::status_update(const task_status& status, clock_ti
     } else if (auto* exec = executors_->find(it->second.executor_id)) {
       exec->free_cores += settings_.cpus_per_task;
     }
+    ended_(it->second.executor_id);
     running_.erase(it);
   }
   prune_();
@@ -378,6 +406,22 @@ std::optional<clock_time> task_scheduler::next_timeout(clock_time now) {
     if (auto t = set->next_timeout(now); t && (!earliest || *t < *earliest))
       earliest = t;
   return earliest;
+}
+
+std::optional<task_scheduler::running_attempt> task_scheduler::task_running(const std::string& executor_id,
+                                                                           uint64_t task_id, uint32_t attempt,
+                                                                           std::chrono::nanoseconds run_time,
+                                                                           clock_time now) {
+  auto it = running_.find(task_id);
+  if (it == running_.end() || it->second.attempt != attempt || it->second.executor_id != executor_id)
+    return std::nullopt;
+  auto set = sets_.find(it->second.key);
+  if (set == sets_.end())
+    return std::nullopt;
+  auto started = now - std::chrono::duration_cast<clock_time::duration>(run_time);
+  if (!set->second->task_started(task_id, attempt, started))
+    return std::nullopt;
+  return running_attempt{set->second->stage_id(), set->second->stage_attempt()};
 }
 
 bool task_scheduler::check_speculation(clock_time now) {

@@ -99,6 +99,11 @@ public:
   // `outputs_lost`: no shuffle service keeps its map outputs, so finished map tasks there rerun.
   executor_removal remove_executor(const std::string& id, const std::string& reason, bool outputs_lost = true);
   const executor_table& executors() const { return *executors_; }
+  // The executor runs `threads` tasks at once and reports in its heartbeats which attempts run
+  // (RegisterExecutor.reportsTaskStarts): an attempt launched to it while the attempts already
+  // there fill its threads waits in its queue and does not count as running for speculation
+  // until task_running reports it. Other executors' attempts count from their launch.
+  void executor_reports_starts(const std::string& id, uint32_t threads);
   // No new tasks for this executor (its connection is gone, why is not known yet); its running
   // tasks stay until remove_executor or fail_running_tasks.
   void drain_executor(const std::string& id);
@@ -135,6 +140,14 @@ public:
   status_outcome status_update(const task_status& status, clock_time now,
                                std::optional<std::chrono::nanoseconds> run_time = std::nullopt);
   std::optional<clock_time> next_timeout(clock_time now);
+  // A heartbeat of `executor_id` says this attempt has run `run_time` on its task thread: it
+  // started at now - run_time. The attempt's stage, if it is still running there.
+  struct running_attempt {
+    uint32_t stage_id = 0;
+    uint32_t stage_attempt = 0;
+  };
+  std::optional<running_attempt> task_running(const std::string& executor_id, uint64_t task_id, uint32_t attempt,
+                                              std::chrono::nanoseconds run_time, clock_time now);
   // Marks stragglers; true if any became speculatable (then call offers()).
   bool check_speculation(clock_time now);
   // Whether the task set's recent tasks are short (it may use the executors' extra slots).
@@ -176,6 +189,11 @@ private:
   // A slot of the executor for a task of this set: nullopt if none, else whether it is extra.
   std::optional<bool> free_slot_(const executor_info& exec, const set_key& key) const;
   void take_slot_(executor_info& exec, bool extra);
+  // Records a launch in running_ (and, on an executor reporting starts, whether it is queued).
+  void launched_(const set_key& key, task_set_manager& set, const executor_info& exec, const task_launch& launch,
+                 bool extra);
+  // A running_ entry goes: its executor has one attempt fewer.
+  void ended_(const std::string& executor_id);
   std::map<set_key, std::unique_ptr<task_set_manager>>::iterator find_set_(uint32_t stage_id, uint32_t attempt);
   void prune_();
   void fifo_offers_(offer_result& out, clock_time now);
@@ -195,6 +213,11 @@ private:
   std::map<set_key, std::unique_ptr<task_set_manager>> sets_;
   std::map<uint64_t, running_task> running_;
   std::map<std::string, uint32_t, std::less<>> extra_free_; // executor id -> free extra slots
+  struct start_reporter {
+    uint32_t threads = 1;
+    uint32_t attempts = 0; // running_ entries there: never fewer than the executor really has
+  };
+  std::map<std::string, start_reporter, std::less<>> reporters_; // executors reporting starts
   std::map<set_key, duration_stats> durations_;
   std::map<std::string, pool_spec, std::less<>> pools_;
   size_t fair_cursor_ = 0; // next executor to offer first in FAIR mode (spreads tasks)

@@ -293,6 +293,7 @@ std::optional<task_launch> task_set_manager::resource_offer(const std::string& e
   t.executor_id = executor_id;
   t.host = host;
   t.launch_time = now;
+  t.start_time = now;
   t.locality = locality_of_(found->index, executor_id, host, rack);
   t.speculative = found->speculative;
   if (found->speculative)
@@ -360,7 +361,8 @@ std::string not_running(uint64_t task_id, uint32_t attempt) {
 
 } // namespace
 
-task_outcome task_set_manager::task_succeeded(uint64_t task_id, uint32_t attempt, clock_time now) {
+task_outcome task_set_manager::task_succeeded(uint64_t task_id, uint32_t attempt, clock_time now,
+                                              std::optional<std::chrono::nanoseconds> run_time) {
   auto* t = running_task_(task_id, attempt);
   if (t == nullptr)
     return ignored(not_running(task_id, attempt));
@@ -379,7 +381,11 @@ task_outcome task_set_manager::task_succeeded(uint64_t task_id, uint32_t attempt
   p.successful = true;
   p.winner = task_id;
   ++succeeded_;
-  durations_.push_back(now - t->launch_time);
+  // Spark's duration is launch to end; a queued attempt's starts when it left the queue.
+  if (t->start_time)
+    durations_.push_back(std::max(std::chrono::nanoseconds{0}, std::chrono::nanoseconds{now - *t->start_time}));
+  else
+    durations_.push_back(run_time ? *run_time : std::chrono::nanoseconds{now - t->launch_time});
   out.kind = task_event_kind::finished;
   out.kills = kill_other_attempts_(t->index, task_id, "another attempt succeeded");
   if (succeeded_ == parts_.size()) {
@@ -530,6 +536,34 @@ std::optional<std::string> task_set_manager::check_completely_excluded() {
 
 // -- speculation ----------------------------------------------------------------------
 
+bool task_set_manager::task_queued(uint64_t task_id, uint32_t attempt) {
+  auto* t = running_task_(task_id, attempt);
+  if (t == nullptr)
+    return false;
+  t->start_time.reset();
+  return true;
+}
+
+bool task_set_manager::task_started(uint64_t task_id, uint32_t attempt, clock_time started) {
+  auto* t = running_task_(task_id, attempt);
+  if (t == nullptr)
+    return false;
+  // Derived from the executor's run time on arrival, so a heartbeat delayed on its way makes it
+  // look later than it was: the earliest report is the best. Never before the launch (jitter).
+  started = std::max(started, t->launch_time);
+  if (!t->start_reported || started < *t->start_time)
+    t->start_time = started;
+  t->start_reported = true;
+  return true;
+}
+
+std::optional<clock_time> task_set_manager::start_time(uint64_t task_id, uint32_t attempt) const {
+  auto it = tasks_.find(task_id);
+  if (it == tasks_.end() || it->second.attempt != attempt || it->second.state != run_state::running)
+    return std::nullopt;
+  return it->second.start_time;
+}
+
 std::vector<uint32_t> task_set_manager::speculatable_tasks(clock_time now) {
   std::vector<uint32_t> result;
   if (!settings_.speculation || zombie_ || parts_.empty())
@@ -549,7 +583,8 @@ std::vector<uint32_t> task_set_manager::speculatable_tasks(clock_time now) {
     auto& p = parts_[t.index];
     if (t.state != run_state::running || p.successful || p.copies_running != 1 || p.speculatable)
       continue;
-    if (now - t.launch_time > threshold) {
+    // Queued behind other tasks on its executor and not reported started: not running yet.
+    if (t.start_time && now - *t.start_time > threshold) {
       p.speculatable = true;
       marked.push_back(t.index);
     }

@@ -119,7 +119,10 @@ public:
 
   // -- status ------------------------------------------------------------------
 
-  task_outcome task_succeeded(uint64_t task_id, uint32_t attempt, clock_time now);
+  // `run_time`: its run time on the executor, the duration speculation counts for an attempt
+  // whose start was never known (queued, and finished before a heartbeat reported it).
+  task_outcome task_succeeded(uint64_t task_id, uint32_t attempt, clock_time now,
+                              std::optional<std::chrono::nanoseconds> run_time = std::nullopt);
   // `counts`: the failure counts against max_task_failures (false for e.g. a lost executor).
   task_outcome task_failed(uint64_t task_id, uint32_t attempt, const std::string& reason, bool counts);
   task_outcome task_fetch_failed(uint64_t task_id, uint32_t attempt, const std::string& reason);
@@ -135,6 +138,18 @@ public:
   std::optional<std::string> check_completely_excluded();
 
   // -- speculation ---------------------------------------------------------------
+
+  // An attempt counts as running from its launch unless marked queued: it went to an executor
+  // whose task threads were all taken, so it waits there behind other tasks. A queued attempt
+  // counts only from the start its executor reports (task_started, from a heartbeat); a
+  // reported start also replaces the launch time of an attempt that was not queued, and the
+  // earliest of several reports counts (a delayed heartbeat makes a start look later). False if
+  // the attempt is not running (ended, unknown).
+  bool task_queued(uint64_t task_id, uint32_t attempt);
+  bool task_started(uint64_t task_id, uint32_t attempt, clock_time started);
+  // When the attempt started as far as is known (nullopt: queued, no start reported yet, or not
+  // running).
+  std::optional<clock_time> start_time(uint64_t task_id, uint32_t attempt) const;
 
   // Marks stragglers (Spark's rule) and returns the newly speculatable partitions.
   std::vector<uint32_t> speculatable_tasks(clock_time now);
@@ -168,6 +183,8 @@ private:
     uint32_t attempt = 0;
     std::string executor_id, host;
     clock_time launch_time;
+    std::optional<clock_time> start_time; // launch time, none while queued, or the reported start
+    bool start_reported = false;          // start_time is the earliest start a heartbeat reported
     locality_level locality = locality_level::any;
     bool speculative = false;
     run_state state = run_state::running;
