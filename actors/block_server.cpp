@@ -13,6 +13,7 @@
 #include "actors/broadcast_executor.hpp"
 #include "actors/messages.hpp"
 #include "api/task.hpp"
+#include "config/fault_injector.hpp"
 #include "config/log.hpp"
 #include "shuffle/shuffle_file.hpp"
 #include "storage/block_manager.hpp"
@@ -131,33 +132,54 @@ namespace {
 // Asks `server` for one block (set_id names it) and collects its chunks into `out`; on failure
 // sets `error` (and `corrupt` if the holder answered with bad data). A request that got no answer
 // at all within `retry_wait` is sent again (up to `timeout` in all): CAF 0.17 can drop a message
-// when two executors open connections to each other at the same moment.
+// when two executors open connections to each other at the same moment. Each asking has its own
+// request id; the first answer to any of them is the one read (an earlier asking's answer that
+// was only late is as good as the latest's), and every other answer is ignored: that of another
+// asking, and the second one to a request that went out twice.
 void fetch_chunks(caf::actor_system& sys, const caf::actor& server, const std::function<void(proto::BlockId::Builder)>& set_id,
                   size_t max_chunk_size, std::chrono::milliseconds timeout, std::chrono::milliseconds retry_wait,
-                  std::string& out, std::string& error, bool& corrupt) {
+                  config::fault_injector* faults, std::string& out, std::string& error, bool& corrupt) {
   static std::atomic<uint64_t> next_request{1};
   caf::scoped_actor self{sys};
-  uint64_t request_id = 0;
+  std::vector<uint64_t> asked;
+  uint64_t request_id = 0; // the asking whose answer is being read
+  bool done = false, answered = false;
   auto ask = [&] {
-    request_id = next_request.fetch_add(1); // chunks of an earlier asking are ignored
-    self->send(server, make_wire<proto::FetchBlocks>([&](proto::FetchBlocks::Builder b) {
-      b.setRequestId(request_id);
+    asked.push_back(next_request.fetch_add(1));
+    auto msg = make_wire<proto::FetchBlocks>([&](proto::FetchBlocks::Builder b) {
+      b.setRequestId(asked.back());
       set_id(b.initBlockIds(1)[0]);
       b.setMaxChunkSize(static_cast<uint32_t>(max_chunk_size));
-    }));
+    });
+    // The FetchBlocks send point with injected faults (docs/chaos.md): dropped, doubled, delayed.
+    auto d = faults != nullptr && faults->enabled() ? faults->decide(config::fault_kind::fetch_blocks)
+                                                    : config::fault_decision{};
+    for (unsigned copy = 0; copy < d.copies; ++copy) {
+      if (d.delay.count() > 0)
+        self->delayed_send(server, d.delay, msg);
+      else
+        self->send(server, msg);
+    }
+  };
+  auto ours = [&](uint64_t id) {
+    if (answered)
+      return id == request_id;
+    if (std::find(asked.begin(), asked.end(), id) == asked.end())
+      return false; // not an asking of this fetch
+    request_id = id;
+    answered = true;
+    return true;
   };
   ask();
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  bool done = false, answered = false;
   while (!done && error.empty()) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     auto wait = answered ? left : std::min(left, retry_wait);
     self->receive(
       [&](const wire<proto::BlockChunk>& msg) {
         auto c = msg.reader();
-        if (c.getRequestId() != request_id)
-          return; // a late chunk of an abandoned request
-        answered = true;
+        if (!ours(c.getRequestId()))
+          return;
         auto data = view(c.getData());
         if (c.getOffset() != out.size())
           error = "chunk at offset " + std::to_string(c.getOffset()) + ", expected " + std::to_string(out.size());
@@ -168,17 +190,20 @@ void fetch_chunks(caf::actor_system& sys, const caf::actor& server, const std::f
         done = c.getLast();
       },
       [&](const wire<proto::FetchBlockFailed>& msg) {
-        if (msg.reader().getRequestId() != request_id)
+        if (!ours(msg.reader().getRequestId()))
           return;
         error = str(msg.reader().getMessage());
         auto kind = msg.reader().getKind();
         corrupt = kind == proto::FetchFailureKind::IO_ERROR || kind == proto::FetchFailureKind::CORRUPT;
       },
       caf::after(std::max(wait, std::chrono::milliseconds{0})) >> [&] {
-        if (answered || std::chrono::steady_clock::now() >= deadline)
+        if (answered || std::chrono::steady_clock::now() >= deadline) {
           error = "no answer within ember.network.timeout";
-        else
+        } else {
+          log::get("executor")->info("fetch request {} unanswered after ember.shuffle.io.retryWait ({} ms): asking again",
+                                     asked.back(), retry_wait.count());
           ask();
+        }
       });
   }
 }
@@ -187,7 +212,7 @@ void fetch_chunks(caf::actor_system& sys, const caf::actor& server, const std::f
 
 std::string fetch_remote_block(caf::actor_system& sys, const scheduler::map_status& s, uint32_t p,
                                size_t max_chunk_size, std::chrono::milliseconds timeout,
-                               std::chrono::milliseconds retry_wait) {
+                               std::chrono::milliseconds retry_wait, config::fault_injector* faults) {
   // corrupt: the holder answered with bad data (or could not read its file), so only this map
   // output is lost; otherwise (unreachable, silent, no such output) all of the holder's are.
   auto failed = [&](const std::string& why, bool corrupt = false) {
@@ -208,7 +233,7 @@ std::string fetch_remote_block(caf::actor_system& sys, const scheduler::map_stat
     sh.setShuffleId(s.shuffle_id);
     sh.setMapId(s.map_task_id);
     sh.setReduceId(p);
-  }, max_chunk_size, timeout, retry_wait, out, error, corrupt);
+  }, max_chunk_size, timeout, retry_wait, faults, out, error, corrupt);
   if (!error.empty())
     throw failed(error, corrupt);
   return out;
@@ -226,7 +251,7 @@ std::optional<std::string> fetch_rdd_block(caf::actor_system& sys, const std::st
     auto r = id.initRdd();
     r.setRddId(rdd_id);
     r.setPartition(partition);
-  }, max_chunk_size, timeout, retry_wait, out, error, corrupt);
+  }, max_chunk_size, timeout, retry_wait, nullptr, out, error, corrupt);
   if (!error.empty()) {
     log::get("executor")->info("cached block rdd_{}_{} not fetched from {}:{}: {}", rdd_id, partition, host, port, error);
     return std::nullopt;

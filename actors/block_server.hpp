@@ -21,6 +21,9 @@ namespace ember::storage {
 class broadcast_store;
 class block_manager;
 }
+namespace ember::config {
+class fault_injector;
+}
 
 namespace ember::actors {
 
@@ -53,9 +56,10 @@ std::optional<std::string> fetch_rdd_block(caf::actor_system& sys, const std::st
 // calling (task) thread. Returns the partition's framed bytes; throws fetch_failed_error naming
 // the executor and the cause (unreachable, not found, bad checksum, timeout). A request that got
 // no answer at all within `retry_wait` is sent again (up to `timeout` in all): CAF 0.17 can drop
-// a message when two executors open connections to each other at the same moment.
+// a message when two executors open connections to each other at the same moment. `faults`, if
+// enabled, drops, duplicates or delays each request (ember.test.faults.FetchBlocks.*).
 std::string fetch_remote_block(caf::actor_system& sys, const scheduler::map_status& s, uint32_t p,
                                size_t max_chunk_size, std::chrono::milliseconds timeout,
-                               std::chrono::milliseconds retry_wait);
+                               std::chrono::milliseconds retry_wait, config::fault_injector* faults = nullptr);
 
 } // namespace ember::actors

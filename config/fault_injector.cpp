@@ -12,6 +12,8 @@ std::string_view to_string(fault_kind k) {
       return "StatusUpdates";
     case fault_kind::heartbeat:
       return "Heartbeat";
+    case fault_kind::fetch_blocks:
+      return "FetchBlocks";
   }
   return "?";
 }

@@ -1,6 +1,6 @@
 // Message faults injected inside Ember for the chaos harness (docs/chaos.md, ember.test.faults.*):
 // at a send point, decide whether one message is dropped, duplicated or delayed. Plain logic, no
-// CAF: the executor's status outbox and heartbeater ask it. Off (the default), `enabled()` is one
+// CAF: the executor's status outbox, heartbeater and shuffle fetcher ask it. Off (the default), `enabled()` is one
 // bool and nothing else is drawn; on, decisions come from one seeded generator per message kind
 // and process (seed ^ hash(executor id)), so a failing run replays with the same seed.
 #pragma once
@@ -17,9 +17,10 @@ namespace ember::config {
 class config;
 
 // The message kinds with a fault rule (ember.test.faults.<Kind>.*).
-enum class fault_kind : unsigned { status_updates = 0, heartbeat = 1 };
-inline constexpr unsigned fault_kind_count = 2;
-std::string_view to_string(fault_kind k); // "StatusUpdates", "Heartbeat": the config key's part
+// fetch_blocks: a reducer's FetchBlocks request for a shuffle block to another host's block server.
+enum class fault_kind : unsigned { status_updates = 0, heartbeat = 1, fetch_blocks = 2 };
+inline constexpr unsigned fault_kind_count = 3;
+std::string_view to_string(fault_kind k); // "StatusUpdates", "Heartbeat", "FetchBlocks": the config key's part
 
 struct fault_rule {
   double drop = 0;      // probability that a message is not sent

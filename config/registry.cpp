@@ -369,6 +369,12 @@ std::vector<key_spec> make_registry() {
            "Probability that an executor's heartbeat is sent twice."),
       duration("ember.test.faults.Heartbeat.delay", "0", ms, 0, dur_max,
                "Delay added to every heartbeat an executor sends (past ember.network.timeout: a false suspicion)."),
+      real("ember.test.faults.FetchBlocks.drop", "0", 0.0, 1.0, false,
+           "Probability that a shuffle fetch request to another host is not sent (it is asked again after ember.shuffle.io.retryWait)."),
+      real("ember.test.faults.FetchBlocks.duplicate", "0", 0.0, 1.0, false,
+           "Probability that a shuffle fetch request is sent twice (the reader keeps the first answer)."),
+      duration("ember.test.faults.FetchBlocks.delay", "0", ms, 0, dur_max,
+               "Delay added to every shuffle fetch request an executor sends."),
   };
   auto with_parent = [&](std::string_view name, std::string_view parent) {
     for (auto& spec : r)

@@ -2,6 +2,7 @@
 // executor, rates as configured, settings read from ember.test.faults.*.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "config/config.hpp"
@@ -118,4 +119,48 @@ TEST_CASE("fault injector: rates within bounds over many draws") {
   fault_injector g{all, "0"};
   for (int i = 0; i < 1000; ++i)
     REQUIRE(g.decide(fault_kind::status_updates).copies == 0);
+}
+
+TEST_CASE("fault injector: shuffle fetch requests (FetchBlocks) have their own rule and stream") {
+  auto s = fault_settings::from(with({"ember.test.faults.enabled=true", "ember.test.faults.seed=5",
+                                      "ember.test.faults.FetchBlocks.drop=0.25",
+                                      "ember.test.faults.FetchBlocks.duplicate=0.5",
+                                      "ember.test.faults.FetchBlocks.delay=40ms"}));
+  auto k = static_cast<unsigned>(fault_kind::fetch_blocks);
+  CHECK(to_string(fault_kind::fetch_blocks) == "FetchBlocks");
+  CHECK(s.rules[k].drop == doctest::Approx(0.25));
+  CHECK(s.rules[k].duplicate == doctest::Approx(0.5));
+  CHECK(s.rules[k].delay.count() == 40);
+  CHECK(s.rules[0].drop == 0.0);
+  fault_injector f{s, "2"};
+  const int n = 100000;
+  int dropped = 0, duplicated = 0;
+  for (int i = 0; i < n; ++i) {
+    auto d = f.decide(fault_kind::fetch_blocks);
+    REQUIRE(d.delay.count() == 40);
+    dropped += d.copies == 0;
+    duplicated += d.copies == 2;
+    REQUIRE(f.decide(fault_kind::status_updates).plain()); // no rule for it: untouched
+  }
+  // Expected 25000 (sd 137) dropped, 37500 (sd 153) doubled: five standard deviations.
+  CHECK(dropped > 24315);
+  CHECK(dropped < 25685);
+  CHECK(duplicated > 36735);
+  CHECK(duplicated < 38265);
+  // Fetches in between change no status update decision, and the same seed replays fetches.
+  fault_injector a{lossy(7), "1"}, b{lossy(7), "1"};
+  auto plain = copies_of(a, fault_kind::status_updates, 2000);
+  std::vector<unsigned> with_fetches;
+  for (int i = 0; i < 2000; ++i) {
+    b.decide(fault_kind::fetch_blocks);
+    with_fetches.push_back(b.decide(fault_kind::status_updates).copies);
+  }
+  CHECK(plain == with_fetches);
+  auto fetchy = lossy(7);
+  fetchy.rules[k] = {0.3, 0.3, std::chrono::milliseconds{0}};
+  fault_injector c{fetchy, "1"}, d{fetchy, "1"};
+  auto fc = copies_of(c, fault_kind::fetch_blocks, 2000);
+  CHECK(fc == copies_of(d, fault_kind::fetch_blocks, 2000));
+  CHECK(std::count(fc.begin(), fc.end(), 0u) > 0);
+  CHECK(std::count(fc.begin(), fc.end(), 2u) > 0);
 }
