@@ -357,6 +357,26 @@ TEST_CASE("the report: a table row and a JSON object per scenario") {
   CHECK(j["scenarios"][0]["faults"][0]["recoveryMs"] == 1500);
   CHECK(j["scenarios"][1]["failures"][0] == "the job failed (exit code 1)");
   CHECK(j["scenarios"][1]["faults"].empty());
+  CHECK_FALSE(j["scenarios"][0].contains("driverId"));  // client mode
+
+  scenario_result cluster;
+  cluster.name = "supervised";
+  cluster.facts.exit_code = 0;
+  cluster.facts.driver_id = "driver-7";
+  cluster.facts.driver_state = "finished";
+  cluster.facts.driver_restarts = 1;
+  cluster.facts.driver_runs = 2;
+  cluster.outcome.pass = true;
+  CHECK(summary_table({cluster})
+        == "scenario                       pass  job      faults detect_ms  recov_ms   rm tasks stages    secs\n"
+           "supervised                     PASS  ok       0/0            -         -    0     0      0     0.0\n"
+           "    driver driver-7 finished after 2 run(s), 1 relaunch(es) (cluster mode)\n"
+           "1 of 1 scenario(s) passed\n");
+  auto c = nlohmann::json::parse(report_json({cluster}, 1))["scenarios"][0];
+  CHECK(c["driverId"] == "driver-7");
+  CHECK(c["driverState"] == "finished");
+  CHECK(c["driverRestarts"] == 1);
+  CHECK(c["driverRuns"] == 2);
 }
 
 TEST_CASE("compare_ordered: part files in order must be the reference line for line") {
