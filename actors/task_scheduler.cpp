@@ -635,7 +635,6 @@ caf::behavior task_scheduler_actor(caf::stateful_actor<task_scheduler_state>* se
           }
           list[i].setRunTimeMs(m.getExecutorRunTimeNs() / 1'000'000);
           list[i].setCpuTimeMs(m.getExecutorCpuTimeNs() / 1'000'000);
-          list[i].setRecordsRead(m.getInputRecords() + m.getShuffleReadRecords());
         }
       });
     },

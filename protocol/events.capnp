@@ -118,7 +118,8 @@ struct TaskMetricsUpdate {
   stageKnown @4 :Bool;      # false: the attempt ended at the driver before its heartbeat came
   runTimeMs @5 :UInt64;     # since it started on its task thread (queue time excluded)
   cpuTimeMs @6 :UInt64;     # its task thread's CPU time so far
-  recordsRead @7 :UInt64;   # input + shuffle records, as the executor reported them
+  # No record counts: a task keeps them in plain fields of its own thread (api/node.hpp
+  # task_env) until it ends, so its taskEnd metrics carry them.
 }
 
 struct ExecutorMetricsUpdateEvent {

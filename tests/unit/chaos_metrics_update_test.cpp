@@ -13,7 +13,7 @@ namespace {
 // As the listener bus writes it (capnp::JsonCodec: 64-bit integers are strings).
 const char* metrics_line =
   R"({"executorMetricsUpdate":{"executorId":"1","time":"1795637570495","tasks":[{"taskId":"7","attempt":0,)"
-  R"("stageId":2,"stageAttempt":0,"stageKnown":true,"runTimeMs":"1399","cpuTimeMs":"3","recordsRead":"0"}]}})";
+  R"("stageId":2,"stageAttempt":0,"stageKnown":true,"runTimeMs":"1399","cpuTimeMs":"3"}]}})";
 
 const char* task_start_line =
   R"({"taskStart":{"taskId":"7","attempt":0,"stageId":2,"stageAttempt":0,"partition":0,"executorId":"1","launchTime":"1000"}})";
