@@ -3,11 +3,18 @@
 // it runs the executor and never returns.
 #pragma once
 
+#include <bit>
+#include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "api/broadcast.hpp"
 #include "api/dataset.hpp"
@@ -102,21 +109,72 @@ struct whitespace_table {
   bool operator()(char c) const { return ws[static_cast<unsigned char>(c)]; }
 };
 inline constexpr whitespace_table is_whitespace;
+
+/// Bit i set = byte p[i] is whitespace, for the 64 bytes at p.
+inline uint64_t whitespace_mask64(const char* p) noexcept {
+#if defined(__SSE2__)
+  const __m128i space = _mm_set1_epi8(' '), tab = _mm_set1_epi8('\t'), four = _mm_set1_epi8(4);
+  uint64_t m = 0;
+  for (int k = 0; k < 4; ++k) {
+    __m128i c = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * k));
+    __m128i x = _mm_sub_epi8(c, tab); // \t \n \v \f \r are 9..13: x in 0..4 unsigned
+    __m128i ws = _mm_or_si128(_mm_cmpeq_epi8(c, space), _mm_cmpeq_epi8(_mm_min_epu8(x, four), x));
+    m |= static_cast<uint64_t>(static_cast<uint16_t>(_mm_movemask_epi8(ws))) << (16 * k);
+  }
+  return m;
+#else
+  uint64_t m = 0;
+  for (int i = 0; i < 64; ++i)
+    m |= static_cast<uint64_t>(is_whitespace(p[i])) << i;
+  return m;
+#endif
+}
 } // namespace detail
 
-// Splits text into words at ASCII whitespace (the word count's tokenizer).
+// Splits text into words at ASCII whitespace (the word count's tokenizer). 64 bytes at a time:
+// a whitespace bit mask gives the word starts and ends, so the loop branches once per word and
+// once per 64 bytes instead of twice per byte (the per-byte loop mispredicted at every word end
+// and was a fifth of word count's instructions).
 template <class F>
 void for_each_word(std::string_view line, F&& f) {
-  size_t i = 0, n = line.size();
-  while (i < n) {
-    while (i < n && detail::is_whitespace(line[i]))
-      ++i;
-    size_t b = i;
-    while (i < n && !detail::is_whitespace(line[i]))
-      ++i;
-    if (i > b)
-      f(line.substr(b, i - b));
+  const char* p = line.data();
+  const size_t n = line.size();
+  char tail[64];
+  bool in_word = false;
+  size_t start = 0;
+  uint64_t prev_ws = 1; // the byte before the line counts as whitespace
+  for (size_t base = 0; base < n; base += 64) {
+    uint64_t ws;
+    if (n - base >= 64) {
+      ws = detail::whitespace_mask64(p + base);
+    } else { // the last piece, padded with spaces so that a word ends at the line's end
+      std::memset(tail, ' ', sizeof tail);
+      std::memcpy(tail, p + base, n - base);
+      ws = detail::whitespace_mask64(tail);
+    }
+    uint64_t shifted = (ws << 1) | prev_ws; // bit i: byte i-1 is whitespace
+    uint64_t starts = ~ws & shifted;
+    uint64_t ends = ws & ~shifted;
+    prev_ws = ws >> 63;
+    // starts and ends alternate; a word may begin in an earlier block (in_word).
+    for (;;) {
+      if (!in_word) {
+        if (starts == 0)
+          break;
+        start = base + static_cast<size_t>(std::countr_zero(starts));
+        starts &= starts - 1;
+        in_word = true;
+      }
+      if (ends == 0)
+        break;
+      size_t end = base + static_cast<size_t>(std::countr_zero(ends));
+      ends &= ends - 1;
+      f(std::string_view(p + start, end - start));
+      in_word = false;
+    }
   }
+  if (in_word) // only if the line's length is a multiple of 64 and it ends inside a word
+    f(std::string_view(p + start, n - start));
 }
 
 } // namespace ember

@@ -152,9 +152,12 @@ public:
     : unary_node<flat_map_node, In, Out, F>(id, std::move(parent), std::move(f), "flat_map") {}
   void compute(uint32_t p, task_env& env, sink<Out> out) const override {
     auto emit = [&](Out&& y) { out(std::move(y)); };
+    // By reference, not by value: a by-value parameter cost word count a string move and a
+    // destructor per word. out(Out{...}) and out({...}) bind the rvalue overload.
     struct emitter {
       decltype(emit)& fn;
-      void operator()(Out y) const { fn(std::move(y)); }
+      void operator()(Out&& y) const { fn(std::move(y)); }
+      void operator()(const Out& y) const { fn(Out(y)); }
     } em{emit};
     this->parent_->compute(p, env, [&](In&& x) { this->f_(std::move(x), em); });
   }

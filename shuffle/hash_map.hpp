@@ -60,7 +60,8 @@ struct short_key {
 
 namespace detail {
 
-/// First n (< 16) bytes of a and b equal; both must have 16 readable bytes.
+/// First n (< 16) bytes of a and b equal; both must have 16 readable bytes. Branch-free: word
+/// lengths vary from one lookup to the next, and a branch on n < 8 mispredicted.
 inline bool equal_prefix16(const char* a, const char* b, size_t n) noexcept {
   if constexpr (std::endian::native != std::endian::little) {
     return std::memcmp(a, b, n) == 0;
@@ -70,14 +71,10 @@ inline bool equal_prefix16(const char* a, const char* b, size_t n) noexcept {
     std::memcpy(&a1, a + 8, 8);
     std::memcpy(&b0, b, 8);
     std::memcpy(&b1, b + 8, 8);
-    uint64_t d0 = a0 ^ b0, d1 = a1 ^ b1;
-    if (n < 8) {
-      d0 &= (uint64_t{1} << (8 * n)) - 1; // n == 0 masks everything: empty strings are equal
-      d1 = 0;
-    } else {
-      d1 &= (uint64_t{1} << (8 * (n - 8))) - 1;
-    }
-    return (d0 | d1) == 0;
+    // n == 0 masks everything: empty strings are equal.
+    uint64_t m0 = n >= 8 ? ~uint64_t{0} : (uint64_t{1} << (8 * (n & 7))) - 1;
+    uint64_t m1 = n >= 8 ? (uint64_t{1} << (8 * (n & 7))) - 1 : 0;
+    return (((a0 ^ b0) & m0) | ((a1 ^ b1) & m1)) == 0;
   }
 }
 
@@ -220,7 +217,7 @@ public:
     if (slots_.empty())
       return nullptr;
     uint32_t tag = tag_of(h);
-    for (size_t i = tag & mask_;; i = (i + 1) & mask_) {
+    for (size_t i = home(tag) & mask_;; i = (i + 1) & mask_) {
       slot& s = slots_[i];
       if (s.tag == 0)
         return nullptr;
@@ -232,7 +229,7 @@ public:
   /// Starts loading the slot where a key with hash h would be (see combining_output).
   void prefetch(uint64_t h) const noexcept {
     if (!slots_.empty())
-      __builtin_prefetch(&slots_[tag_of(h) & mask_]);
+      __builtin_prefetch(&slots_[home(tag_of(h)) & mask_]);
   }
 
   /// Finds key or inserts (K(key), make()). Returns the entry and whether it was inserted.
@@ -241,7 +238,7 @@ public:
     if ((size_ + 1) * 2 > slots_.size())
       rehash(slots_.empty() ? 16 : slots_.size() * 2);
     uint32_t tag = tag_of(h);
-    for (size_t i = tag & mask_;; i = (i + 1) & mask_) {
+    for (size_t i = home(tag) & mask_;; i = (i + 1) & mask_) {
       slot& s = slots_[i];
       if (s.tag == 0) {
         ::new (static_cast<void*>(s.storage))
@@ -281,6 +278,9 @@ public:
 
 private:
   static uint32_t tag_of(uint64_t h) noexcept { return static_cast<uint32_t>(h >> 32) | 1u; }
+  // The home slot comes from the tag's bits above bit 0: bit 0 is forced to 1 (0 = empty), and
+  // indexing with it put every key's home on an odd slot, half of the table, so probes ran long.
+  static size_t home(uint32_t tag) noexcept { return tag >> 1; }
 
   void destroy_all() noexcept {
     for (auto& s : slots_)
@@ -297,7 +297,7 @@ private:
     for (auto& s : slots_) {
       if (s.tag == 0)
         continue;
-      size_t i = s.tag & mask;
+      size_t i = home(s.tag) & mask;
       while (next[i].tag != 0)
         i = (i + 1) & mask;
       ::new (static_cast<void*>(next[i].storage)) value_type(std::move(s.kv()));

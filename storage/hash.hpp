@@ -1,10 +1,12 @@
 // stable_hash: the record hash behind hash partitioning, map-side combine and grace-hash spills.
 // Deterministic across processes of the same binary (no per-process random seed, no pointer
 // values), well mixed even for consecutive small integers so `stable_hash(k) % n` spreads evenly.
-// Strings and byte ranges use XXH3; integers a strong 64-bit finalizer; composites combine their
-// parts; user types hash their fields through the same `inspect` that serializes them.
+// Strings and byte ranges of up to 16 bytes use a branchless multiply-fold, longer ones XXH3;
+// integers a strong 64-bit finalizer; composites combine their parts; user types hash their
+// fields through the same `inspect` that serializes them.
 #pragma once
 
+#include <array>
 #include <bit>
 #include <cstdint>
 #include <cstring>
@@ -12,17 +14,7 @@
 #include <string_view>
 #include <type_traits>
 
-// Inlined (same values as the library's functions): a word count hashes ~75M short strings per
-// 512 MiB, and the call into libxxhash plus its length dispatch was ~8 % of its instructions.
-#ifndef XXH_INLINE_ALL
-#define XXH_INLINE_ALL
-#define EMBER_UNDEF_XXH_INLINE_ALL
-#endif
 #include <xxhash.h>
-#ifdef EMBER_UNDEF_XXH_INLINE_ALL
-#undef XXH_INLINE_ALL
-#undef EMBER_UNDEF_XXH_INLINE_ALL
-#endif
 
 #include "storage/serde.hpp"
 
@@ -44,12 +36,49 @@ constexpr uint64_t hash_combine(uint64_t h, uint64_t v) noexcept {
   return mix64(std::rotl(h, 27) ^ v);
 }
 
+/// Bytes 0..n-1 of a buffer whose 16 bytes are all readable (n <= 16); what lies past n does not
+/// change the value. No branch on the length: word count hashes ~75M words per 512 MiB, of
+/// lengths that vary from one to the next, and XXH3's three length classes mispredicted often.
+inline uint64_t hash_short16(const char* p16, size_t n, uint64_t seed) noexcept {
+  // masks[n] keeps the first n bytes of the two little-endian words.
+  static constexpr auto masks = [] {
+    std::array<std::array<uint64_t, 2>, 17> m{};
+    for (size_t i = 0; i <= 16; ++i) {
+      m[i][0] = i >= 8 ? ~uint64_t{0} : (uint64_t{1} << (8 * i)) - 1;
+      m[i][1] = i >= 16 ? ~uint64_t{0} : i <= 8 ? 0 : (uint64_t{1} << (8 * (i - 8))) - 1;
+    }
+    return m;
+  }();
+  uint64_t w0, w1;
+  std::memcpy(&w0, p16, 8);
+  std::memcpy(&w1, p16 + 8, 8);
+  if constexpr (std::endian::native == std::endian::big) {
+    w0 = __builtin_bswap64(w0);
+    w1 = __builtin_bswap64(w1);
+  }
+  uint64_t a = (w0 & masks[n][0]) ^ seed_key(seed) ^ 0xa0761d6478bd642fULL;
+  uint64_t b = (w1 & masks[n][1]) ^ (n * 0xe7037ed1a0b428dbULL) ^ 0x8ebc6af09c88c6e3ULL;
+  unsigned __int128 r = static_cast<unsigned __int128>(a) * b; // wyhash's multiply-fold
+  return mix64(static_cast<uint64_t>(r) ^ static_cast<uint64_t>(r >> 64));
+}
+
+/// Any byte range: up to 16 bytes through hash_short16 (copied to a padded buffer: the range
+/// itself may end anywhere), longer ones through XXH3.
 inline uint64_t hash_bytes(const void* p, size_t n, uint64_t seed) noexcept {
-  // Up to 16 bytes (most words), XXH3_64bits_withSeed is exactly this step after its length
-  // dispatch; calling it directly lets it inline into the caller (the whole function does not).
-  if (n <= 16)
-    return XXH3_len_0to16_64b(static_cast<const xxh_u8*>(p), n, XXH3_kSecret, seed);
+  if (n <= 16) {
+    char buf[16] = {};
+    std::memcpy(buf, p, n);
+    return hash_short16(buf, n, seed);
+  }
   return XXH3_64bits_withSeed(p, n, seed);
+}
+
+/// A std::string's buffer always holds at least 16 bytes (libstdc++'s small-string buffer, or a
+/// heap block of capacity > 15), so a short one is hashed in place.
+inline uint64_t hash_string(const std::string& s, uint64_t seed) noexcept {
+  if (s.size() <= 16 && s.capacity() >= 15)
+    return hash_short16(s.data(), s.size(), seed);
+  return hash_bytes(s.data(), s.size(), seed);
 }
 
 template <class T> uint64_t hash_value(const T& x, uint64_t seed);
@@ -79,7 +108,9 @@ uint64_t hash_value(const T& x, uint64_t seed) {
     if (d == 0)
       d = 0; // -0.0 == 0.0, so they must hash alike
     return mix64(std::bit_cast<uint64_t>(d) ^ seed_key(seed));
-  } else if constexpr (std::is_same_v<T, std::string> || std::is_same_v<T, std::string_view>) {
+  } else if constexpr (std::is_same_v<T, std::string>) {
+    return hash_string(x, seed);
+  } else if constexpr (std::is_same_v<T, std::string_view>) {
     return hash_bytes(x.data(), x.size(), seed);
   } else if constexpr (std::is_same_v<T, const char*> || std::is_same_v<T, char*>) {
     return hash_bytes(x, std::strlen(x), seed);
