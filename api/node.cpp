@@ -34,6 +34,7 @@ void encode_node(encoder& e, const node_base& n) {
     return;
   e.seen.push_back(n.id());
   serialize(e.w, std::string{n.type_name()});
+  serialize(e.w, n.name()); // the operator's name ("reduce_by_key"): decoders only know their type's
   n.encode_body(e);
 }
 
@@ -46,6 +47,7 @@ node_ptr decode_context::decode(byte_reader& r) {
     return i->second;
   }
   auto name = deserialize<std::string>(r);
+  auto display_name = deserialize<std::string>(r);
   node_decoder fn = nullptr;
   {
     auto& t = table();
@@ -56,7 +58,8 @@ node_ptr decode_context::decode(byte_reader& r) {
   if (!fn)
     throw serde_error("task binary: unknown operator " + name
                       + " (is the executor running the same application binary as the driver?)");
-  node_ptr n = fn(id, r, *this);
+  std::shared_ptr<node_base> n = fn(id, r, *this);
+  n->set_name(std::move(display_name));
   nodes_.emplace(id, n);
   return n;
 }

@@ -34,6 +34,8 @@ public:
   uint32_t num_partitions() const { return num_partitions_; }
   // Short operator name for stage names and events ("map", "reduce_by_key", "text_file").
   const std::string& name() const { return name_; }
+  // A decoded node takes the name the user's operator gave it (decode_context::decode).
+  void set_name(std::string name) { name_ = std::move(name); }
 
   // Parents computed in the same task (one-to-one, union, coalesce...).
   const std::vector<lineage_ptr>& narrow_parents() const { return narrow_parents_; }

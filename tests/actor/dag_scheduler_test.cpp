@@ -340,7 +340,7 @@ CAF_TEST(a stage failing ember.stage.maxConsecutiveAttempts times fails the job 
   }
   // The stage's name is its last node's as the dag scheduler decodes it: "aggregate", since the
   // graph encoding does not carry the operator's name (reduce_by_key).
-  CAF_CHECK_EQUAL(error, "Job 0 aborted due to stage failure: Stage 1 (aggregate at stage 1) has failed the maximum "
+  CAF_CHECK_EQUAL(error, "Job 0 aborted due to stage failure: Stage 1 (reduce_by_key at stage 1) has failed the maximum "
                          "allowable number of times: 2. Most recent failure reason: Failed to fetch "
                          "shuffle_0_2_1 from e3: checksum mismatch");
 }
