@@ -1,12 +1,11 @@
 // stable_hash: the record hash behind hash partitioning, map-side combine and grace-hash spills.
 // Deterministic across processes of the same binary (no per-process random seed, no pointer
 // values), well mixed even for consecutive small integers so `stable_hash(k) % n` spreads evenly.
-// Strings and byte ranges of up to 16 bytes use a branchless multiply-fold, longer ones XXH3;
+// Strings and byte ranges of up to 16 bytes use a multiply-fold, longer ones XXH3;
 // integers a strong 64-bit finalizer; composites combine their parts; user types hash their
 // fields through the same `inspect` that serializes them.
 #pragma once
 
-#include <array>
 #include <bit>
 #include <cstdint>
 #include <cstring>
@@ -36,49 +35,44 @@ constexpr uint64_t hash_combine(uint64_t h, uint64_t v) noexcept {
   return mix64(std::rotl(h, 27) ^ v);
 }
 
-/// Bytes 0..n-1 of a buffer whose 16 bytes are all readable (n <= 16); what lies past n does not
-/// change the value. No branch on the length: word count hashes ~75M words per 512 MiB, of
-/// lengths that vary from one to the next, and XXH3's three length classes mispredicted often.
-inline uint64_t hash_short16(const char* p16, size_t n, uint64_t seed) noexcept {
-  // masks[n] keeps the first n bytes of the two little-endian words.
-  static constexpr auto masks = [] {
-    std::array<std::array<uint64_t, 2>, 17> m{};
-    for (size_t i = 0; i <= 16; ++i) {
-      m[i][0] = i >= 8 ? ~uint64_t{0} : (uint64_t{1} << (8 * i)) - 1;
-      m[i][1] = i >= 16 ? ~uint64_t{0} : i <= 8 ? 0 : (uint64_t{1} << (8 * (i - 8))) - 1;
-    }
-    return m;
-  }();
+/// Up to 16 bytes: two words read in the shape memcpy wrote them (8 bytes at each end from 8 on,
+/// 4 bytes at each end from 4 on, else three single bytes; together they cover every byte), a
+/// multiply-fold (wyhash's) and one multiply to spread it. A word count hashes ~75M words per
+/// 512 MiB, each just copied into a std::string: loads that straddle that copy's stores stall
+/// until the stores drain (a branch-free version with two fixed 8-byte loads and masks was slower
+/// for it), and the splitmix finalizer that followed lengthened every word's critical path.
+inline uint64_t hash_short(const char* p, size_t n, uint64_t seed) noexcept {
   uint64_t w0, w1;
-  std::memcpy(&w0, p16, 8);
-  std::memcpy(&w1, p16 + 8, 8);
-  if constexpr (std::endian::native == std::endian::big) {
-    w0 = __builtin_bswap64(w0);
-    w1 = __builtin_bswap64(w1);
+  if (n >= 8) {
+    std::memcpy(&w0, p, 8);
+    std::memcpy(&w1, p + n - 8, 8);
+  } else if (n >= 4) {
+    uint32_t x, y;
+    std::memcpy(&x, p, 4);
+    std::memcpy(&y, p + n - 4, 4);
+    w0 = x;
+    w1 = y;
+  } else {
+    auto byte = [&](size_t i) { return static_cast<uint64_t>(static_cast<unsigned char>(p[i])); };
+    w0 = n == 0 ? 0 : byte(0) | byte(n / 2) << 8 | byte(n - 1) << 16;
+    w1 = 0;
   }
-  uint64_t a = (w0 & masks[n][0]) ^ seed_key(seed) ^ 0xa0761d6478bd642fULL;
-  uint64_t b = (w1 & masks[n][1]) ^ (n * 0xe7037ed1a0b428dbULL) ^ 0x8ebc6af09c88c6e3ULL;
-  unsigned __int128 r = static_cast<unsigned __int128>(a) * b; // wyhash's multiply-fold
-  return mix64(static_cast<uint64_t>(r) ^ static_cast<uint64_t>(r >> 64));
+  if constexpr (std::endian::native == std::endian::big) { // the same values on every machine
+    w0 = n >= 8 ? __builtin_bswap64(w0) : n >= 4 ? __builtin_bswap32(static_cast<uint32_t>(w0)) : w0;
+    w1 = n >= 8 ? __builtin_bswap64(w1) : n >= 4 ? __builtin_bswap32(static_cast<uint32_t>(w1)) : w1;
+  }
+  uint64_t a = w0 ^ seed_key(seed) ^ 0xa0761d6478bd642fULL;
+  uint64_t b = w1 ^ (n * 0xe7037ed1a0b428dbULL) ^ 0x8ebc6af09c88c6e3ULL;
+  unsigned __int128 r = static_cast<unsigned __int128>(a) * b;
+  uint64_t f = (static_cast<uint64_t>(r) ^ static_cast<uint64_t>(r >> 64)) * 0x9e3779b97f4a7c15ULL;
+  return f ^ (f >> 32); // the high half into the low bits, which `% n` partitioning reads
 }
 
-/// Any byte range: up to 16 bytes through hash_short16 (copied to a padded buffer: the range
-/// itself may end anywhere), longer ones through XXH3.
+/// Any byte range: up to 16 bytes through hash_short, longer ones through XXH3.
 inline uint64_t hash_bytes(const void* p, size_t n, uint64_t seed) noexcept {
-  if (n <= 16) {
-    char buf[16] = {};
-    std::memcpy(buf, p, n);
-    return hash_short16(buf, n, seed);
-  }
+  if (n <= 16)
+    return hash_short(static_cast<const char*>(p), n, seed);
   return XXH3_64bits_withSeed(p, n, seed);
-}
-
-/// A std::string's buffer always holds at least 16 bytes (libstdc++'s small-string buffer, or a
-/// heap block of capacity > 15), so a short one is hashed in place.
-inline uint64_t hash_string(const std::string& s, uint64_t seed) noexcept {
-  if (s.size() <= 16 && s.capacity() >= 15)
-    return hash_short16(s.data(), s.size(), seed);
-  return hash_bytes(s.data(), s.size(), seed);
 }
 
 template <class T> uint64_t hash_value(const T& x, uint64_t seed);
@@ -108,9 +102,7 @@ uint64_t hash_value(const T& x, uint64_t seed) {
     if (d == 0)
       d = 0; // -0.0 == 0.0, so they must hash alike
     return mix64(std::bit_cast<uint64_t>(d) ^ seed_key(seed));
-  } else if constexpr (std::is_same_v<T, std::string>) {
-    return hash_string(x, seed);
-  } else if constexpr (std::is_same_v<T, std::string_view>) {
+  } else if constexpr (std::is_same_v<T, std::string> || std::is_same_v<T, std::string_view>) {
     return hash_bytes(x.data(), x.size(), seed);
   } else if constexpr (std::is_same_v<T, const char*> || std::is_same_v<T, char*>) {
     return hash_bytes(x, std::strlen(x), seed);
