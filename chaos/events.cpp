@@ -70,6 +70,24 @@ std::optional<event> parse_event(std::string_view line) {
       e.job_ok = false;
       e.job_error = text(*r, "error");
     }
+  } else if (e.kind == "executorMetricsUpdate") {
+    e.time_ms = number(o, "time");
+    auto ts = o.find("tasks");
+    if (ts != o.end() && ts->is_array()) {
+      for (const auto& t : *ts) {
+        if (!t.is_object())
+          continue;
+        task_update u;
+        u.task_id = t.contains("taskId") && t["taskId"].is_number_integer()
+                      ? std::to_string(t["taskId"].get<std::int64_t>())
+                      : text(t, "taskId");
+        auto known = t.find("stageKnown");
+        if (known != t.end() && known->is_boolean() && known->get<bool>())
+          u.stage = static_cast<int>(number(t, "stageId"));
+        u.fetches_in_flight = static_cast<std::uint32_t>(number(t, "remoteFetchesInFlight"));
+        e.tasks.push_back(std::move(u));
+      }
+    }
   } else {
     e.time_ms = number(o, "time");
   }
@@ -128,9 +146,11 @@ std::vector<size_t> trigger_engine::on_event(const event& e) {
     started_stages_.insert(e.stage);
   } else if (e.kind == "executorAdded") {
     ++executors_added_;
+    alive_.insert(e.executor_id);
   } else if (e.kind == "executorRemoved") {
     ++executors_removed_;
     last_removed_ = e.executor_id;
+    alive_.erase(e.executor_id);
   }
   std::vector<size_t> out;
   for (size_t i = 0; i < triggers_.size(); ++i) {
@@ -146,6 +166,14 @@ std::vector<size_t> trigger_engine::on_event(const event& e) {
         break;
       case trigger::kind::executor_registered: now = e.kind == "executorAdded" && executors_added_ >= t.count; break;
       case trigger::kind::executor_removed: now = e.kind == "executorRemoved" && executors_removed_ >= t.count; break;
+      case trigger::kind::fetching:
+        if (e.kind == "executorMetricsUpdate")
+          now = std::any_of(e.tasks.begin(), e.tasks.end(), [&](const task_update& u) {
+            return u.stage == t.stage && u.fetches_in_flight > 0;
+          });
+        if (now)
+          last_fetching_ = e.executor_id;
+        break;
     }
     if (now) {
       fired_[i] = true;
@@ -166,17 +194,31 @@ std::vector<size_t> trigger_engine::on_time(std::int64_t ms) {
   return out;
 }
 
+namespace {
+
+// Numeric ids sort as numbers ("2" before "10").
+std::vector<std::string> sorted_ids(const std::set<std::string>& ids) {
+  std::vector<std::string> out(ids.begin(), ids.end());
+  std::sort(out.begin(), out.end(), [](const std::string& a, const std::string& b) {
+    return a.size() != b.size() ? a.size() < b.size() : a < b;
+  });
+  return out;
+}
+
+} // namespace
+
 std::vector<std::string> trigger_engine::executors_running(int stage) const {
   std::set<std::string> ids;
   for (auto& [task, where] : running_)
     if (where.first == stage)
       ids.insert(where.second);
-  std::vector<std::string> out(ids.begin(), ids.end());
-  // Numeric ids sort as numbers ("2" before "10").
-  std::sort(out.begin(), out.end(), [](const std::string& a, const std::string& b) {
-    return a.size() != b.size() ? a.size() < b.size() : a < b;
-  });
-  return out;
+  return sorted_ids(ids);
+}
+
+std::vector<std::string> trigger_engine::executors_other_than(const std::string& id) const {
+  auto ids = alive_;
+  ids.erase(id);
+  return sorted_ids(ids);
 }
 
 const std::vector<std::string>& trigger_engine::finished_tasks(int stage) const {

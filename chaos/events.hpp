@@ -15,6 +15,13 @@
 
 namespace ember::chaos {
 
+// One attempt an executorMetricsUpdate lists (a heartbeat of its executor).
+struct task_update {
+  std::string task_id;
+  int stage = -1;                       // -1 when the driver did not know it (stageKnown false)
+  std::uint32_t fetches_in_flight = 0;  // remote shuffle fetches it waited for at the heartbeat
+};
+
 // One listener event, reduced to what triggers and verdicts read.
 struct event {
   std::string kind;         // "taskEnd", "stageSubmitted", ... (the JSON object's single key)
@@ -28,6 +35,7 @@ struct event {
   std::int64_t time_ms = 0; // the event's own time (launch/finish time for tasks), ms since the epoch
   bool job_ok = true;       // jobEnd
   std::string job_error;    // jobEnd with result error
+  std::vector<task_update> tasks; // executorMetricsUpdate
 };
 
 // Parses one event log line; nullopt when it is not a single-key JSON object.
@@ -74,6 +82,10 @@ public:
   const std::vector<std::string>& finished_tasks(int stage) const;
   // The executor of the latest executorRemoved event (empty before any).
   const std::string& last_removed() const { return last_removed_; }
+  // The executor whose executorMetricsUpdate fired the latest fetching trigger (empty before).
+  const std::string& last_fetching() const { return last_fetching_; }
+  // Executors added and not removed, other than `id`, lowest id first.
+  std::vector<std::string> executors_other_than(const std::string& id) const;
 
 private:
   std::vector<trigger> triggers_;
@@ -84,6 +96,8 @@ private:
   int executors_added_ = 0;
   int executors_removed_ = 0;
   std::string last_removed_;
+  std::string last_fetching_;
+  std::set<std::string> alive_;  // executorAdded minus executorRemoved
 };
 
 } // namespace ember::chaos

@@ -924,6 +924,11 @@ private:
           if (ids.empty())
             throw std::runtime_error("no executor runs a task of stage " + std::to_string(*a.running_stage));
           id = ids[seed_ % ids.size()];
+        } else if (a.not_fetching) {
+          auto ids = engine_.executors_other_than(engine_.last_fetching());
+          if (ids.empty())
+            throw std::runtime_error("no executor other than the fetching one (" + engine_.last_fetching() + ") is alive");
+          id = ids[seed_ % ids.size()];
         } else {
           id = engine_.last_removed();
         }

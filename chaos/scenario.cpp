@@ -119,7 +119,8 @@ constexpr const char* action_names = "kill_executor, kill_worker, kill_master, k
                                      "delete_shuffle, partition_host, heal_host, netem, fill_local_dir";
 
 std::optional<trigger> parse_trigger(const reader& r) {
-  r.only({"after_ms", "stage_started", "tasks_finished", "stage", "executor_registered", "executor_removed"});
+  r.only({"after_ms", "stage_started", "tasks_finished", "stage", "executor_registered", "executor_removed",
+          "fetching"});
   trigger t;
   int conditions = 0;
   if (r.has("after_ms")) {
@@ -152,6 +153,11 @@ std::optional<trigger> parse_trigger(const reader& r) {
     t.count = static_cast<int>(r.integer("executor_removed", 1, 1, int_max));
     ++conditions;
   }
+  if (r.has("fetching")) {
+    t.on = trigger::kind::fetching;
+    t.stage = static_cast<int>(r.integer("fetching", 0, 0, int_max));
+    ++conditions;
+  }
   if (conditions != 1)
     return std::nullopt;
   return t;
@@ -170,7 +176,7 @@ action parse_action(const reader& r) {
     return *n;
   };
   if (kind == "kill_executor") {
-    r.only({"name", "when", "action", "signal", "executor", "running_stage", "removed"});
+    r.only({"name", "when", "action", "signal", "executor", "running_stage", "removed", "not_fetching"});
     a.what = action::kind::kill_executor;
     a.signal = sig();
     int picks = 0;
@@ -188,8 +194,14 @@ action parse_action(const reader& r) {
       a.removed = "";
       ++picks;
     }
+    if (r.has("not_fetching")) {
+      if (!r.boolean("not_fetching", false))
+        r.fail("not_fetching", "only true makes sense (an executor other than the one the fetching trigger saw)");
+      a.not_fetching = true;
+      ++picks;
+    }
     if (picks != 1)
-      r.fail("executor", "name exactly one of executor, running_stage, removed");
+      r.fail("executor", "name exactly one of executor, running_stage, removed, not_fetching");
   } else if (kind == "kill_worker") {
     r.only({"name", "when", "action", "signal", "worker"});
     a.what = action::kind::kill_worker;
@@ -269,6 +281,7 @@ std::string describe(const trigger& t) {
       return std::to_string(t.count) + " task(s) of stage " + std::to_string(t.stage) + " finished";
     case trigger::kind::executor_registered: return std::to_string(t.count) + " executor(s) registered";
     case trigger::kind::executor_removed: return std::to_string(t.count) + " executor(s) removed";
+    case trigger::kind::fetching: return "a task of stage " + std::to_string(t.stage) + " fetching remote shuffle blocks";
   }
   return "?";
 }
@@ -281,6 +294,8 @@ std::string describe(const action& a) {
         return sig + " executor " + *a.executor;
       if (a.running_stage)
         return sig + " an executor running stage " + std::to_string(*a.running_stage);
+      if (a.not_fetching)
+        return sig + " an executor other than the fetching one";
       return sig + " the removed executor";
     case action::kind::kill_worker: return sig + " worker " + std::to_string(a.worker);
     case action::kind::kill_master: return sig + " the master" + (a.restart ? " and restart it" : "");
@@ -382,7 +397,7 @@ scenario parse_scenario(const std::string& text, const std::string& file) {
       auto when = parse_trigger(wr);
       if (!when)
         fr.fail("when", "name exactly one of after_ms, stage_started, tasks_finished (with stage), "
-                        "executor_registered, executor_removed");
+                        "executor_registered, executor_removed, fetching");
       f.when = *when;
       f.act = parse_action(fr);
       s.faults.push_back(std::move(f));
@@ -428,6 +443,9 @@ scenario parse_scenario(const std::string& text, const std::string& file) {
     if (a.removed && s.faults[i].when.on != trigger::kind::executor_removed)
       throw scenario_error(file + ": faults[" + std::to_string(i)
                            + "].removed: needs the trigger executor_removed (it names the executor)");
+    if (a.not_fetching && s.faults[i].when.on != trigger::kind::fetching)
+      throw scenario_error(file + ": faults[" + std::to_string(i)
+                           + "].not_fetching: needs the trigger fetching (it names the fetching executor)");
   }
   return s;
 }

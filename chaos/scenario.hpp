@@ -59,10 +59,11 @@ struct job_spec {
 
 // When a fault fires. Exactly one condition; all but after_ms read the driver's event log.
 struct trigger {
-  enum class kind { after_ms, stage_started, tasks_finished, executor_registered, executor_removed };
+  // fetching: an executorMetricsUpdate lists a task of `stage` with a remote shuffle fetch in flight.
+  enum class kind { after_ms, stage_started, tasks_finished, executor_registered, executor_removed, fetching };
   kind on = kind::after_ms;
   std::int64_t ms = 0;  // after_ms: milliseconds after the submit
-  int stage = 0;        // stage_started, tasks_finished
+  int stage = 0;        // stage_started, tasks_finished, fetching
   int count = 1;        // tasks_finished: finished tasks of the stage; executor_*: how many so far
 };
 
@@ -85,6 +86,7 @@ struct action {
   std::optional<std::string> executor;   // kill_executor: this executor id ...
   std::optional<int> running_stage;      // ... or one running a task of this stage
   std::optional<std::string> removed;    // ... or the one named by the executorRemoved that fired the trigger
+  bool not_fetching = false;             // ... or one other than the executor whose fetch fired the trigger
   int worker = 0;                        // kill_worker, *_host, netem, fill_local_dir: index in cluster order
   int delay_ms = 0;                      // netem
   double loss_percent = 0;               // netem

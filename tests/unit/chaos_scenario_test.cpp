@@ -121,10 +121,10 @@ TEST_CASE("each bad field is one line naming the file and the field") {
   CHECK(error_of(R"({"name": "n", "job": {}, "faults": [{"action": "kill_driver"}]})") == "s.json: faults[0].when: required");
   CHECK(error_of(R"({"name": "n", "job": {}, "faults": [{"when": {}, "action": "kill_driver"}]})")
         == "s.json: faults[0].when: name exactly one of after_ms, stage_started, tasks_finished (with stage), "
-           "executor_registered, executor_removed");
+           "executor_registered, executor_removed, fetching");
   CHECK(error_of(R"({"name": "n", "job": {}, "faults": [{"when": {"after_ms": 1, "stage_started": 1}, "action": "kill_driver"}]})")
         == "s.json: faults[0].when: name exactly one of after_ms, stage_started, tasks_finished (with stage), "
-           "executor_registered, executor_removed");
+           "executor_registered, executor_removed, fetching");
   CHECK(error_of(R"({"name": "n", "job": {}, "faults": [{"when": {"tasks_finished": 1}, "action": "kill_driver"}]})")
         == "s.json: faults[0].when.stage: required with tasks_finished");
   CHECK(error_of(R"({"name": "n", "job": {}, "faults": [{"when": {"after_ms": -1}, "action": "kill_driver"}]})")
@@ -149,7 +149,7 @@ TEST_CASE("each bad field is one line naming the file and the field") {
   CHECK(error_of(R"({"name": "n", "job": {}, "faults": [{"when": {"after_ms": 1}, "action": "kill_driver", "signal": "HUP"}]})")
         == "s.json: faults[0].signal: 'HUP' is not one of KILL, STOP, CONT, TERM, INT");
   CHECK(error_of(R"({"name": "n", "job": {}, "faults": [{"when": {"after_ms": 1}, "action": "kill_executor"}]})")
-        == "s.json: faults[0].executor: name exactly one of executor, running_stage, removed");
+        == "s.json: faults[0].executor: name exactly one of executor, running_stage, removed, not_fetching");
   CHECK(error_of(R"({"name": "n", "job": {}, "faults": [{"when": {"after_ms": 1}, "action": "kill_driver", "worker": 1}]})")
         == "s.json: faults[0].worker: unknown field");
   CHECK(error_of(R"({"name": "n", "job": {}, "faults": [{"when": {"after_ms": 1}, "action": "kill_worker", "worker": 2}]})")
@@ -160,6 +160,33 @@ TEST_CASE("each bad field is one line naming the file and the field") {
         == "s.json: expect.outcome: 'maybe' is not one of success, failure");
   CHECK(error_of(R"({"name": "n", "job": {}, "expect": {"error_contains": "x"}})")
         == "s.json: expect.error_contains: only used with outcome failure");
+}
+
+TEST_CASE("the fetching trigger names a stage; not_fetching kills another executor and needs it") {
+  auto s = parse_scenario(R"({"name": "n", "job": {}, "faults": [
+    {"name": "f", "when": {"fetching": 1}, "action": "kill_executor", "not_fetching": true}]})", "s.json");
+  REQUIRE(s.faults.size() == 1);
+  CHECK(s.faults[0].when.on == trigger::kind::fetching);
+  CHECK(s.faults[0].when.stage == 1);
+  CHECK(s.faults[0].act.what == action::kind::kill_executor);
+  CHECK(s.faults[0].act.not_fetching);
+  CHECK_FALSE(s.faults[0].act.executor.has_value());
+  CHECK(describe(s.faults[0].when) == "a task of stage 1 fetching remote shuffle blocks");
+  CHECK(describe(s.faults[0].act) == "SIGKILL an executor other than the fetching one");
+
+  CHECK(error_of(R"({"name": "n", "job": {}, "faults": [{"when": {"fetching": -1}, "action": "kill_driver"}]})")
+        == "s.json: faults[0].when.fetching: -1 is out of range [0, 1073741824]");
+  CHECK(error_of(R"({"name": "n", "job": {}, "faults": [{"when": {"fetching": 1, "stage": 1}, "action": "kill_driver"}]})")
+        == "s.json: faults[0].when.stage: only used with tasks_finished");
+  CHECK(error_of(R"({"name": "n", "job": {}, "faults": [{"when": {"fetching": 1, "stage_started": 1}, "action": "kill_driver"}]})")
+        == "s.json: faults[0].when: name exactly one of after_ms, stage_started, tasks_finished (with stage), "
+           "executor_registered, executor_removed, fetching");
+  CHECK(error_of(R"({"name": "n", "job": {}, "faults": [{"when": {"stage_started": 1}, "action": "kill_executor", "not_fetching": true}]})")
+        == "s.json: faults[0].not_fetching: needs the trigger fetching (it names the fetching executor)");
+  CHECK(error_of(R"({"name": "n", "job": {}, "faults": [{"when": {"fetching": 1}, "action": "kill_executor", "not_fetching": false}]})")
+        == "s.json: faults[0].not_fetching: only true makes sense (an executor other than the one the fetching trigger saw)");
+  CHECK(error_of(R"({"name": "n", "job": {}, "faults": [{"when": {"fetching": 1}, "action": "kill_executor", "not_fetching": true, "executor": "0"}]})")
+        == "s.json: faults[0].executor: name exactly one of executor, running_stage, removed, not_fetching");
 }
 
 TEST_CASE("cluster deploy mode: deploy_mode, supervise and driver_restarts") {
