@@ -11,6 +11,7 @@
 #include <caf/io/all.hpp>
 
 #include "actors/broadcast_executor.hpp"
+#include "actors/executor.hpp"
 #include "actors/messages.hpp"
 #include "api/task.hpp"
 #include "config/fault_injector.hpp"
@@ -223,6 +224,9 @@ std::string fetch_remote_block(caf::actor_system& sys, const scheduler::map_stat
     e.corrupt_block = corrupt;
     return e;
   };
+  // In flight from the request on (connecting included) until the block or the failure is back:
+  // the attempt's heartbeats say so (running_tasks, executorMetricsUpdate).
+  running_tasks::fetch_scope in_flight;
   auto server = sys.middleman().remote_actor(s.host, s.port); // reuses the connection to that node
   if (!server)
     throw failed(describe(server.error()));

@@ -143,6 +143,7 @@ caf::behavior heartbeater(caf::event_based_actor* self, caf::actor driver, std::
             auto m = list[i].initMetrics();
             m.setExecutorRunTimeNs(static_cast<uint64_t>(tasks[i].run_time.count()));
             m.setExecutorCpuTimeNs(static_cast<uint64_t>(tasks[i].cpu_time.count()));
+            list[i].setRemoteFetchesInFlight(tasks[i].remote_fetches_in_flight);
           }
         }))
       .then(

@@ -635,6 +635,7 @@ caf::behavior task_scheduler_actor(caf::stateful_actor<task_scheduler_state>* se
           }
           list[i].setRunTimeMs(m.getExecutorRunTimeNs() / 1'000'000);
           list[i].setCpuTimeMs(m.getExecutorCpuTimeNs() / 1'000'000);
+          list[i].setRemoteFetchesInFlight(t.getRemoteFetchesInFlight());
         }
       });
     },

@@ -120,6 +120,7 @@ struct TaskMetricsUpdate {
   cpuTimeMs @6 :UInt64;     # its task thread's CPU time so far
   # No record counts: a task keeps them in plain fields of its own thread (api/node.hpp
   # task_env) until it ends, so its taskEnd metrics carry them.
+  remoteFetchesInFlight @7 :UInt32;  # remote shuffle block fetches it waited for at the heartbeat
 }
 
 struct ExecutorMetricsUpdateEvent {

@@ -48,6 +48,7 @@ struct TaskHeartbeat {
   taskId @0 :UInt64;
   attempt @1 :UInt32;
   metrics @2 :Common.TaskMetrics;
+  remoteFetchesInFlight @3 :UInt32;  # remote shuffle block fetches it waits for right now
 }
 
 struct Heartbeat {
