@@ -139,7 +139,8 @@ namespace {
 // asking, and the second one to a request that went out twice.
 void fetch_chunks(caf::actor_system& sys, const caf::actor& server, const std::function<void(proto::BlockId::Builder)>& set_id,
                   size_t max_chunk_size, std::chrono::milliseconds timeout, std::chrono::milliseconds retry_wait,
-                  config::fault_injector* faults, std::string& out, std::string& error, bool& corrupt) {
+                  config::fault_injector* faults, std::string& out, std::string& error, bool& corrupt,
+                  const std::function<bool()>& holder_lost = {}) {
   static std::atomic<uint64_t> next_request{1};
   caf::scoped_actor self{sys};
   std::vector<uint64_t> asked;
@@ -175,7 +176,7 @@ void fetch_chunks(caf::actor_system& sys, const caf::actor& server, const std::f
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (!done && error.empty()) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    auto wait = answered ? left : std::min(left, retry_wait);
+    auto wait = std::min(left, retry_wait); // answered or not: holder_lost is asked at each tick
     self->receive(
       [&](const wire<proto::BlockChunk>& msg) {
         auto c = msg.reader();
@@ -198,9 +199,11 @@ void fetch_chunks(caf::actor_system& sys, const caf::actor& server, const std::f
         corrupt = kind == proto::FetchFailureKind::IO_ERROR || kind == proto::FetchFailureKind::CORRUPT;
       },
       caf::after(std::max(wait, std::chrono::milliseconds{0})) >> [&] {
-        if (answered || std::chrono::steady_clock::now() >= deadline) {
+        if (std::chrono::steady_clock::now() >= deadline) {
           error = "no answer within ember.network.timeout";
-        } else {
+        } else if (holder_lost && holder_lost()) {
+          error = "its executor was lost (the driver no longer lists this map output there)";
+        } else if (!answered) {
           log::get("executor")->info("fetch request {} unanswered after ember.shuffle.io.retryWait ({} ms): asking again",
                                      asked.back(), retry_wait.count());
           ask();
@@ -213,7 +216,8 @@ void fetch_chunks(caf::actor_system& sys, const caf::actor& server, const std::f
 
 std::string fetch_remote_block(caf::actor_system& sys, const scheduler::map_status& s, uint32_t p,
                                size_t max_chunk_size, std::chrono::milliseconds timeout,
-                               std::chrono::milliseconds retry_wait, config::fault_injector* faults) {
+                               std::chrono::milliseconds retry_wait, config::fault_injector* faults,
+                               const std::function<bool()>& holder_lost) {
   // corrupt: the holder answered with bad data (or could not read its file), so only this map
   // output is lost; otherwise (unreachable, silent, no such output) all of the holder's are.
   auto failed = [&](const std::string& why, bool corrupt = false) {
@@ -237,7 +241,7 @@ std::string fetch_remote_block(caf::actor_system& sys, const scheduler::map_stat
     sh.setShuffleId(s.shuffle_id);
     sh.setMapId(s.map_task_id);
     sh.setReduceId(p);
-  }, max_chunk_size, timeout, retry_wait, faults, out, error, corrupt);
+  }, max_chunk_size, timeout, retry_wait, faults, out, error, corrupt, holder_lost);
   if (!error.empty())
     throw failed(error, corrupt);
   return out;

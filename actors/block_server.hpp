@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -58,8 +59,13 @@ std::optional<std::string> fetch_rdd_block(caf::actor_system& sys, const std::st
 // no answer at all within `retry_wait` is sent again (up to `timeout` in all): CAF 0.17 can drop
 // a message when two executors open connections to each other at the same moment. `faults`, if
 // enabled, drops, duplicates or delays each request (ember.test.faults.FetchBlocks.*).
+// `holder_lost`, asked every `retry_wait` while the block is not all in, says whether the driver
+// has meanwhile declared its holder lost: a holder killed mid-fetch may never answer nor close
+// (CAF 0.17 keeps the node's proxy while it is reachable through another node), and waiting for
+// `timeout` (ember.network.timeout, 120 s) would stall the reducer for nothing.
 std::string fetch_remote_block(caf::actor_system& sys, const scheduler::map_status& s, uint32_t p,
                                size_t max_chunk_size, std::chrono::milliseconds timeout,
-                               std::chrono::milliseconds retry_wait, config::fault_injector* faults = nullptr);
+                               std::chrono::milliseconds retry_wait, config::fault_injector* faults = nullptr,
+                               const std::function<bool()>& holder_lost = {});
 
 } // namespace ember::actors

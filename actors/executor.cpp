@@ -527,8 +527,30 @@ wire<proto::StatusUpdate> run_one(caf::actor_system& sys, const executor_shared&
   if (cfg.process_mode) {
     env.fetch_cached = [&sys, &shared, tracker](const storage::block_id& id) { return fetch_cached(sys, shared, tracker, id); };
     env.block_port = cfg.block_port;
-    env.fetch_remote = [&sys, &cfg](const scheduler::map_status& s, uint32_t p) {
-      return fetch_remote_block(sys, s, p, cfg.max_chunk_size, cfg.fetch_timeout, cfg.fetch_retry_wait, cfg.faults.get());
+    env.fetch_remote = [&sys, &cfg, tracker](const scheduler::map_status& s, uint32_t p) {
+      // Asked at each retryWait tick of a slow fetch: has the driver unregistered this output
+      // (it unregisters all of an executor's when it declares it lost)? No answer = not known lost.
+      auto holder_lost = [&sys, &cfg, tracker, &s] {
+        caf::scoped_actor self{sys};
+        bool lost = false;
+        auto req = make_wire<proto::GetMapOutputs>([&](auto b) { b.setShuffleId(s.shuffle_id); });
+        self->request(tracker, cfg.ask_timeout, req)
+          .receive(
+            [&](const wire<proto::MapOutputs>& reply) {
+              auto r = reply.reader();
+              for (auto m : r.getMissingMapIndexes())
+                lost = lost || m == s.map_id;
+              for (auto st : r.getStatuses()) {
+                auto m = to_status(st);
+                if (m.map_id == s.map_id)
+                  lost = lost || m.executor_id != s.executor_id || m.map_task_id != s.map_task_id;
+              }
+            },
+            [&](const caf::error&) {});
+        return lost;
+      };
+      return fetch_remote_block(sys, s, p, cfg.max_chunk_size, cfg.fetch_timeout, cfg.fetch_retry_wait,
+                                cfg.faults.get(), holder_lost);
     };
   }
 
