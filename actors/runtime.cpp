@@ -365,15 +365,13 @@ void driver_runtime::unpersist(uint32_t rdd_id, bool blocking) {
              [&](const caf::error& err) { log::get("runtime")->warn("unpersist of rdd {}: {}", rdd_id, describe(err)); });
 }
 
-std::vector<std::string> driver_runtime::run_job(const detail::node_ptr& rdd, const std::vector<uint32_t>& partitions,
-                                                const detail::result_fn& fn) {
-  if (stopped_)
-    throw detail::job_error("cannot run a job: the context was stopped");
-  uint32_t job_id = next_job_.fetch_add(1);
+wire<proto::SubmitJob> make_submit_job(uint32_t job_id, const detail::node_ptr& rdd,
+                                       const std::vector<uint32_t>& partitions, const detail::result_fn& fn,
+                                       const std::map<std::string, std::string>& properties) {
   auto graph = detail::encode_graph(*rdd);
   byte_writer fw;
   detail::encode_result_fn(fw, fn);
-  auto msg = make_wire<proto::SubmitJob>([&](proto::SubmitJob::Builder b) {
+  return make_wire<proto::SubmitJob>([&](proto::SubmitJob::Builder b) {
     b.setJobId(job_id);
     b.setLineage(bytes(graph));
     auto ps = b.initPartitions(static_cast<unsigned>(partitions.size()));
@@ -381,14 +379,21 @@ std::vector<std::string> driver_runtime::run_job(const detail::node_ptr& rdd, co
       ps.set(i, partitions[i]);
     b.setResultFn(bytes(fw.view()));
     b.setCallSite(rdd->name());
-    auto props = local_properties();
-    auto list = b.initProperties(static_cast<unsigned>(props.size()));
+    auto list = b.initProperties(static_cast<unsigned>(properties.size()));
     unsigned i = 0;
-    for (auto& [k, v] : props) {
+    for (auto& [k, v] : properties) {
       list[i].setKey(k);
       list[i++].setValue(v);
     }
   });
+}
+
+std::vector<std::string> driver_runtime::run_job(const detail::node_ptr& rdd, const std::vector<uint32_t>& partitions,
+                                                const detail::result_fn& fn) {
+  if (stopped_)
+    throw detail::job_error("cannot run a job: the context was stopped");
+  uint32_t job_id = next_job_.fetch_add(1);
+  auto msg = make_submit_job(job_id, rdd, partitions, fn, local_properties());
   std::vector<std::string> results;
   std::string failure;
   caf::scoped_actor self{*sys_};

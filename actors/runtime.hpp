@@ -5,13 +5,16 @@
 // which blocks the user's thread (never an actor).
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 
+#include "actors/messages.hpp"
 #include "api/context_impl.hpp"
 #include "api/narrow.hpp"
 #include "config/config.hpp"
@@ -31,6 +34,12 @@ std::optional<uint32_t> parse_local_master(const std::string& master);
 
 // "ember://HOST:PORT" -> (HOST, PORT); nullopt for anything else.
 std::optional<std::pair<std::string, uint16_t>> parse_cluster_master(const std::string& master);
+
+// The SubmitJob that runs `fn` over `partitions` of `rdd`'s graph (every action's job, whatever
+// drives the dag scheduler: the driver, or the actor tests standing in for it).
+wire<proto::SubmitJob> make_submit_job(uint32_t job_id, const detail::node_ptr& rdd,
+                                       const std::vector<uint32_t>& partitions, const detail::result_fn& fn,
+                                       const std::map<std::string, std::string>& properties);
 
 class driver_runtime : public detail::context_impl {
 public:

@@ -148,8 +148,8 @@ void for_each_word(std::string_view line, F&& f) {
     if (n - base >= 64) {
       ws = detail::whitespace_mask64(p + base);
     } else { // the last piece, padded with spaces so that a word ends at the line's end
-      std::memset(tail, ' ', sizeof tail);
       std::memcpy(tail, p + base, n - base);
+      std::memset(tail + (n - base), ' ', sizeof tail - (n - base));
       ws = detail::whitespace_mask64(tail);
     }
     uint64_t shifted = (ws << 1) | prev_ws; // bit i: byte i-1 is whitespace

@@ -12,6 +12,7 @@
 
 #include "actors/dag_scheduler.hpp"
 #include "actors/messages.hpp"
+#include "actors/runtime.hpp"
 #include "api/dataset.hpp"
 
 using namespace std::chrono_literals;
@@ -23,8 +24,8 @@ namespace {
 
 using record = std::pair<std::string, int64_t>;
 
-// A driver whose jobs go to the dag scheduler under test: run_job builds SubmitJob as
-// driver_runtime::run_job does, hands it to `submit` (which runs the scenario and returns the
+// A driver whose jobs go to the dag scheduler under test: run_job builds SubmitJob as the
+// driver does (make_submit_job), hands it to `submit` (which runs the scenario and returns the
 // JobResult the caller got), and turns that into the action's return value or job_error.
 class coordinated_context : public detail::context_impl {
 public:
@@ -33,20 +34,7 @@ public:
 
   std::vector<std::string> run_job(const detail::node_ptr& rdd, const std::vector<uint32_t>& partitions,
                                    const detail::result_fn& fn) override {
-    uint32_t job_id = next_job_++;
-    auto graph = detail::encode_graph(*rdd);
-    byte_writer fw;
-    detail::encode_result_fn(fw, fn);
-    auto msg = make_wire<proto::SubmitJob>([&](proto::SubmitJob::Builder b) {
-      b.setJobId(job_id);
-      b.setLineage(bytes(graph));
-      auto ps = b.initPartitions(static_cast<unsigned>(partitions.size()));
-      for (unsigned i = 0; i < partitions.size(); ++i)
-        ps.set(i, partitions[i]);
-      b.setResultFn(bytes(fw.view()));
-      b.setCallSite(rdd->name());
-    });
-    auto res = submit_(msg);
+    auto res = submit_(actors::make_submit_job(next_job_++, rdd, partitions, fn, local_properties()));
     auto r = res.reader();
     if (!r.getSucceeded())
       throw detail::job_error(str(r.getMessage()));

@@ -37,19 +37,6 @@ std::vector<fs::path> part_files(const fs::path& dir) {
   return out;
 }
 
-std::vector<json> events(const fs::path& dir, const std::string& kind) {
-  std::vector<json> out;
-  for (auto& f : fs::directory_iterator(dir)) {
-    std::ifstream in{f.path()};
-    for (std::string line; std::getline(in, line);) {
-      auto j = json::parse(line);
-      if (j.contains(kind))
-        out.push_back(j[kind]);
-    }
-  }
-  return out;
-}
-
 // Executors of the application named `name` in the master's state that are launching or running.
 int live_executors(const json& state, const std::string& name) {
   int n = 0;

@@ -21,19 +21,6 @@ using namespace ember_test;
 
 namespace {
 
-std::vector<json> events(const fs::path& dir, const std::string& kind) {
-  std::vector<json> out;
-  for (auto& f : fs::directory_iterator(dir)) {
-    std::ifstream in{f.path()};
-    for (std::string line; std::getline(in, line);) {
-      auto j = json::parse(line);
-      if (j.contains(kind))
-        out.push_back(j[kind]);
-    }
-  }
-  return out;
-}
-
 // Cap'n Proto's JSON writes 64-bit integers as strings, narrower ones as numbers.
 uint64_t number(const json& o, const char* key) {
   auto& v = o.at(key);

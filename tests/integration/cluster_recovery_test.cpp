@@ -45,25 +45,9 @@ std::string reference(int64_t records) {
   return out.str();
 }
 
-// Every event of this kind in the event logs under dir (a line may be half-written: skipped).
-std::vector<json> events(const fs::path& dir, const std::string& kind) {
-  std::vector<json> out;
-  if (!fs::exists(dir))
-    return out;
-  for (auto& f : fs::directory_iterator(dir)) {
-    std::ifstream in{f.path()};
-    for (std::string line; std::getline(in, line);) {
-      auto j = json::parse(line, nullptr, false);
-      if (!j.is_discarded() && j.contains(kind))
-        out.push_back(j[kind]);
-    }
-  }
-  return out;
-}
-
 int finished_tasks(const fs::path& dir) {
   int n = 0;
-  for (auto& e : events(dir, "taskEnd"))
+  for (auto& e : events(dir, "taskEnd", true))
     n += e.value("state", "") == "finished" ? 1 : 0;
   return n;
 }
@@ -354,7 +338,7 @@ TEST_CASE("worker killed with SIGKILL mid-job: its executors end, the job finish
     CHECK(slurp(out) == reference(64));
     // The driver heard it from the master: that executor was removed because its worker was lost.
     bool worker_lost = false;
-    for (auto& e : events(events_dir, "executorRemoved"))
+    for (auto& e : events(events_dir, "executorRemoved", true))
       worker_lost = worker_lost || e.value("cause", "") == "workerLost";
     CHECK_MESSAGE(worker_lost, slurp(tmp.path / "app.log"));
   }
@@ -398,7 +382,7 @@ TEST_CASE("cluster-mode driver killed with SIGKILL: supervised it runs again and
     CHECK(driver(id).value("restarts", 0) == 1);
     CHECK(driver(id).value("pid", 0) != pid);
     CHECK(slurp(out) == reference(32));
-    CHECK(events(events_dir, "applicationStart").size() == 2);  // the application ran again
+    CHECK(events(events_dir, "applicationStart", true).size() == 2);  // the application ran again
 
     fs::remove_all(events_dir);
     auto out2 = tmp.path / "unsupervised.txt";

@@ -135,6 +135,25 @@ private:
   int status_ = 0;
 };
 
+// The records of one kind ("taskEnd", "executorMetricsUpdate", ...) in the JSON event logs
+// under `dir`. A finished log must parse line by line; `still_written` (a log read while its driver
+// runs) skips a last line caught half-written and a directory not created yet.
+inline std::vector<nlohmann::json> events(const std::filesystem::path& dir, const std::string& kind,
+                                          bool still_written = false) {
+  std::vector<nlohmann::json> out;
+  if (still_written && !std::filesystem::exists(dir))
+    return out;
+  for (auto& f : std::filesystem::directory_iterator(dir)) {
+    std::ifstream in{f.path()};
+    for (std::string line; std::getline(in, line);) {
+      auto j = nlohmann::json::parse(line, nullptr, !still_written);
+      if (!j.is_discarded() && j.contains(kind))
+        out.push_back(j[kind]);
+    }
+  }
+  return out;
+}
+
 // `ember status --json` of the master at `url` (written through `out`); an empty object when the
 // master does not answer or says something that is not JSON.
 inline nlohmann::json master_state(const std::string& url, const std::filesystem::path& out, bool all = false) {
