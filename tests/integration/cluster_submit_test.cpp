@@ -237,11 +237,13 @@ TEST_CASE("submit: on a standalone cluster, client and cluster deploy mode give 
     }));
     INFO("last status: " << last);
     CHECK(output_lines(out) == ref.lines);
-    // The driver's stdout is in its directory under the worker's work dir.
+    // The driver's stdout is in its directory under a worker's work dir (work/<worker>/<driver>).
+    // Only the worker dirs are listed: below them the worker may be removing the application's
+    // executor dirs right now, and a recursive walk failed when one vanished under it.
     std::vector<fs::path> stdouts;
-    for (auto& e : fs::recursive_directory_iterator(c.run_dir / "work"))
-      if (e.path().filename() == "stdout" && e.path().parent_path().filename() == driver_id)
-        stdouts.push_back(e.path());
+    for (auto& worker : fs::directory_iterator(c.run_dir / "work"))
+      if (fs::exists(worker.path() / driver_id / "stdout"))
+        stdouts.push_back(worker.path() / driver_id / "stdout");
     REQUIRE(stdouts.size() == 1);
     CHECK(slurp(stdouts[0]) == ref.top);
 
