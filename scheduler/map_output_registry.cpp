@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "config/assert.hpp"
+
 namespace ember::scheduler {
 
 bool map_output_registry::register_shuffle(uint32_t shuffle_id, uint32_t num_maps) {
@@ -43,6 +45,7 @@ std::optional<map_status> map_output_registry::unregister_output(uint32_t shuffl
     return std::nullopt;
   std::optional<map_status> removed = std::move(slot);
   slot.reset();
+  EMBER_ASSERT(it->second.available > 0, "available counts every registered map output");
   --it->second.available;
   ++epoch_;
   return removed;

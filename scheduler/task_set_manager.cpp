@@ -4,6 +4,8 @@
 #include <cmath>
 #include <utility>
 
+#include "config/assert.hpp"
+
 namespace ember::scheduler {
 
 const char* to_string(locality_level level) {
@@ -330,6 +332,8 @@ task_set_manager::task_info* task_set_manager::running_task_(uint64_t task_id, u
 }
 
 void task_set_manager::finish_attempt_(task_info& t, run_state state) {
+  EMBER_ASSERT(t.state == run_state::running, "only a running attempt finishes");
+  EMBER_ASSERT(parts_[t.index].copies_running > 0 && running_ > 0, "running counts cover every running attempt");
   t.state = state;
   --parts_[t.index].copies_running;
   --running_;
@@ -487,6 +491,7 @@ executor_loss_outcome task_set_manager::executor_lost(const std::string& executo
         add_pending_(t.index);
     } else if (t.state == run_state::succeeded && p.winner == tid && submission_.is_map_stage && outputs_lost &&
                !zombie_) {
+      EMBER_ASSERT(succeeded_ > 0, "a succeeded partition was counted");
       p.successful = false;
       p.winner.reset();
       --succeeded_;

@@ -16,38 +16,24 @@
 #include <vector>
 
 #include "api/context.hpp"
+#include "tests/support/files.hpp"
+#include "tests/support/process.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace fs = std::filesystem;
 
 namespace {
 
-const fs::path bin_dir = EMBER_BIN_DIR;
+using ember_test::slurp;
 
-struct temp_dir {
-  fs::path path;
-  temp_dir() {
-    path = fs::temp_directory_path() / ("ember_bench_smoke_" + std::to_string(::getpid()));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~temp_dir() { fs::remove_all(path); }
-  std::string operator/(const std::string& name) const { return (path / name).string(); }
-};
+using ember_test::temp_dir;
 
 // Runs a bench tool from build/bin with the shell; returns its exit code.
 int tool(const std::string& name, const std::string& args) {
-  auto exe = bin_dir / name;
+  auto exe = fs::path(ember_test::bin_dir) / name;
   REQUIRE_MESSAGE(fs::exists(exe), exe.string() << " is missing: build the bench targets");
   int status = std::system((exe.string() + " " + args).c_str());
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  REQUIRE(in);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
 }
 
 std::vector<std::string> lines_of(const std::string& text) {
@@ -79,13 +65,13 @@ std::map<std::string, uint64_t> parse_dump(const std::string& text) {
 
 TEST_CASE("gen_text: exact size, same seed same bytes, words of 2-12 letters from the vocabulary") {
   temp_dir t;
-  REQUIRE(tool("gen_text", "--bytes 100000 --vocab 500 --seed 7 " + t / "a") == 0);
-  REQUIRE(tool("gen_text", "--bytes 100000 --vocab 500 --seed 7 " + t / "b") == 0);
-  REQUIRE(tool("gen_text", "--bytes 100000 --vocab 500 --seed 8 " + t / "c") == 0);
-  auto a = slurp(t / "a");
+  REQUIRE(tool("gen_text", "--bytes 100000 --vocab 500 --seed 7 " + t.file("a")) == 0);
+  REQUIRE(tool("gen_text", "--bytes 100000 --vocab 500 --seed 7 " + t.file("b")) == 0);
+  REQUIRE(tool("gen_text", "--bytes 100000 --vocab 500 --seed 8 " + t.file("c")) == 0);
+  auto a = slurp(t.file("a"));
   CHECK(a.size() == 100000);
-  CHECK(a == slurp(t / "b"));
-  CHECK(a != slurp(t / "c"));
+  CHECK(a == slurp(t.file("b")));
+  CHECK(a != slurp(t.file("c")));
   CHECK(a.back() == '\n');
   auto lines = lines_of(a);
   for (size_t i = 0; i + 1 < lines.size(); ++i) {  // the last line may carry padding
@@ -112,24 +98,24 @@ TEST_CASE("gen_text: exact size, same seed same bytes, words of 2-12 letters fro
 
 TEST_CASE("gen_text --cover: every vocabulary word exactly once when no Zipf bytes are asked for") {
   temp_dir t;
-  REQUIRE(tool("gen_text", "--bytes 0 --vocab 3000 --cover 1 --seed 2 " + t / "a") == 0);
-  auto counts = reference_counts(slurp(t / "a"));
+  REQUIRE(tool("gen_text", "--bytes 0 --vocab 3000 --cover 1 --seed 2 " + t.file("a")) == 0);
+  auto counts = reference_counts(slurp(t.file("a")));
   CHECK(counts.size() == 3000);
   CHECK(std::all_of(counts.begin(), counts.end(), [](auto& c) { return c.second == 1; }));
   // With more bytes asked for, the same cover comes first and Zipf text follows.
-  REQUIRE(tool("gen_text", "--bytes 100000 --vocab 3000 --cover 1 --seed 2 " + t / "b") == 0);
-  auto b = slurp(t / "b");
+  REQUIRE(tool("gen_text", "--bytes 100000 --vocab 3000 --cover 1 --seed 2 " + t.file("b")) == 0);
+  auto b = slurp(t.file("b"));
   CHECK(b.size() == 100000);
   CHECK(reference_counts(b).size() == 3000);
 }
 
 TEST_CASE("gen_records: 100-byte records, printable key, index, newline; deterministic") {
   temp_dir t;
-  REQUIRE(tool("gen_records", "--count 1000 --seed 5 " + t / "a") == 0);
-  REQUIRE(tool("gen_records", "--count 1000 --seed 5 " + t / "b") == 0);
-  auto a = slurp(t / "a");
+  REQUIRE(tool("gen_records", "--count 1000 --seed 5 " + t.file("a")) == 0);
+  REQUIRE(tool("gen_records", "--count 1000 --seed 5 " + t.file("b")) == 0);
+  auto a = slurp(t.file("a"));
   REQUIRE(a.size() == 100000);
-  CHECK(a == slurp(t / "b"));
+  CHECK(a == slurp(t.file("b")));
   std::set<std::string> keys;
   for (size_t i = 0; i < 1000; ++i) {
     std::string r = a.substr(i * 100, 100);
@@ -145,10 +131,10 @@ TEST_CASE("gen_records: 100-byte records, printable key, index, newline; determi
 
 TEST_CASE("gen_graph: E lines of two ids below V, no self-loops, deterministic") {
   temp_dir t;
-  REQUIRE(tool("gen_graph", "--vertices 50 --edges 2000 --seed 3 " + t / "a") == 0);
-  REQUIRE(tool("gen_graph", "--vertices 50 --edges 2000 --seed 3 " + t / "b") == 0);
-  auto a = slurp(t / "a");
-  CHECK(a == slurp(t / "b"));
+  REQUIRE(tool("gen_graph", "--vertices 50 --edges 2000 --seed 3 " + t.file("a")) == 0);
+  REQUIRE(tool("gen_graph", "--vertices 50 --edges 2000 --seed 3 " + t.file("b")) == 0);
+  auto a = slurp(t.file("a"));
+  CHECK(a == slurp(t.file("b")));
   auto lines = lines_of(a);
   REQUIRE(lines.size() == 2000);
   std::map<long, int> in_degree;
@@ -172,28 +158,28 @@ TEST_CASE("gen_graph: E lines of two ids below V, no self-loops, deterministic")
 TEST_CASE("baseline_wordcount: counts exactly like ember::for_each_word") {
   temp_dir t;
   std::string odd = "  alpha\tbeta\r\ngamma\f\falpha\vbeta  \n\n \t x y\tx\n alpha";  // no final newline
-  std::ofstream(t / "odd") << odd;
-  REQUIRE(tool("baseline_wordcount", "--dump " + t / "odd.dump " + t / "odd > " + t / "odd.out 2>/dev/null") == 0);
-  CHECK(parse_dump(slurp(t / "odd.dump")) == reference_counts(odd));
-  auto out = slurp(t / "odd.out");
+  std::ofstream(t.file("odd")) << odd;
+  REQUIRE(tool("baseline_wordcount", "--dump " + t.file("odd.dump ") + t.file("odd > ") + t.file("odd.out 2>/dev/null")) == 0);
+  CHECK(parse_dump(slurp(t.file("odd.dump"))) == reference_counts(odd));
+  auto out = slurp(t.file("odd.out"));
   CHECK(out.rfind("# distinct 5\n# total 9\nalpha\t3\n", 0) == 0);
 
   // 20 MiB crosses the 16 MiB read chunk: a word cut there must be counted once, whole.
-  REQUIRE(tool("gen_text", "--bytes 20m --vocab 20000 --seed 11 " + t / "big") == 0);
-  REQUIRE(tool("baseline_wordcount", "--dump " + t / "big.dump " + t / "big " + t / "odd > " + t / "big.out 2>/dev/null") == 0);
-  auto expected = reference_counts(slurp(t / "big"));
+  REQUIRE(tool("gen_text", "--bytes 20m --vocab 20000 --seed 11 " + t.file("big")) == 0);
+  REQUIRE(tool("baseline_wordcount", "--dump " + t.file("big.dump ") + t.file("big ") + t.file("odd > ") + t.file("big.out 2>/dev/null")) == 0);
+  auto expected = reference_counts(slurp(t.file("big")));
   for (auto& [w, n] : reference_counts(odd))
     expected[w] += n;
-  CHECK(parse_dump(slurp(t / "big.dump")) == expected);
+  CHECK(parse_dump(slurp(t.file("big.dump"))) == expected);
 }
 
 TEST_CASE("baseline_sort: both variants write the records sorted by key, the same bytes") {
   temp_dir t;
-  REQUIRE(tool("gen_records", "--count 5000 --seed 9 " + t / "in") == 0);
-  REQUIRE(tool("baseline_sort", "--variant plain " + t / "in " + t / "plain 2>/dev/null") == 0);
-  REQUIRE(tool("baseline_sort", "--variant index " + t / "in " + t / "index 2>/dev/null") == 0);
-  auto in = slurp(t / "in"), plain = slurp(t / "plain");
-  CHECK(plain == slurp(t / "index"));
+  REQUIRE(tool("gen_records", "--count 5000 --seed 9 " + t.file("in")) == 0);
+  REQUIRE(tool("baseline_sort", "--variant plain " + t.file("in ") + t.file("plain 2>/dev/null")) == 0);
+  REQUIRE(tool("baseline_sort", "--variant index " + t.file("in ") + t.file("index 2>/dev/null")) == 0);
+  auto in = slurp(t.file("in")), plain = slurp(t.file("plain"));
+  CHECK(plain == slurp(t.file("index")));
   std::vector<std::string> expected, got;
   for (size_t i = 0; i < 5000; ++i)
     expected.push_back(in.substr(i * 100, 100)), got.push_back(plain.substr(i * 100, 100));
@@ -203,16 +189,16 @@ TEST_CASE("baseline_sort: both variants write the records sorted by key, the sam
 
 TEST_CASE("same_lines compares as multisets; measure passes the exit code through") {
   temp_dir t;
-  std::ofstream(t / "a") << "x\t1\ny\t2\n";
-  std::ofstream(t / "b1") << "y\t2\n";
-  std::ofstream(t / "b2") << "x\t1\n";
-  std::ofstream(t / "c") << "x\t1\ny\t3\n";
-  CHECK(tool("same_lines", t / "a -- " + t / "b1 " + t / "b2 >/dev/null") == 0);
-  CHECK(tool("same_lines", t / "a -- " + t / "c >/dev/null") == 1);
-  CHECK(tool("same_lines", t / "a -- " + t / "b1 >/dev/null") == 1);
+  std::ofstream(t.file("a")) << "x\t1\ny\t2\n";
+  std::ofstream(t.file("b1")) << "y\t2\n";
+  std::ofstream(t.file("b2")) << "x\t1\n";
+  std::ofstream(t.file("c")) << "x\t1\ny\t3\n";
+  CHECK(tool("same_lines", t.file("a -- ") + t.file("b1 ") + t.file("b2 >/dev/null")) == 0);
+  CHECK(tool("same_lines", t.file("a -- ") + t.file("c >/dev/null")) == 1);
+  CHECK(tool("same_lines", t.file("a -- ") + t.file("b1 >/dev/null")) == 1);
 
-  CHECK(tool("measure", "-o " + t / "m /bin/sh -c 'exit 3' 2>/dev/null") == 3);
-  auto m = slurp(t / "m");
+  CHECK(tool("measure", "-o " + t.file("m /bin/sh -c 'exit 3' 2>/dev/null")) == 3);
+  auto m = slurp(t.file("m"));
   CHECK(m.rfind("wall_s=", 0) == 0);
   CHECK(m.find(" exit=3 ") != std::string::npos);
   CHECK(m.find(" max_rss_kb=") != std::string::npos);

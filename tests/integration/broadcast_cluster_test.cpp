@@ -8,8 +8,8 @@
 #include <map>
 #include <sstream>
 
-#include "tests/integration/cluster_test_util.hpp"
-#include "tests/temp_dir.hpp"
+#include "tests/support/cluster.hpp"
+#include "tests/support/temp_dir.hpp"
 
 using namespace ember_test;
 

@@ -74,7 +74,7 @@ public:
   fs::path out() const { return dir_ / "out.txt"; }
   fs::path marks() const { return dir_ / "marks"; }
   std::string log() const { return slurp(dir_ / "app.log"); }
-  std::vector<nlohmann::json> events() const { return read_events(dir_ / "events"); }
+  std::vector<nlohmann::json> events() const { return read_events(dir_ / "events", true); }
   void go() { std::ofstream{dir_ / "go"} << "go\n"; }
   int finish() { return app_->wait(); }
 
@@ -174,7 +174,7 @@ TEST_CASE("cluster: SIGKILL of an executor holding cached blocks; its partitions
   run.pause = true;
   run.conf = {"ember.locality.wait=1s"};
   cache_app app{cluster, tmp.path / "kill", run};
-  REQUIRE_MESSAGE(wait_until([&] { return app.log().find("first action done") != std::string::npos; }), app.log());
+  REQUIRE_MESSAGE(eventually([&] { return app.log().find("first action done") != std::string::npos; }), app.log());
 
   auto first = finished_tasks(app.events(), 0);
   REQUIRE(first.size() == 8u);
@@ -184,7 +184,7 @@ TEST_CASE("cluster: SIGKILL of an executor holding cached blocks; its partitions
     if (t.first == victim)
       lost.insert(p);
   int pid = 0;
-  REQUIRE(wait_until([&] {
+  REQUIRE(eventually([&] {
     for (auto& a : cluster.state().value("apps", nlohmann::json::array()))
       for (auto& e : a.value("executors", nlohmann::json::array()))
         if (e.value("executorId", "") == victim && e.value("state", "") == "running")
@@ -192,7 +192,7 @@ TEST_CASE("cluster: SIGKILL of an executor holding cached blocks; its partitions
     return pid > 0;
   }));
   REQUIRE(::kill(pid, SIGKILL) == 0);
-  REQUIRE_MESSAGE(wait_until([&] {
+  REQUIRE_MESSAGE(eventually([&] {
     for (auto& e : of_kind(app.events(), "executorRemoved"))
       if (e.value("executorId", "") == victim)
         return true;
@@ -225,7 +225,7 @@ TEST_CASE("cluster: a task on an executor without the block fetches it from the 
   run.pause = true;
   run.conf = {"ember.locality.wait=0s"};
   cache_app app{cluster, tmp.path / "app", run};
-  REQUIRE_MESSAGE(wait_until([&] { return app.log().find("first action done") != std::string::npos; }), app.log());
+  REQUIRE_MESSAGE(eventually([&] { return app.log().find("first action done") != std::string::npos; }), app.log());
   auto first = finished_tasks(app.events(), 0);
   REQUIRE(first.size() == 16u);
   std::set<std::string> holders;
@@ -235,7 +235,7 @@ TEST_CASE("cluster: a task on an executor without the block fetches it from the 
   child late{{bin_dir + "/ember", "worker", cluster.url(), "--host", "127.0.0.2", "--cores", "1", "--memory", "1g",
               "--work-dir", (tmp.path / "worker-late").string()},
              tmp.path / "worker-late.log"};
-  REQUIRE_MESSAGE(wait_until([&] { return of_kind(app.events(), "executorAdded").size() == 2u; }), app.log());
+  REQUIRE_MESSAGE(eventually([&] { return of_kind(app.events(), "executorAdded").size() == 2u; }), app.log());
   app.go();
   REQUIRE_MESSAGE(app.finish() == 0, app.log());
   CHECK(slurp(app.out()) == expected_output(run.records));
@@ -260,7 +260,7 @@ TEST_CASE("cluster: MEMORY_ONLY_2 keeps a second copy on the other executor; SIG
   run.pause = true;
   run.conf = {"ember.locality.wait=60s"};
   cache_app app{cluster, tmp.path / "replicated", run};
-  REQUIRE_MESSAGE(wait_until([&] { return app.log().find("first action done") != std::string::npos; }), app.log());
+  REQUIRE_MESSAGE(eventually([&] { return app.log().find("first action done") != std::string::npos; }), app.log());
 
   auto first = finished_tasks(app.events(), 0);
   REQUIRE(first.size() == 8u);
@@ -271,7 +271,7 @@ TEST_CASE("cluster: MEMORY_ONLY_2 keeps a second copy on the other executor; SIG
   std::string victim = *executors.begin();
   std::string survivor = *executors.rbegin();
   int pid = 0;
-  REQUIRE(wait_until([&] {
+  REQUIRE(eventually([&] {
     for (auto& a : cluster.state().value("apps", nlohmann::json::array()))
       for (auto& e : a.value("executors", nlohmann::json::array()))
         if (e.value("executorId", "") == victim && e.value("state", "") == "running")
@@ -281,7 +281,7 @@ TEST_CASE("cluster: MEMORY_ONLY_2 keeps a second copy on the other executor; SIG
   REQUIRE(::kill(pid, SIGKILL) == 0);
   // The driver's block_manager_master had both executors hold every partition: its own four
   // and a replica of each of the other's four.
-  REQUIRE_MESSAGE(wait_until([&] {
+  REQUIRE_MESSAGE(eventually([&] {
     return app.log().find("executor " + victim + " lost with 8 cached blocks") != std::string::npos;
   }), app.log());
   app.go();

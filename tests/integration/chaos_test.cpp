@@ -14,6 +14,9 @@
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
+#include "tests/support/files.hpp"
+#include "tests/support/process.hpp"
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -27,21 +30,9 @@ struct chaos_run {
   nlohmann::json report;
 };
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using ember_test::slurp;
 
-// 'path', for a shell command line. Built by appending: g++ 12 at -O3 warns (-Wrestrict, a false
-// positive) on "'" + string + "'".
-std::string quoted(const fs::path& p) {
-  std::string s = "'";
-  s.append(p.string());
-  s.push_back('\'');
-  return s;
-}
+std::string quoted(const fs::path& p) { return ember_test::quoted(p.string()); }
 
 chaos_run run_chaos(const std::string& scenarios, const std::string& tag) {
   auto tmp = fs::temp_directory_path() / ("chaos-test-" + tag + "-" + std::to_string(::getpid()));

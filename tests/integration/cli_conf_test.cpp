@@ -11,72 +11,29 @@
 #include <string>
 #include <vector>
 
-#include <fcntl.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include "config/registry.hpp"
+#include "tests/support/files.hpp"
+#include "tests/support/process.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace fs = std::filesystem;
 
 namespace {
 
-struct run_result {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-struct temp_dir {
-  fs::path path;
-  temp_dir() {
-    std::string tmpl = (fs::temp_directory_path() / "ember-cli-XXXXXX").string();
-    REQUIRE(mkdtemp(tmpl.data()) != nullptr);
-    path = tmpl;
-  }
-  ~temp_dir() { fs::remove_all(path); }
-};
+using ember_test::run_result;
+using ember_test::slurp;
+using ember_test::temp_dir;
 
 // Runs EMBER_BIN_DIR/ember with `args`; EMBER_CONF_DIR is set to `conf_dir` or removed.
 run_result run_ember(const std::vector<std::string>& args, std::optional<std::string> conf_dir = {}) {
-  temp_dir io;
-  auto out_path = io.path / "stdout";
-  auto err_path = io.path / "stderr";
-  std::string bin = std::string(EMBER_BIN_DIR) + "/ember";
-  std::vector<char*> argv;
-  argv.push_back(bin.data());
-  std::vector<std::string> copy = args;
-  for (auto& a : copy)
-    argv.push_back(a.data());
-  argv.push_back(nullptr);
-  pid_t pid = fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    if (out < 0 || err < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
-      _exit(127);
-    if (conf_dir)
-      setenv("EMBER_CONF_DIR", conf_dir->c_str(), 1);
-    else
-      unsetenv("EMBER_CONF_DIR");
-    execv(bin.c_str(), argv.data());
-    _exit(127);
-  }
-  int status = 0;
-  REQUIRE(waitpid(pid, &status, 0) == pid);
-  run_result r;
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  r.out = slurp(out_path);
-  r.err = slurp(err_path);
-  return r;
+  std::vector<std::string> argv{ember_test::bin_dir + "/ember"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  ember_test::spawn_options o;
+  if (conf_dir)
+    o.env.emplace_back("EMBER_CONF_DIR", *conf_dir);
+  else
+    o.unset_env.push_back("EMBER_CONF_DIR");
+  return ember_test::run(argv, o);
 }
 
 std::vector<std::string> lines(const std::string& text) {

@@ -13,7 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "tests/integration/cluster_test_util.hpp"
+#include "tests/support/cluster.hpp"
 #include "tests/integration/engine_test_util.hpp"
 
 namespace fs = std::filesystem;
@@ -105,7 +105,7 @@ TEST_CASE("terasort on two hosts: byte-identical to local mode, shuffle blocks f
   CHECK(local > 0);
 
   // The application is over: no executor process of it is left.
-  CHECK(wait_until([&] { return live_executors(cluster.state(), "terasort") == 0; }));
+  CHECK(eventually([&] { return live_executors(cluster.state(), "terasort") == 0; }));
 }
 
 TEST_CASE("dynamic allocation: a backlogged application grows, an idle one shrinks to minExecutors") {
@@ -122,14 +122,14 @@ TEST_CASE("dynamic allocation: a backlogged application grows, an idle one shrin
             tmp.path / "app.log"};
   // Grows: 80 tasks of 100 ms on one executor are a backlog; the master's state shows more.
   int most = 0;
-  bool counted = wait_until([&] {
+  bool counted = eventually([&] {
     most = std::max(most, live_executors(cluster.state(), "cluster_probe"));
     return slurp(tmp.path / "app.log").find("count 80") != std::string::npos;
   });
   REQUIRE_MESSAGE(counted, slurp(tmp.path / "app.log"));
   CHECK(most >= 3);
   // Idle: released down to minExecutors, and no further.
-  CHECK_MESSAGE(wait_until([&] { return live_executors(cluster.state(), "cluster_probe") == 1; }),
+  CHECK_MESSAGE(eventually([&] { return live_executors(cluster.state(), "cluster_probe") == 1; }),
                 cluster.state().dump());
   std::ofstream{go} << "go";
   CHECK(app.wait() == 0);
@@ -225,7 +225,7 @@ TEST_CASE("ember.executor.pinCores: each executor process runs on a CPU of its o
             tmp.path / "app.log"};
   // Two executors running; read each one's allowed CPUs from /proc while the application idles.
   std::vector<std::string> pids;
-  REQUIRE_MESSAGE(wait_until([&] {
+  REQUIRE_MESSAGE(eventually([&] {
                     pids.clear();
                     for (auto& a : cluster.state().value("apps", json::array()))
                       for (auto& e : a.value("executors", json::array()))

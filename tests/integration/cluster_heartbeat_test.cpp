@@ -12,8 +12,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "tests/integration/cluster_test_util.hpp"
-#include "tests/temp_dir.hpp"
+#include "tests/support/cluster.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace fs = std::filesystem;
 using nlohmann::json;

@@ -20,10 +20,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "tests/integration/cluster_test_util.hpp"
+#include "tests/support/cluster.hpp"
 #include "tests/integration/engine_test_util.hpp"
 
 namespace fs = std::filesystem;
+using ember_test::alive;
 using ember_test::free_port;
 using ember_test::run_result;
 using ember_test::sh;
@@ -35,16 +36,6 @@ namespace {
 const fs::path repo_root = fs::path{__FILE__}.parent_path().parent_path().parent_path();
 const std::string launcher = (repo_root / "scripts" / "ember-cluster").string();
 const std::string ember_bin = std::string{EMBER_BIN_DIR} + "/ember";
-
-// Alive = exists and is not a zombie.
-bool alive(int pid) {
-  std::ifstream stat{"/proc/" + std::to_string(pid) + "/stat"};
-  std::string line;
-  if (!std::getline(stat, line))
-    return false;
-  auto close_paren = line.rfind(')');
-  return close_paren != std::string::npos && close_paren + 2 < line.size() && line[close_paren + 2] != 'Z';
-}
 
 // Live processes that belong to the cluster of run_dir: the launcher's environment marker, or an
 // `ember master`/`ember worker` command line naming the run directory.

@@ -37,6 +37,10 @@
 #include "protocol/deploy.capnp.h"
 #include "protocol/register_types.hpp"
 #include "protocol/wire.hpp"
+#include "tests/support/eventually.hpp"
+#include "tests/support/files.hpp"
+#include "tests/support/process.hpp"
+#include "tests/support/temp_dir.hpp"
 
 using namespace ember;
 using namespace std::chrono_literals;
@@ -74,105 +78,21 @@ std::vector<std::string> own_cmdline() {
 
 // -- child processes -----------------------------------------------------------------------------
 
-struct child {
-  pid_t pid = -1;
-  int out = -1;  // read end of its stdout
-  std::string buffer;
+using ember_test::alive;
+using ember_test::child;
+using ember_test::eventually;
 
-  // The next stdout line, or nothing after the deadline.
-  std::optional<std::string> line(std::chrono::milliseconds timeout = 30s) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    for (;;) {
-      auto nl = buffer.find('\n');
-      if (nl != std::string::npos) {
-        auto l = buffer.substr(0, nl);
-        buffer.erase(0, nl + 1);
-        return l;
-      }
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-      if (left.count() <= 0)
-        return std::nullopt;
-      pollfd p{out, POLLIN, 0};
-      if (::poll(&p, 1, static_cast<int>(left.count())) <= 0)
-        continue;
-      char buf[512];
-      auto n = ::read(out, buf, sizeof buf);
-      if (n <= 0)
-        return std::nullopt;
-      buffer.append(buf, static_cast<std::size_t>(n));
-    }
-  }
-
-  // Waits for the exit; the exit status or -1 after the deadline.
-  int wait(std::chrono::milliseconds timeout = 30s) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    for (;;) {
-      int status = 0;
-      auto r = ::waitpid(pid, &status, WNOHANG);
-      if (r == pid) {
-        pid = -1;
-        return status;
-      }
-      if (std::chrono::steady_clock::now() > deadline)
-        return -1;
-      ::usleep(10000);  // our own child: waitpid with a deadline
-    }
-  }
-
-  ~child() {
-    if (pid > 0) {
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, nullptr, 0);
-    }
-    if (out >= 0)
-      ::close(out);
-  }
-};
-
-void start(child& c, std::vector<std::string> args, const fs::path& err_file) {
-  int fds[2];
-  REQUIRE(::pipe(fds) == 0);
-  auto pid = ::fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    ::dup2(fds[1], 1);
-    int err = ::open(err_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    ::dup2(err, 2);
-    ::close(fds[0]);
-    std::vector<char*> argv;
-    for (auto& a : args)
-      argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
-  ::close(fds[1]);
-  c.pid = pid;
-  c.out = fds[0];
+// stdout readable line by line (the "listening on" line), stderr appended to `err_file`.
+ember_test::spawn_options piped(const fs::path& err_file) {
+  ember_test::spawn_options o;
+  o.log = err_file;
+  o.pipe_stdout = true;
+  o.own_group = false;
+  return o;
 }
 
-bool alive(pid_t pid) {
-  if (::kill(pid, 0) != 0)
-    return false;
-  // A zombie (not yet reaped by its worker) counts as gone.
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string line;
-  std::getline(in, line);
-  auto close = line.rfind(')');
-  return close == std::string::npos || line.size() < close + 3 || line[close + 2] != 'Z';
-}
-
-// Polls `cond` until it holds or the deadline passes (processes outside this test's control).
-template <class F>
-bool eventually(F cond, std::chrono::milliseconds timeout = 30s) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!cond()) {
-    if (std::chrono::steady_clock::now() > deadline)
-      return false;
-    ::usleep(20000);
-  }
-  return true;
-}
+// The wait status after the process exits by itself, -1 if it still runs after 30 s.
+int exit_status(child& c) { return c.wait_for(30s).value_or(-1); }
 
 // -- the fake driver -----------------------------------------------------------------------------
 
@@ -230,16 +150,11 @@ caf::behavior fake_driver(caf::event_based_actor* self, caf::actor owner, caf::a
 }
 
 struct cluster_fixture {
-  fs::path dir;
+  ember_test::temp_dir tmp{"ember-cluster"};
+  fs::path dir = tmp.path;
   child master, w1, w2;
   std::string url;
   std::uint16_t master_port = 0;
-
-  cluster_fixture() {
-    std::string tmpl = (fs::temp_directory_path() / "ember-cluster-XXXXXX").string();
-    dir = ::mkdtemp(tmpl.data());
-  }
-  ~cluster_fixture() { fs::remove_all(dir); }
 };
 
 wire<proto::MasterState> master_state(caf::scoped_actor& self, const caf::actor& master) {
@@ -250,20 +165,15 @@ wire<proto::MasterState> master_state(caf::scoped_actor& self, const caf::actor&
   return result;
 }
 
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
+using ember_test::slurp;
 
 } // namespace
 
 TEST_CASE("master and two workers: registration, executors, memory failures, worker loss, clean stop") {
   cluster_fixture fx;
   const std::string ember = std::string{EMBER_BIN_DIR} + "/ember";
-  start(fx.master,
-        {ember, "master", "--host", "127.0.0.1", "--port", "0", "--conf", "ember.master.workerCheckInterval=100ms",
-         "--conf", "ember.deploy.maxExecutorRetries=2"},
-        fx.dir / "master.err");
+  fx.master.start({ember, "master", "--host", "127.0.0.1", "--port", "0", "--conf", "ember.master.workerCheckInterval=100ms",
+         "--conf", "ember.deploy.maxExecutorRetries=2"}, piped(fx.dir / "master.err"));
   auto listening = fx.master.line();
   REQUIRE(listening);
   const std::string prefix = "ember master listening on ";
@@ -273,13 +183,11 @@ TEST_CASE("master and two workers: registration, executors, memory failures, wor
   CHECK(fx.url == "ember://127.0.0.1:" + std::to_string(fx.master_port));
 
   auto start_worker = [&](child& c, const char* name) {
-    start(c,
-          {ember, "worker", fx.url, "--host", "127.0.0.1", "--cores", "2", "--memory", "1g", "--work-dir",
+    c.start({ember, "worker", fx.url, "--host", "127.0.0.1", "--cores", "2", "--memory", "1g", "--work-dir",
            (fx.dir / name).string(), "--conf", "ember.worker.heartbeatInterval=200ms", "--conf",
-           "ember.worker.killGracePeriod=2s"},
-          fx.dir / (std::string{name} + ".err"));
+           "ember.worker.killGracePeriod=2s"}, piped(fx.dir / (std::string{name} + ".err")));
     auto line = c.line();
-    REQUIRE_MESSAGE(line, read_file(fx.dir / (std::string{name} + ".err")));
+    REQUIRE_MESSAGE(line, slurp(fx.dir / (std::string{name} + ".err")));
     CHECK(line->rfind("ember worker worker-", 0) == 0);
     CHECK(line->find(" registered with " + fx.url) != std::string::npos);
   };
@@ -448,7 +356,7 @@ TEST_CASE("master and two workers: registration, executors, memory failures, wor
     app3_pids.push_back(static_cast<pid_t>(e.getPid()));
   REQUIRE(app3_pids.size() == 2);
   ::kill(fx.w2.pid, SIGKILL);
-  CHECK(fx.w2.wait() != -1);
+  CHECK(exit_status(fx.w2) != -1);
   {
     // Lost with workerLost, and replaced on worker 1 (it has a free core): executor 2.
     auto [seen, msgs] = collect([&](auto& s) {
@@ -484,13 +392,13 @@ TEST_CASE("master and two workers: registration, executors, memory failures, wor
 
   // -- SIGTERM: worker 1 kills its executors; master stops; nothing is left --
   ::kill(fx.w1.pid, SIGTERM);
-  int status = fx.w1.wait();
+  int status = exit_status(fx.w1);
   CHECK(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 0);
   for (auto pid : app3_pids)
     CHECK(eventually([pid] { return !alive(pid); }));
   ::kill(fx.master.pid, SIGTERM);
-  status = fx.master.wait();
+  status = exit_status(fx.master);
   CHECK(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 0);
   for (auto d : {driver1, driver2, driver3})
@@ -501,30 +409,27 @@ TEST_CASE("master and two workers: registration, executors, memory failures, wor
 
 TEST_CASE("ember worker: a bad master URL is one line and exit code 2") {
   const std::string ember = std::string{EMBER_BIN_DIR} + "/ember";
-  std::string tmpl = (fs::temp_directory_path() / "ember-cluster-XXXXXX").string();
-  fs::path dir = ::mkdtemp(tmpl.data());
+  ember_test::temp_dir tmp{"ember-cluster"};
+  const fs::path& dir = tmp.path;
   child c;
-  start(c, {ember, "worker", "spark://nowhere", "--work-dir", (dir / "w").string()}, dir / "err");
-  int status = c.wait();
+  c.start({ember, "worker", "spark://nowhere", "--work-dir", (dir / "w").string()}, piped(dir / "err"));
+  int status = exit_status(c);
   CHECK(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 2);
-  CHECK(read_file(dir / "err") == "ember: bad master URL 'spark://nowhere' (expected ember://host:port)\n");
-  fs::remove_all(dir);
+  CHECK(slurp(dir / "err") == "ember: bad master URL 'spark://nowhere' (expected ember://host:port)\n");
 }
 
 TEST_CASE("cluster-mode drivers: run, exit code, missing binary, supervise and kill, SIGTERM") {
   cluster_fixture fx;
   const std::string ember = std::string{EMBER_BIN_DIR} + "/ember";
-  start(fx.master, {ember, "master", "--host", "127.0.0.1", "--port", "0"}, fx.dir / "master.err");
+  fx.master.start({ember, "master", "--host", "127.0.0.1", "--port", "0"}, piped(fx.dir / "master.err"));
   auto listening = fx.master.line();
   REQUIRE(listening);
   fx.url = listening->substr(listening->rfind(' ') + 1);
   fx.master_port = static_cast<std::uint16_t>(std::stoi(fx.url.substr(fx.url.rfind(':') + 1)));
-  start(fx.w1,
-        {ember, "worker", fx.url, "--host", "127.0.0.1", "--cores", "4", "--memory", "1g", "--work-dir",
+  fx.w1.start({ember, "worker", fx.url, "--host", "127.0.0.1", "--cores", "4", "--memory", "1g", "--work-dir",
          (fx.dir / "w1").string(), "--conf", "ember.worker.driverRestartBackoff=20ms", "--conf",
-         "ember.worker.killGracePeriod=2s"},
-        fx.dir / "w1.err");
+         "ember.worker.killGracePeriod=2s"}, piped(fx.dir / "w1.err"));
   REQUIRE(fx.w1.line());
 
   caf::actor_system_config cfg;
@@ -577,7 +482,7 @@ TEST_CASE("cluster-mode drivers: run, exit code, missing binary, supervise and k
   auto d1 = submit(sh, sh_hash, "pwd; exit 3", false);
   CHECK(eventually([&] { return status(d1).first == proto::DriverState::FAILED; }));
   CHECK(status(d1).second == "driver " + d1 + " ended with exit code 3");
-  CHECK(read_file(fx.dir / "w1" / d1 / "stdout") == (fx.dir / "w1" / d1).string() + "\n");
+  CHECK(slurp(fx.dir / "w1" / d1 / "stdout") == (fx.dir / "w1" / d1).string() + "\n");
 
   // The binary is not on the worker: error, naming the path.
   auto d2 = submit("/nonexistent/app", "xxh64:0123456789abcdef", "exit 0", false);
@@ -601,14 +506,14 @@ TEST_CASE("cluster-mode drivers: run, exit code, missing binary, supervise and k
 
   // A long-running driver: the worker's SIGTERM takes it down with the worker.
   auto d4 = submit(sh, sh_hash, "echo $$ > pid; exec sleep 300", false);
-  CHECK(eventually([&] { return fs::exists(fx.dir / "w1" / d4 / "pid") && !read_file(fx.dir / "w1" / d4 / "pid").empty(); }));
-  auto pid = static_cast<pid_t>(std::stoi(read_file(fx.dir / "w1" / d4 / "pid")));
+  CHECK(eventually([&] { return fs::exists(fx.dir / "w1" / d4 / "pid") && !slurp(fx.dir / "w1" / d4 / "pid").empty(); }));
+  auto pid = static_cast<pid_t>(std::stoi(slurp(fx.dir / "w1" / d4 / "pid")));
   CHECK(alive(pid));
   ::kill(fx.w1.pid, SIGTERM);
-  int st = fx.w1.wait();
+  int st = exit_status(fx.w1);
   CHECK(WIFEXITED(st));
   CHECK(WEXITSTATUS(st) == 0);
   CHECK_FALSE(alive(pid));  // reaped by the worker before it exited
   ::kill(fx.master.pid, SIGTERM);
-  CHECK(fx.master.wait() != -1);
+  CHECK(exit_status(fx.master) != -1);
 }

@@ -22,8 +22,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "../temp_dir.hpp"
-#include "cluster_test_util.hpp"
+#include "tests/support/temp_dir.hpp"
+#include "tests/support/cluster.hpp"
 
 using namespace ember_test;
 using json = nlohmann::json;
@@ -50,10 +50,6 @@ int finished_tasks(const fs::path& dir) {
   for (auto& e : events(dir, "taskEnd", true))
     n += e.value("state", "") == "finished" ? 1 : 0;
   return n;
-}
-
-bool alive(pid_t pid) {
-  return pid > 0 && ::kill(pid, 0) == 0;
 }
 
 // Processes (other than this one) whose working directory is under dir or whose command line
@@ -103,7 +99,7 @@ public:
                                  "ember.worker.driverRestartBackoff=100ms", "--conf", "ember.worker.killGracePeriod=2s"},
         dir / (name + ".log")));
     }
-    REQUIRE_MESSAGE(wait_until([&] { return state().value("aliveWorkers", 0) == workers; }), state().dump());
+    REQUIRE_MESSAGE(eventually([&] { return state().value("aliveWorkers", 0) == workers; }), state().dump());
   }
   ~cluster() { stop(); }
 
@@ -116,7 +112,7 @@ public:
       argv.push_back(c);
     }
     master_ = std::make_unique<child>(argv, log);
-    REQUIRE_MESSAGE(wait_until([&] { return slurp(log).find("listening on") != std::string::npos; }), slurp(log));
+    REQUIRE_MESSAGE(eventually([&] { return slurp(log).find("listening on") != std::string::npos; }), slurp(log));
   }
 
   void kill_master() {
@@ -207,7 +203,7 @@ TEST_CASE("master killed with SIGKILL and restarted with FILESYSTEM recovery: th
     auto argv = probe_argv(c.url(), events_dir, out, 60, go);
     child app{argv, tmp.path / "app.log"};
     // Both executors run tasks and one task finished: kill the master.
-    REQUIRE_MESSAGE(wait_until([&] { return finished_tasks(events_dir) >= 1; }), slurp(tmp.path / "app.log"));
+    REQUIRE_MESSAGE(eventually([&] { return finished_tasks(events_dir) >= 1; }), slurp(tmp.path / "app.log"));
     auto running = c.state();
     auto* app_state = find_app(running, "recovery_probe");
     REQUIRE(app_state);
@@ -219,10 +215,10 @@ TEST_CASE("master killed with SIGKILL and restarted with FILESYSTEM recovery: th
     c.kill_master();
     // Without a master the job keeps going: two more tasks finish, then the master comes back.
     int done = finished_tasks(events_dir);
-    REQUIRE_MESSAGE(wait_until([&] { return finished_tasks(events_dir) >= done + 2; }), slurp(tmp.path / "app.log"));
+    REQUIRE_MESSAGE(eventually([&] { return finished_tasks(events_dir) >= done + 2; }), slurp(tmp.path / "app.log"));
     c.start_master();
     // Recovery completes when both workers and the application answered (not by the timeout).
-    REQUIRE_MESSAGE(wait_until([&] {
+    REQUIRE_MESSAGE(eventually([&] {
       return c.master_log().find("recovery complete (every worker and application answered)") != std::string::npos;
     }), c.master_log());
     auto recovered = c.state();
@@ -237,19 +233,19 @@ TEST_CASE("master killed with SIGKILL and restarted with FILESYSTEM recovery: th
     CHECK((*again)["state"] == "running");
     CHECK((*again)["executors"].size() == 2);  // re-adopted from the workers' reports
     // The job finished correctly across the outage.
-    REQUIRE_MESSAGE(wait_until([&] { return fs::exists(out); }), slurp(tmp.path / "app.log"));
+    REQUIRE_MESSAGE(eventually([&] { return fs::exists(out); }), slurp(tmp.path / "app.log"));
     CHECK(slurp(out) == reference(64));
     std::ofstream{go} << "go";
     CHECK(app.wait() == 0);
     // The application is over for the recovered master too: finished, its recovery file gone.
-    CHECK(wait_until([&] { return find_app(c.state(), "recovery_probe") == nullptr; }));
+    CHECK(eventually([&] { return find_app(c.state(), "recovery_probe") == nullptr; }));
     CHECK(!fs::exists(recovery / ("app_" + app_id)));
     auto all = c.state(true);
     auto* finished = find_app(all, "recovery_probe");
     REQUIRE(finished);
     CHECK((*finished)["state"] == "finished");
   }
-  CHECK_MESSAGE(wait_until([&] { return processes_under(tmp.path).empty(); }), describe(processes_under(tmp.path)));
+  CHECK_MESSAGE(eventually([&] { return processes_under(tmp.path).empty(); }), describe(processes_under(tmp.path)));
 }
 
 TEST_CASE("master restarted without recovery (NONE): the running job fails with the master's reason") {
@@ -259,7 +255,7 @@ TEST_CASE("master restarted without recovery (NONE): the running job fails with 
     cluster c{tmp.path, 2, 2, {}};
     auto argv = probe_argv(c.url(), events_dir, out, 100);
     child app{argv, tmp.path / "app.log"};
-    REQUIRE_MESSAGE(wait_until([&] { return finished_tasks(events_dir) >= 1; }), slurp(tmp.path / "app.log"));
+    REQUIRE_MESSAGE(eventually([&] { return finished_tasks(events_dir) >= 1; }), slurp(tmp.path / "app.log"));
     c.kill_master();
     c.start_master();
     CHECK(app.wait() != 0);
@@ -268,8 +264,8 @@ TEST_CASE("master restarted without recovery (NONE): the running job fails with 
     CHECK_MESSAGE(log.find("is unknown to this master (it restarted without recovering it") != std::string::npos, log);
     CHECK(!fs::exists(out));
     // The workers registered again; the new master killed the executors it does not know.
-    CHECK(wait_until([&] { return c.state().value("aliveWorkers", 0) == 2; }));
-    CHECK(wait_until([&] {
+    CHECK(eventually([&] { return c.state().value("aliveWorkers", 0) == 2; }));
+    CHECK(eventually([&] {
       for (auto& p : processes_under(tmp.path)) {
         std::error_code ec;  // the process may be gone already
         if (fs::read_symlink("/proc/" + std::to_string(p) + "/cwd", ec).string().find("/app-") != std::string::npos)
@@ -278,7 +274,7 @@ TEST_CASE("master restarted without recovery (NONE): the running job fails with 
       return true;
     }));
   }
-  CHECK_MESSAGE(wait_until([&] { return processes_under(tmp.path).empty(); }), describe(processes_under(tmp.path)));
+  CHECK_MESSAGE(eventually([&] { return processes_under(tmp.path).empty(); }), describe(processes_under(tmp.path)));
 }
 
 TEST_CASE("a corrupt recovery file is one log line naming it; the master starts without that entity") {
@@ -297,7 +293,7 @@ TEST_CASE("a corrupt recovery file is one log line naming it; the master starts 
     CHECK(c.state().value("aliveWorkers", 0) == 1);
     CHECK(c.state(true)["apps"].empty());
   }
-  CHECK(wait_until([&] { return processes_under(tmp.path).empty(); }));
+  CHECK(eventually([&] { return processes_under(tmp.path).empty(); }));
 }
 
 TEST_CASE("worker killed with SIGKILL mid-job: its executors end, the job finishes on the other worker") {
@@ -307,7 +303,7 @@ TEST_CASE("worker killed with SIGKILL mid-job: its executors end, the job finish
     cluster c{tmp.path, 2, 2, {}};
     auto argv = probe_argv(c.url(), events_dir, out, 60);
     child app{argv, tmp.path / "app.log"};
-    REQUIRE_MESSAGE(wait_until([&] { return finished_tasks(events_dir) >= 1; }), slurp(tmp.path / "app.log"));
+    REQUIRE_MESSAGE(eventually([&] { return finished_tasks(events_dir) >= 1; }), slurp(tmp.path / "app.log"));
     // The executor on worker 0: the one whose working directory is in worker 0's work dir.
     auto st = c.state();
     auto* a = find_app(st, "recovery_probe");
@@ -326,8 +322,8 @@ TEST_CASE("worker killed with SIGKILL mid-job: its executors end, the job finish
     ::kill(c.worker(0).pid, SIGKILL);
     CHECK(c.worker(0).wait() == 128 + SIGKILL);
     // Its executor process ends with it (PR_SET_PDEATHSIG), and the master marks the worker dead.
-    CHECK(wait_until([&] { return !alive(victims[0]); }));
-    CHECK(wait_until([&] {
+    CHECK(eventually([&] { return !alive(victims[0]); }));
+    CHECK(eventually([&] {
       auto now = c.state();
       for (auto& w : now.value("workers", json::array()))
         if (w["workerId"] == victim_worker)
@@ -342,7 +338,7 @@ TEST_CASE("worker killed with SIGKILL mid-job: its executors end, the job finish
       worker_lost = worker_lost || e.value("cause", "") == "workerLost";
     CHECK_MESSAGE(worker_lost, slurp(tmp.path / "app.log"));
   }
-  CHECK_MESSAGE(wait_until([&] { return processes_under(tmp.path).empty(); }), describe(processes_under(tmp.path)));
+  CHECK_MESSAGE(eventually([&] { return processes_under(tmp.path).empty(); }), describe(processes_under(tmp.path)));
 }
 
 TEST_CASE("cluster-mode driver killed with SIGKILL: supervised it runs again and writes the output; else failed") {
@@ -373,12 +369,12 @@ TEST_CASE("cluster-mode driver killed with SIGKILL: supervised it runs again and
 
     auto out = tmp.path / "supervised.txt";
     auto id = submit(out, true);
-    REQUIRE_MESSAGE(wait_until([&] { return finished_tasks(events_dir) >= 1; }), c.state(true).dump());
+    REQUIRE_MESSAGE(eventually([&] { return finished_tasks(events_dir) >= 1; }), c.state(true).dump());
     auto pid = driver(id).value("pid", 0);
     std::string seen = "[" + id + "] " + c.state(true).dump();
     REQUIRE_MESSAGE(pid > 0, seen);
     ::kill(pid, SIGKILL);
-    REQUIRE_MESSAGE(wait_until([&] { return driver(id).value("state", "") == "finished"; }), c.state(true).dump());
+    REQUIRE_MESSAGE(eventually([&] { return driver(id).value("state", "") == "finished"; }), c.state(true).dump());
     CHECK(driver(id).value("restarts", 0) == 1);
     CHECK(driver(id).value("pid", 0) != pid);
     CHECK(slurp(out) == reference(32));
@@ -387,15 +383,15 @@ TEST_CASE("cluster-mode driver killed with SIGKILL: supervised it runs again and
     fs::remove_all(events_dir);
     auto out2 = tmp.path / "unsupervised.txt";
     auto id2 = submit(out2, false);
-    REQUIRE_MESSAGE(wait_until([&] { return finished_tasks(events_dir) >= 1; }), c.state(true).dump());
+    REQUIRE_MESSAGE(eventually([&] { return finished_tasks(events_dir) >= 1; }), c.state(true).dump());
     auto pid2 = driver(id2).value("pid", 0);
     REQUIRE(pid2 > 0);
     ::kill(pid2, SIGKILL);
-    REQUIRE_MESSAGE(wait_until([&] { return driver(id2).value("state", "") == "failed"; }), c.state(true).dump());
+    REQUIRE_MESSAGE(eventually([&] { return driver(id2).value("state", "") == "failed"; }), c.state(true).dump());
     CHECK(driver(id2).value("restarts", 0) == 0);
     CHECK(!fs::exists(out2));
     // Its application ended with it: no executor is left running for it.
-    CHECK(wait_until([&] { return c.state().value("apps", json::array({1})).empty(); }));
+    CHECK(eventually([&] { return c.state().value("apps", json::array({1})).empty(); }));
   }
-  CHECK_MESSAGE(wait_until([&] { return processes_under(tmp.path).empty(); }), describe(processes_under(tmp.path)));
+  CHECK_MESSAGE(eventually([&] { return processes_under(tmp.path).empty(); }), describe(processes_under(tmp.path)));
 }

@@ -22,7 +22,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "tests/integration/cluster_test_util.hpp"
+#include "tests/support/cluster.hpp"
 #include "tests/integration/engine_test_util.hpp"
 
 namespace fs = std::filesystem;
@@ -36,7 +36,8 @@ namespace {
 
 const fs::path repo_root = fs::path{__FILE__}.parent_path().parent_path().parent_path();
 const std::string launcher = (repo_root / "scripts" / "ember-cluster").string();
-const std::string bin_dir = EMBER_BIN_DIR;
+using ember_test::bin_dir;
+using ember_test::eventually;
 const std::string ember_bin = bin_dir + "/ember";
 const std::string wordcount = bin_dir + "/wordcount";
 
@@ -60,13 +61,7 @@ void write_input(const fs::path& dir) {
 
 // The part files' lines, sorted (partitioning may differ between runs, the counts may not).
 std::vector<std::string> output_lines(const fs::path& dir) {
-  std::vector<std::string> lines;
-  for (auto& e : fs::directory_iterator(dir))
-    if (e.path().filename().string().starts_with("part-")) {
-      std::ifstream in{e.path()};
-      for (std::string line; std::getline(in, line);)
-        lines.push_back(line);
-    }
+  auto lines = ember_test::part_file_lines(dir);
   std::sort(lines.begin(), lines.end());
   return lines;
 }
@@ -110,18 +105,6 @@ struct cluster {
     return nlohmann::json::parse(r.out);
   }
 };
-
-// Polls cond until it holds or the deadline passes; the poll interval only paces the loop.
-template <class F>
-bool eventually(F cond, std::chrono::seconds limit = std::chrono::seconds{120}) {
-  auto until = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < until) {
-    if (cond())
-      return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds{50});
-  }
-  return cond();
-}
 
 }  // namespace
 
@@ -234,7 +217,7 @@ TEST_CASE("submit: on a standalone cluster, client and cluster deploy mode give 
       auto s = submit("--master " + c.url + " --status " + driver_id, root);
       last = s.out;
       return s.exit_code == 0 && s.out.starts_with("Driver " + driver_id + " is FINISHED");
-    }));
+    }, std::chrono::seconds{120}));
     INFO("last status: " << last);
     CHECK(output_lines(out) == ref.lines);
     // The driver's stdout is in its directory under a worker's work dir (work/<worker>/<driver>).

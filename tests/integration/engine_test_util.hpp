@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "api/ember.hpp"
-#include "tests/temp_dir.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace ember_test {
 

@@ -15,52 +15,23 @@
 #include <sstream>
 
 #include "tests/integration/engine_test_util.hpp"
+#include "tests/support/files.hpp"
+#include "tests/support/process.hpp"
 
 namespace fs = std::filesystem;
 using ember_test::temp_dir;
 
 namespace {
 
-struct run_result {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
+using ember_test::run_result;
 
-// Runs build/bin/<program> with args; stdout and stderr captured through files.
-run_result run(const std::string& program, const std::vector<std::string>& args, const fs::path& dir) {
-  auto out_file = dir / "stdout.txt", err_file = dir / "stderr.txt";
-  std::string cmd = std::string{EMBER_BIN_DIR} + "/" + program;
-  for (auto& a : args)
-    cmd += " '" + a + "'";
-  cmd += " >" + out_file.string() + " 2>" + err_file.string();
-  run_result r;
-  int status = std::system(cmd.c_str());
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  std::ifstream o{out_file}, e{err_file};
-  std::stringstream so, se;
-  so << o.rdbuf();
-  se << e.rdbuf();
-  r.out = so.str();
-  r.err = se.str();
-  return r;
+// Runs build/bin/<program> with args to its end; stdout and stderr captured.
+run_result run(const std::string& program, std::vector<std::string> args) {
+  args.insert(args.begin(), ember_test::bin_dir + "/" + program);
+  return ember_test::run(args);
 }
 
-// Every line of the part files of an output directory, in part order.
-std::vector<std::string> output_lines(const fs::path& dir) {
-  std::vector<fs::path> parts;
-  for (auto& e : fs::directory_iterator(dir))
-    if (e.path().filename().string().starts_with("part-"))
-      parts.push_back(e.path());
-  std::sort(parts.begin(), parts.end());
-  std::vector<std::string> lines;
-  for (auto& p : parts) {
-    std::ifstream in{p};
-    for (std::string line; std::getline(in, line);)
-      lines.push_back(line);
-  }
-  return lines;
-}
+std::vector<std::string> output_lines(const fs::path& dir) { return ember_test::part_file_lines(dir); }
 
 std::string read_all(const std::vector<fs::path>& files) {
   std::string all;
@@ -96,8 +67,7 @@ TEST_CASE("wordcount: part files hold every word's count, stdout the top 10") {
     }
   }
   auto r = run("wordcount", {"--master", "local[2]", "--conf", "ember.files.maxPartitionBytes=64k",
-                             (dir.path / "in.txt").string(), (dir.path / "out").string()},
-               dir.path);
+                             (dir.path / "in.txt").string(), (dir.path / "out").string()});
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   std::map<std::string, int64_t> got;
@@ -140,8 +110,7 @@ TEST_CASE("terasort: concatenated part files are the input sorted by key, byte f
   std::stable_sort(records.begin(), records.end(),
                    [](const std::string& a, const std::string& b) { return a.compare(0, 10, b, 0, 10) < 0; });
   auto r = run("terasort", {"--master", "local[3]", "--conf", "ember.files.maxPartitionBytes=256k",
-                            (dir.path / "in.dat").string(), (dir.path / "out").string()},
-               dir.path);
+                            (dir.path / "in.dat").string(), (dir.path / "out").string()});
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   std::vector<fs::path> parts;
@@ -195,8 +164,7 @@ TEST_CASE("pagerank: ranks match an independent computation") {
     for (auto& [p, s] : sums)
       ranks[p] = 0.15 + 0.85 * s;
   }
-  auto r = run("pagerank", {"--master", "local[2]", (dir.path / "edges.txt").string(), "5", (dir.path / "out").string()},
-               dir.path);
+  auto r = run("pagerank", {"--master", "local[2]", (dir.path / "edges.txt").string(), "5", (dir.path / "out").string()});
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   auto lines = output_lines(dir.path / "out");
@@ -220,8 +188,7 @@ TEST_CASE("join: every matching pair once, sorted by key") {
     r << "k2\tx\nk3\ty\nk3\tz\nk4\tw\n";
   }
   auto r = run("join", {"--master", "local[2]", (dir.path / "left.tsv").string(), (dir.path / "right.tsv").string(),
-                        (dir.path / "out").string()},
-               dir.path);
+                        (dir.path / "out").string()});
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   auto lines = output_lines(dir.path / "out");
@@ -231,14 +198,14 @@ TEST_CASE("join: every matching pair once, sorted by key") {
 
 TEST_CASE("bad input and bad configuration give one clear line and a distinct exit code") {
   temp_dir dir;
-  auto missing = run("wordcount", {(dir.path / "nope.txt").string(), (dir.path / "out").string()}, dir.path);
+  auto missing = run("wordcount", {(dir.path / "nope.txt").string(), (dir.path / "out").string()});
   CHECK(missing.exit_code == 1);
   CHECK(missing.err == "wordcount: text_file: input path does not exist: " + (dir.path / "nope.txt").string() + "\n");
-  auto typo = run("wordcount", {"--conf", "ember.executor.memroy=4g", "x", "y"}, dir.path);
+  auto typo = run("wordcount", {"--conf", "ember.executor.memroy=4g", "x", "y"});
   CHECK(typo.exit_code == 2);
   CHECK(typo.err.find("ember.executor.memroy") != std::string::npos);
   CHECK(typo.err.find("did you mean 'ember.executor.memory'") != std::string::npos);
-  auto master = run("wordcount", {"--master", "yarn", "x", "y"}, dir.path);
+  auto master = run("wordcount", {"--master", "yarn", "x", "y"});
   CHECK(master.exit_code == 2);
   CHECK(master.err.find("yarn") != std::string::npos);
 }

@@ -17,39 +17,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "tests/integration/cluster_test_util.hpp"
-#include "tests/temp_dir.hpp"
+#include "tests/support/cluster.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace ember_test {
-
-// The driver's event log(s) in `dir`, re-read on every call (the test polls it). A line being
-// written is skipped until it is complete.
-inline std::vector<nlohmann::json> read_events(const std::filesystem::path& dir) {
-  std::vector<nlohmann::json> out;
-  std::error_code ec;
-  if (!std::filesystem::exists(dir, ec))
-    return out;
-  for (auto& f : std::filesystem::directory_iterator(dir)) {
-    std::ifstream in{f.path()};
-    for (std::string line; std::getline(in, line);) {
-      if (in.eof())
-        break; // no newline yet: incomplete
-      try {
-        out.push_back(nlohmann::json::parse(line));
-      } catch (const std::exception&) {
-      }
-    }
-  }
-  return out;
-}
-
-inline std::vector<nlohmann::json> of_kind(const std::vector<nlohmann::json>& events, const std::string& kind) {
-  std::vector<nlohmann::json> out;
-  for (auto& e : events)
-    if (e.contains(kind))
-      out.push_back(e.at(kind));
-  return out;
-}
 
 // taskEnds of stage `stage` in state `state` ("finished", "failed", "lost", ...).
 inline int task_ends(const std::vector<nlohmann::json>& events, uint32_t stage, const std::string& state = "finished") {
@@ -132,20 +103,20 @@ public:
   std::filesystem::path local_dir() const { return tmp_.path / "local"; }
   std::filesystem::path out_file() const { return tmp_.path / "sums.txt"; }
   std::string app_log() const { return slurp(tmp_.path / "app.log"); }
-  std::vector<nlohmann::json> events() const { return read_events(events_dir()); }
+  std::vector<nlohmann::json> events() const { return read_events(events_dir(), true); }
   local_cluster& cluster() { return cluster_; }
   child& app() { return *app_; }
   std::string expected() const { return expected_sums(job_.maps, job_.keys); }
 
   // Waits until `cond(events)` holds (the limit only stops a broken run).
   bool wait_events(const std::function<bool(const std::vector<nlohmann::json>&)>& cond) {
-    return wait_until([&] { return cond(events()); }, std::chrono::seconds{60});
+    return eventually([&] { return cond(events()); }, std::chrono::seconds{60});
   }
 
   // The pid of executor `id` (from the master), remembered for the leftover check.
   int executor_pid(const std::string& id) {
     int pid = 0;
-    wait_until([&] {
+    eventually([&] {
       for (auto& a : cluster_.state().value("apps", nlohmann::json::array()))
         for (auto& e : a.value("executors", nlohmann::json::array()))
           if (e.value("executorId", "") == id)
@@ -172,7 +143,7 @@ public:
   // saw is gone, no process carries its app id, the master shows none running).
   bool nothing_left() {
     auto id = app_id();
-    return wait_until([&] {
+    return eventually([&] {
       for (int pid : pids_)
         if (::kill(pid, 0) == 0)
           return false;

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "tests/integration/fault_test_util.hpp"
-#include "tests/integration/netns_util.hpp"
+#include "tests/support/netns.hpp"
 
 using namespace ember_test;
 namespace fs = std::filesystem;
@@ -119,7 +119,7 @@ public:
       r.exit_code = app.wait();
     }
     r.log = slurp(log);
-    r.events = read_events(events);
+    r.events = read_events(events, true);
     return r;
   }
 

@@ -28,8 +28,9 @@
 
 #include "protocol/messages.hpp"
 #include "protocol/register_types.hpp"
-#include "protocol/sample_messages.hpp"
+#include "tests/support/sample_messages.hpp"
 #include "protocol/wire.hpp"
+#include "tests/support/process.hpp"
 
 using namespace ember;
 using namespace std::chrono_literals;
@@ -153,41 +154,14 @@ typename Inspector::result_type inspect(Inspector& f, forged<T>& x) {
 
 // The child process: connects to the parent, publishes its own echo, runs the child -> parent
 // direction, then waits until the parent says done.
-struct child_guard {
-  pid_t pid = -1;
-  ~child_guard() {
-    if (pid > 0) {
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, nullptr, 0);
-    }
-  }
-};
-
-pid_t start_child(uint16_t parent_port) {
-  auto pid = ::fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive the test
-    auto port = std::to_string(parent_port);
-    ::setenv(child_port_env, port.c_str(), 1);
-    ::execl("/proc/self/exe", "protocol_two_process_child",
-            "--test-case=protocol two-process: child role", "--no-skip", "--no-version",
-            static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  return pid;
-}
-
-// Waits for the child to exit, up to `deadline`; returns its wait status or -1 on timeout.
-int wait_child(pid_t pid, std::chrono::steady_clock::time_point deadline) {
-  while (std::chrono::steady_clock::now() < deadline) {
-    int status = 0;
-    auto r = ::waitpid(pid, &status, WNOHANG);
-    if (r == pid)
-      return status;
-    std::this_thread::sleep_for(10ms);  // polling a condition (child exit) with a deadline
-  }
-  return -1;
+// The child role of this very binary, killed with the test if the test dies first.
+ember_test::child start_child(uint16_t parent_port) {
+  ember_test::spawn_options o;
+  o.die_with_parent = true;
+  o.own_group = false;
+  o.env.emplace_back(child_port_env, std::to_string(parent_port));
+  return ember_test::child{{"/proc/self/exe", "--test-case=protocol two-process: child role", "--no-skip", "--no-version"},
+                          o};
 }
 
 } // namespace
@@ -225,8 +199,7 @@ TEST_CASE("protocol two-process: every message crosses both ways; malformed fram
   REQUIRE(parent_port);
   REQUIRE(*parent_port != 0);
 
-  child_guard child;
-  child.pid = start_child(*parent_port);
+  auto child = start_child(*parent_port);
 
   caf::actor child_echo;
   uint16_t child_port = 0;
@@ -291,11 +264,10 @@ TEST_CASE("protocol two-process: every message crosses both ways; malformed fram
   CHECK(ask_count(self, child_echo) == 2 * message_count + 1);
   // The child -> parent direction ran in the child (its checks decide its exit status).
   self->send(child_echo, done_atom::value);
-  auto status = wait_child(child.pid, std::chrono::steady_clock::now() + std::chrono::seconds(60));
-  REQUIRE_MESSAGE(status != -1, "child did not exit");
-  child.pid = -1;
-  CHECK(WIFEXITED(status));
-  CHECK(WEXITSTATUS(status) == 0);
+  auto status = child.wait_for(std::chrono::seconds(60));
+  REQUIRE_MESSAGE(status, "child did not exit");
+  CHECK(WIFEXITED(*status));
+  CHECK(WEXITSTATUS(*status) == 0);
   CHECK(ask_count(self, parent_echo) == message_count);
   caf::anon_send_exit(parent_echo, caf::exit_reason::user_shutdown);
 }

@@ -10,6 +10,7 @@
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
+#include "tests/support/temp_dir.hpp"
 #include "chaos/events.hpp"
 #include "chaos/report.hpp"
 #include "chaos/verdict.hpp"
@@ -34,15 +35,7 @@ std::string task_end(int task, int stage, const std::string& exec, const std::st
          + R"(,"executorId":")" + exec + R"(","finishTime":"2000","state":")" + state + R"(","reason":""}})";
 }
 
-struct temp_dir {
-  std::filesystem::path path;
-  temp_dir() {
-    char buf[] = "/tmp/chaos-unit-XXXXXX";
-    REQUIRE(::mkdtemp(buf));
-    path = buf;
-  }
-  ~temp_dir() { std::filesystem::remove_all(path); }
-};
+using ember_test::temp_dir;
 
 } // namespace
 

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "deploy/binary_cache.hpp"
-#include "tests/temp_dir.hpp"
+#include "tests/support/temp_dir.hpp"
 
 using namespace ember::deploy;
 namespace fs = std::filesystem;

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "deploy/process.hpp"
-#include "tests/temp_dir.hpp"
+#include "tests/support/temp_dir.hpp"
 
 using namespace ember::deploy;
 namespace fs = std::filesystem;

@@ -12,7 +12,7 @@
 #include "deploy/master_logic.hpp"
 #include "deploy/persistence.hpp"
 #include "tests/unit/deploy_test_util.hpp"
-#include "../temp_dir.hpp"
+#include "tests/support/temp_dir.hpp"
 
 using namespace ember::deploy;
 using ember_test::only;

@@ -16,7 +16,7 @@
 
 #include "protocol/messages.hpp"
 #include "protocol/register_types.hpp"
-#include "protocol/sample_messages.hpp"
+#include "tests/support/sample_messages.hpp"
 #include "protocol/wire.hpp"
 
 using namespace ember;

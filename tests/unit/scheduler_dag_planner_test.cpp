@@ -1,7 +1,7 @@
 #include <doctest/doctest.h>
 
 #include "scheduler/dag_planner.hpp"
-#include "scheduler_test_lineage.hpp"
+#include "tests/unit/scheduler_test_lineage.hpp"
 
 using namespace ember::scheduler;
 using namespace ember::scheduler::testing;

@@ -4,7 +4,7 @@
 
 #include "scheduler/dag_planner.hpp"
 #include "scheduler/task_scheduler.hpp"
-#include "scheduler_test_lineage.hpp"
+#include "tests/unit/scheduler_test_lineage.hpp"
 
 using namespace ember::scheduler;
 using namespace ember::scheduler::testing;

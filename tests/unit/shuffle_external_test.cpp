@@ -8,7 +8,8 @@
 #include <random>
 
 #include "shuffle/external.hpp"
-#include "shuffle_test_util.hpp"
+#include "tests/support/files.hpp"
+#include "tests/support/temp_dir.hpp"
 
 using namespace ember;
 using namespace ember::shuffle;
@@ -30,7 +31,7 @@ struct by_first {
 
 external_options tiny(const temp_dir& d, size_t limit) {
   external_options o;
-  o.spill_dir = d.path();
+  o.spill_dir = d.path.string();
   o.memory_limit = limit;
   o.block_size = 1024;
   o.num_buckets = 4;

@@ -8,7 +8,8 @@
 #include <random>
 
 #include "shuffle/shuffle_file.hpp"
-#include "shuffle_test_util.hpp"
+#include "tests/support/files.hpp"
+#include "tests/support/temp_dir.hpp"
 
 using namespace ember;
 using namespace ember::shuffle;
@@ -174,7 +175,7 @@ TEST_CASE("a corrupt index is detected and named") {
   temp_dir dir;
   auto data = make_data(6, 5, 100);
   write_data(dir.file("c.data"), dir.file("c.index"), data, codec::lz4, 256);
-  std::string ix = ember_test::read_file(dir.file("c.index"));
+  std::string ix = ember_test::slurp(dir.file("c.index"));
   std::string bad = ix;
   bad[8] ^= 1;
   ember_test::write_file(dir.file("c.index"), bad);
@@ -196,7 +197,7 @@ TEST_CASE("truncated or corrupted data is detected and names the data file") {
     data[i % 2].emplace_back(i, "value number " + std::to_string(i));
   std::string d = dir.file("t.data"), ix = dir.file("t.index");
   write_data(d, ix, data, codec::lz4, 4096);
-  std::string bytes = ember_test::read_file(d);
+  std::string bytes = ember_test::slurp(d);
   // truncated: the index no longer matches
   ember_test::write_file(d, bytes.substr(0, bytes.size() - 100));
   CHECK(error_of([&] { shuffle_file_reader(d, ix); }).find("truncated or mismatched data file") !=

@@ -8,7 +8,8 @@
 #include <unordered_map>
 
 #include "shuffle/partitioned_output.hpp"
-#include "shuffle_test_util.hpp"
+#include "tests/support/files.hpp"
+#include "tests/support/temp_dir.hpp"
 
 using namespace ember;
 using namespace ember::shuffle;
@@ -83,7 +84,7 @@ TEST_CASE("partitioned_output with a tiny memory limit spills often and equals t
   for (size_t max_spills : {size_t{2}, size_t{64}}) {
     output_options o;
     o.num_partitions = parts;
-    o.spill_dir = spill.path();
+    o.spill_dir = spill.path.string();
     o.memory_limit = 2048;
     o.block_size = 512;
     o.max_spill_files = max_spills;
@@ -113,7 +114,7 @@ TEST_CASE("partitioned_output: compressible then incompressible records (codec s
   temp_dir spill, out;
   output_options o;
   o.num_partitions = 3;
-  o.spill_dir = spill.path();
+  o.spill_dir = spill.path.string();
   o.block_size = 4096;
   partitioned_output<std::string> po(o);
   std::vector<std::vector<std::string>> ref(3);
@@ -140,7 +141,7 @@ TEST_CASE("partitioned_output keeps LZ4 only when it saves at least a quarter") 
     temp_dir spill, out;
     output_options o;
     o.num_partitions = 1;
-    o.spill_dir = spill.path();
+    o.spill_dir = spill.path.string();
     o.block_size = 4096;
     partitioned_output<std::string> po(o);
     std::mt19937_64 rng(9);
@@ -166,7 +167,7 @@ TEST_CASE("partitioned_output without spills, with empty partitions and add_fiel
   temp_dir spill, out;
   output_options o;
   o.num_partitions = 5;
-  o.spill_dir = spill.path();
+  o.spill_dir = spill.path.string();
   partitioned_output<std::pair<std::string, int>> po(o);
   po.add(3, {"c", 3});
   po.add_fields(1, std::string("a"), 1);
@@ -193,7 +194,7 @@ TEST_CASE("combining_output word count equals the reference, with and without sp
     temp_dir spill, out;
     output_options o;
     o.num_partitions = parts;
-    o.spill_dir = spill.path();
+    o.spill_dir = spill.path.string();
     o.memory_limit = limit;
     o.block_size = 1024;
     combining_output<std::string, int64_t, plus> co(o);
@@ -275,7 +276,7 @@ TEST_CASE("combining_output: keys of every length, as std::string and std::strin
   temp_dir spill, out;
   output_options o;
   o.num_partitions = 3;
-  o.spill_dir = spill.path();
+  o.spill_dir = spill.path.string();
   combining_output<std::string, int64_t, plus> co(o);
   for (int i = 0; i < 20000; ++i) {
     const std::string& w = vocab[rng() % vocab.size()];
@@ -317,7 +318,7 @@ TEST_CASE("range_partitioner sends keys to (bounds[i-1], bounds[i]] and combinin
   temp_dir spill, out;
   output_options o;
   o.num_partitions = 4;
-  o.spill_dir = spill.path();
+  o.spill_dir = spill.path.string();
   o.memory_limit = 1024;
   combining_output<int64_t, int64_t, plus, range_partitioner<int64_t>> co(o, plus{}, rp);
   std::map<int64_t, int64_t> ref;

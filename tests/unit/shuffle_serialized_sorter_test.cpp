@@ -9,7 +9,8 @@
 #include <random>
 
 #include "shuffle/serialized_sorter.hpp"
-#include "shuffle_test_util.hpp"
+#include "tests/support/files.hpp"
+#include "tests/support/temp_dir.hpp"
 
 using namespace ember;
 using namespace ember::shuffle;
@@ -19,7 +20,7 @@ namespace {
 
 external_options opts(const temp_dir& d, size_t limit) {
   external_options o;
-  o.spill_dir = d.path();
+  o.spill_dir = d.path.string();
   o.memory_limit = limit;
   o.block_size = 1024;
   o.max_merge_width = 3;

@@ -9,7 +9,7 @@
 
 #include "storage/block_manager.hpp"
 #include "storage/serde.hpp"
-#include "tests/temp_dir.hpp"
+#include "tests/support/temp_dir.hpp"
 
 using namespace ember;
 using namespace ember::storage;

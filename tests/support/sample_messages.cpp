@@ -1,5 +1,5 @@
-// See sample_messages.hpp.
-#include "protocol/sample_messages.hpp"
+// See sample_messages.hpp: test-only, so no production binary carries it.
+#include "tests/support/sample_messages.hpp"
 
 #include <string>
 #include <vector>

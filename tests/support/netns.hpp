@@ -21,7 +21,7 @@
 #include <string>
 #include <vector>
 
-#include "tests/integration/cluster_test_util.hpp"
+#include "tests/support/cluster.hpp"
 
 namespace ember_test {
 
@@ -177,7 +177,7 @@ public:
     master_ = std::make_unique<child>(std::vector<std::string>{bin_dir + "/ember", "master", "--host", hosts.root_address(),
                                                                "--port", std::to_string(port_)},
                                       dir / "master.log");
-    REQUIRE_MESSAGE(wait_until([&] { return slurp(dir / "master.log").find("listening on") != std::string::npos; }),
+    REQUIRE_MESSAGE(eventually([&] { return slurp(dir / "master.log").find("listening on") != std::string::npos; }),
                     slurp(dir / "master.log"));
     for (size_t i = 0; i < workers.size(); ++i) {
       int h = static_cast<int>(i) + 1;
@@ -191,7 +191,7 @@ public:
       }
       workers_.push_back(std::make_unique<child>(hosts.in_host(h, argv, workers[i].binds), dir / (name + ".log")));
     }
-    REQUIRE_MESSAGE(wait_until([&] { return state().value("aliveWorkers", 0) == static_cast<int>(workers.size()); }),
+    REQUIRE_MESSAGE(eventually([&] { return state().value("aliveWorkers", 0) == static_cast<int>(workers.size()); }),
                     (state().dump() + "\n" + slurp(dir / "worker-h1.log") + slurp(dir / "master.log")));
   }
   ~netns_cluster() {
