@@ -171,9 +171,9 @@ caf::behavior broadcast_master(caf::stateful_actor<master_state>* self, std::sha
 
 storage::broadcast_settings broadcast_settings_from(const config::config& conf) {
   storage::broadcast_settings s;
-  s.block_size = static_cast<size_t>(conf.get_size("ember.broadcast.blockSize"));
-  s.compress = conf.get_bool("ember.broadcast.compress");
-  s.max_size = static_cast<uint64_t>(conf.get_size("ember.broadcast.maxSize"));
+  s.block_size = static_cast<size_t>(conf.get(config::keys::broadcast_block_size));
+  s.compress = conf.get(config::keys::broadcast_compress);
+  s.max_size = static_cast<uint64_t>(conf.get(config::keys::broadcast_max_size));
   return s;
 }
 

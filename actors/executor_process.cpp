@@ -290,7 +290,7 @@ void run_executor_process(int argc, char** argv) {
     auto faults = std::make_shared<config::fault_injector>(config::fault_settings::from(conf), args.executor_id);
     if (faults->enabled())
       log->warn("executor {}: injecting message faults (ember.test.faults.*, seed {})", args.executor_id,
-                conf.get_int("ember.test.faults.seed"));
+                conf.get(config::keys::test_faults_seed));
     ec.faults = faults;
     ec.resend_interval = exec.heartbeat_interval;
     ec.running = std::make_shared<running_tasks>(); // the heartbeater reports them

@@ -53,7 +53,7 @@ detail::dataset_settings dataset_settings_from(const config::config& c, uint32_t
   detail::dataset_settings s;
   auto sched = config::scheduler_settings::from(c);
   s.default_parallelism = sched.default_parallelism > 0 ? static_cast<uint32_t>(sched.default_parallelism) : cores;
-  s.max_partition_bytes = static_cast<uint64_t>(c.get_size("ember.files.maxPartitionBytes"));
+  s.max_partition_bytes = static_cast<uint64_t>(c.get(config::keys::files_max_partition_bytes));
   return s;
 }
 
@@ -94,14 +94,14 @@ void driver_runtime::start_schedulers(bool remoting) {
   // Settings that can be wrong are checked before any actor exists (nothing to tear down).
   task_scheduler_config tc;
   if (sched.mode == config::scheduling_mode::fair) {
-    if (auto file = conf_.get_string("ember.scheduler.allocation.file"); !file.empty()) {
+    if (auto file = conf_.get(config::keys::scheduler_allocation_file); !file.empty()) {
       auto pools = scheduler::load_pools(file);
       if (!pools.ok())
         throw std::runtime_error("ember.scheduler.allocation.file: " + pools.error);
       tc.pools = std::move(pools.pools);
     }
   }
-  if (remoting && conf_.get_bool("ember.dynamicAllocation.enabled"))
+  if (remoting && conf_.get(config::keys::dynamic_allocation_enabled))
     tc.allocation = allocation_settings_from(conf_); // throws when Spark would refuse them
   cfg_ = std::make_unique<caf::actor_system_config>();
   if (remoting) {
@@ -125,18 +125,18 @@ void driver_runtime::start_schedulers(bool remoting) {
 
   tc.settings = sched;
   if (remoting) {
-    tc.loss_reason_wait = conf_.get_duration("ember.executor.lossReasonWait");
-    auto executors = conf_.get_bool("ember.dynamicAllocation.enabled")
-                       ? std::max(conf_.get_int("ember.dynamicAllocation.initialExecutors"),
-                                  conf_.get_int("ember.dynamicAllocation.minExecutors"))
-                       : conf_.get_int("ember.executor.instances");
-    auto cores = static_cast<double>(executors * conf_.get_int("ember.executor.cores"));
+    tc.loss_reason_wait = conf_.get(config::keys::executor_loss_reason_wait);
+    auto executors = conf_.get(config::keys::dynamic_allocation_enabled)
+                       ? std::max(conf_.get(config::keys::dynamic_allocation_initial_executors),
+                                  conf_.get(config::keys::dynamic_allocation_min_executors))
+                       : conf_.get(config::keys::executor_instances);
+    auto cores = static_cast<double>(executors * conf_.get(config::keys::executor_cores));
     tc.min_registered_cores = static_cast<uint32_t>(std::ceil(cores * sched.min_registered_resources_ratio));
     tc.max_registered_wait = sched.max_registered_resources_waiting_time;
   }
-  tc.task_queue_depth = static_cast<uint32_t>(conf_.get_int("ember.executor.taskQueueDepth"));
-  tc.short_task_queue_depth = static_cast<uint32_t>(conf_.get_int("ember.executor.shortTaskQueueDepth"));
-  tc.short_task_threshold = conf_.get_duration("ember.executor.shortTaskThreshold");
+  tc.task_queue_depth = static_cast<uint32_t>(conf_.get(config::keys::executor_task_queue_depth));
+  tc.short_task_queue_depth = static_cast<uint32_t>(conf_.get(config::keys::executor_short_task_queue_depth));
+  tc.short_task_threshold = conf_.get(config::keys::executor_short_task_threshold);
   tc.listener_bus = bus_;
   tc.task_events = bc.event_log || bc.console_progress;
   tasks_ = spawn_task_scheduler(*sys_, tc);
@@ -154,7 +154,7 @@ void driver_runtime::post_application_start() {
   caf::anon_send(bus_, make_wire<proto::ListenerEvent>([&](proto::ListenerEvent::Builder e) {
     auto b = e.initApplicationStart();
     b.setAppId(app_id_);
-    b.setAppName(conf_.get_string("ember.app.name"));
+    b.setAppName(conf_.get(config::keys::app_name));
     b.setUser(user_name());
     b.setTime(epoch_ms());
   }));
@@ -196,8 +196,8 @@ namespace {
 // Cluster mode without ember.default.parallelism: the cores the application asks for
 // (executors x cores each, at least 2), as Spark's standalone backend does once they register.
 uint32_t cluster_parallelism(const config::config& c) {
-  auto instances = std::max<int64_t>(1, c.get_int("ember.executor.instances"));
-  return static_cast<uint32_t>(std::max<int64_t>(2, instances * c.get_int("ember.executor.cores")));
+  auto instances = std::max<int64_t>(1, c.get(config::keys::executor_instances));
+  return static_cast<uint32_t>(std::max<int64_t>(2, instances * c.get(config::keys::executor_cores)));
 }
 
 std::vector<std::pair<std::string, std::string>> explicit_settings(const config::config& c) {
@@ -232,8 +232,8 @@ driver_runtime::driver_runtime(config::config conf, const std::pair<std::string,
   app.binary_hash = deploy::content_hash(app.binary_path);
   app.binary_size = std::filesystem::file_size(app.binary_path);
   heartbeat_receiver_config hb;
-  hb.timeout = conf_.get_duration("ember.network.timeout");
-  hb.check_interval = conf_.get_duration("ember.network.timeoutInterval");
+  hb.timeout = conf_.get(config::keys::network_timeout);
+  hb.check_interval = conf_.get(config::keys::network_timeout_interval);
   // Broadcast pieces and manifests: the driver endpoint routes executors' requests to its master.
   auto bstore = std::make_shared<storage::broadcast_store>();
   broadcasts_ = std::make_shared<broadcast_driver>(
@@ -250,36 +250,36 @@ driver_runtime::driver_runtime(config::config conf, const std::pair<std::string,
   }
   endpoint_ = spawn_driver_endpoint(*sys_, tasks_, dag_, app.binary_path, app.binary_hash,
                                     static_cast<size_t>(shuf.max_chunk_size), hb, topology);
-  auto host = conf_.get_string("ember.driver.host");
+  auto host = conf_.get(config::keys::driver_host);
   if (host.empty())
     host = host_name();
-  auto port = sys_->middleman().publish(endpoint_, static_cast<uint16_t>(conf_.get_int("ember.driver.port")),
+  auto port = sys_->middleman().publish(endpoint_, static_cast<uint16_t>(conf_.get(config::keys::driver_port)),
                                         host.c_str(), true);
   if (!port)
-    fail("cannot listen for executors on " + host + ":" + conf_.text("ember.driver.port") + " (ember.driver.host/port): "
+    fail("cannot listen for executors on " + host + ":" + conf_.text(config::keys::driver_port) + " (ember.driver.host/port): "
          + describe(port.error()));
   auto master_url = "ember://" + master.first + ":" + std::to_string(master.second);
   auto master_actor = sys_->middleman().remote_actor(master.first, master.second);
   if (!master_actor)
     fail("cannot reach the master at " + master_url + ": " + describe(master_actor.error()));
 
-  app.name = conf_.get_string("ember.app.name");
+  app.name = conf_.get(config::keys::app_name);
   if (app.name.empty())
     app.name = std::filesystem::path{app.binary_path}.filename().string();
-  app.max_cores = static_cast<uint32_t>(conf_.get_int("ember.cores.max"));
-  app.executor_cores = static_cast<uint32_t>(conf_.get_int("ember.executor.cores"));
-  app.executor_memory = static_cast<uint64_t>(conf_.get_size("ember.executor.memory"));
+  app.max_cores = static_cast<uint32_t>(conf_.get(config::keys::cores_max));
+  app.executor_cores = static_cast<uint32_t>(conf_.get(config::keys::executor_cores));
+  app.executor_memory = static_cast<uint64_t>(conf_.get(config::keys::executor_memory));
   app.args = std::move(app_args);
   app.conf = explicit_settings(conf_);
   app.driver_host = host;
   app.driver_port = *port;
-  app.initial_executors = static_cast<uint32_t>(conf_.get_int("ember.executor.instances"));
+  app.initial_executors = static_cast<uint32_t>(conf_.get(config::keys::executor_instances));
   app.master_host = master.first; // the app client reconnects here if the master goes away
   app.master_port = master.second;
-  app.reconnect_interval = conf_.get_duration("ember.worker.registrationRetryInterval");
+  app.reconnect_interval = conf_.get(config::keys::worker_registration_retry_interval);
   data_files_ = std::make_shared<data_file_catalog>();
   app.data_files = data_files_;
-  if (conf_.get_bool("ember.dynamicAllocation.enabled"))
+  if (conf_.get(config::keys::dynamic_allocation_enabled))
     app.initial_executors = allocation_settings_from(conf_).initial_executors;
   app_ = spawn_app_client(*sys_, *master_actor, app, tasks_, dag_);
   std::string error;

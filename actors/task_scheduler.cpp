@@ -686,8 +686,8 @@ scheduler::allocation_settings allocation_settings_from(const config::config& c)
   out.sustained_scheduler_backlog_timeout = a.sustained_scheduler_backlog_timeout;
   out.shuffle_tracking = a.shuffle_tracking;
   out.shuffle_service = a.shuffle_service;
-  auto cpus = std::max<int64_t>(1, c.get_int("ember.task.cpus"));
-  out.tasks_per_executor = static_cast<uint32_t>(std::max<int64_t>(1, c.get_int("ember.executor.cores") / cpus));
+  auto cpus = std::max<int64_t>(1, c.get(config::keys::task_cpus));
+  out.tasks_per_executor = static_cast<uint32_t>(std::max<int64_t>(1, c.get(config::keys::executor_cores) / cpus));
   if (auto err = scheduler::validate(out))
     throw std::runtime_error(*err);
   return out;
