@@ -19,7 +19,6 @@
 #include "actors/messages.hpp"
 #include "config/config.hpp"
 #include "config/log.hpp"
-#include "config/settings.hpp"
 #include "deploy/binary_cache.hpp"
 #include "protocol/deploy.capnp.h"
 #include "protocol/wire.hpp"

@@ -149,6 +149,22 @@ std::string config::text(std::string_view key) const {
   return format_value(*e.spec, e.value);
 }
 
+// -- lists ----------------------------------------------------------------------------------
+
+std::vector<std::string> split_list(std::string_view text) {
+  std::vector<std::string> out;
+  while (true) {
+    auto comma = text.find(',');
+    auto item = trim(text.substr(0, comma));
+    if (!item.empty())
+      out.emplace_back(item);
+    if (comma == std::string_view::npos)
+      break;
+    text.remove_prefix(comma + 1);
+  }
+  return out;
+}
+
 // -- defaults file ----------------------------------------------------------------------------
 
 std::vector<file_setting> parse_defaults_file(std::string_view body, std::string_view name) {

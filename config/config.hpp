@@ -112,6 +112,10 @@ config load(const load_options& options = {});
 // Built-in defaults only (no environment, no file): for tests and tools.
 config defaults();
 
+// "a,b , c" -> {"a", "b", "c"} (empty items dropped): the items of a list-valued string key
+// (ember.local.dir, ember.worker.dataDirs).
+std::vector<std::string> split_list(std::string_view text);
+
 // Parses a defaults file body (`key value` or `key=value` lines, `#` comment lines, blank lines)
 // into (key, value, line) triples; `name` is used in errors ("name:3: ...").
 struct file_setting {

@@ -248,3 +248,10 @@ TEST_CASE("from_args extracts --conf, --master, --name and --properties-file, ke
                        "'ember.executor.memory'?)",
                        config_error);
 }
+
+TEST_CASE("split_list: the items of a comma-separated key, blanks trimmed, empty items dropped") {
+  CHECK(split_list("/a, /b,,/c ") == std::vector<std::string>{"/a", "/b", "/c"});
+  CHECK(split_list("/tmp") == std::vector<std::string>{"/tmp"});
+  CHECK(split_list("").empty());
+  CHECK(split_list(" , ").empty());
+}
