@@ -169,14 +169,6 @@ caf::behavior broadcast_master(caf::stateful_actor<master_state>* self, std::sha
 
 } // namespace
 
-storage::broadcast_settings broadcast_settings_from(const config::config& conf) {
-  storage::broadcast_settings s;
-  s.block_size = static_cast<size_t>(conf.get_size("ember.broadcast.blockSize"));
-  s.compress = conf.get_bool("ember.broadcast.compress");
-  s.max_size = static_cast<uint64_t>(conf.get_size("ember.broadcast.maxSize"));
-  return s;
-}
-
 caf::actor broadcast_master_of(caf::actor_system& sys) {
   return caf::actor_cast<caf::actor>(sys.registry().get(master_atom::value));
 }

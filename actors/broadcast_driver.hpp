@@ -23,13 +23,7 @@
 #include "api/broadcast.hpp"
 #include "storage/broadcast.hpp"
 
-namespace ember::config {
-class config;
-}
-
 namespace ember::actors {
-
-storage::broadcast_settings broadcast_settings_from(const config::config& conf);
 
 // The broadcast master of this actor system (registered under an atom when spawned), or an invalid
 // handle: the driver endpoint routes executors' broadcast messages to it.

@@ -19,7 +19,7 @@ context context::create(int& argc, char**& argv) {
     std::fprintf(stderr, "ember: %s\n", e.what());
     std::exit(2);
   }
-  auto master = conf.get_string("ember.master");
+  auto master = conf.get(config::keys::master);
   auto cores = actors::parse_local_master(master);
   auto cluster = actors::parse_cluster_master(master);
   if (!cores && !cluster) {

@@ -21,10 +21,10 @@
 #include "actors/executor.hpp"
 #include "actors/messages.hpp"
 #include "actors/remoting.hpp"
+#include "actors/settings_wiring.hpp"
 #include "config/config.hpp"
 #include "config/fault_injector.hpp"
 #include "config/log.hpp"
-#include "config/settings.hpp"
 
 namespace ember::actors {
 
@@ -233,13 +233,15 @@ void run_executor_process(int argc, char** argv) {
   }
   log::configure(conf);
   auto log = log::get("executor");
-  auto exec = config::executor_settings::from(conf);
-  auto shuf = config::shuffle_settings::from(conf);
-  auto drv = config::driver_settings::from(conf);
+  const auto ask_timeout = conf.get(config::keys::rpc_ask_timeout);
+  const auto network_timeout = conf.get(config::keys::network_timeout);
+  const auto heartbeat_interval = conf.get(config::keys::executor_heartbeat_interval);
+  const auto max_chunk_size = static_cast<size_t>(conf.get(config::keys::network_max_chunk_size));
+  const auto fetch_retry_wait = conf.get(config::keys::shuffle_io_retry_wait);
   // The driver's port in the name too: app ids are unique per master only, and two masters
   // started in the same second (tests, two clusters on one host) hand out the same one.
-  const auto app_dir =
-    std::filesystem::path{shuf.local_dirs.at(0)} / ("ember-" + args.app_id + "-" + std::to_string(args.driver_port));
+  const auto app_dir = std::filesystem::path{config::split_list(conf.get(config::keys::local_dir)).at(0)}
+                       / ("ember-" + args.app_id + "-" + std::to_string(args.driver_port));
   const auto dir = app_dir / args.executor_id;
   remove_local_dir_on_sigterm(dir, log);
 
@@ -261,10 +263,9 @@ void run_executor_process(int argc, char** argv) {
     // Cached partitions: unified memory = ember.executor.memory * ember.memory.fraction; the
     // block server serves them to executors that need a partition cached here.
     auto blocks = std::make_shared<storage::block_manager>(
-      storage::memory_settings{static_cast<size_t>(static_cast<double>(args.memory) * exec.memory_fraction),
-                               exec.storage_fraction},
+      memory_settings_from(conf, static_cast<std::int64_t>(args.memory)),
       dir / "blocks");
-    auto server = spawn_block_server(sys, outputs, static_cast<size_t>(shuf.max_chunk_size), broadcast_pieces, blocks);
+    auto server = spawn_block_server(sys, outputs, max_chunk_size, broadcast_pieces, blocks);
     auto port = sys.middleman().publish(server, 0, args.host.c_str(), true);
     if (!port) {
       log->error("executor {}: cannot serve blocks on {}: {}", args.executor_id, args.host, describe(port.error()));
@@ -276,23 +277,24 @@ void run_executor_process(int argc, char** argv) {
     ec.host = args.host;
     ec.cores = args.cores;
     ec.app_dir = app_dir.string();
-    ec.task_memory = static_cast<size_t>(static_cast<double>(args.memory) * exec.memory_fraction / args.cores);
-    ec.compress = shuf.compress;
-    ec.block_size = static_cast<size_t>(shuf.lz4_block_size);
-    ec.ask_timeout = drv.ask_timeout;
+    ec.task_memory =
+      static_cast<size_t>(static_cast<double>(args.memory) * conf.get(config::keys::memory_fraction) / args.cores);
+    ec.compress = conf.get(config::keys::shuffle_compress);
+    ec.block_size = static_cast<size_t>(conf.get(config::keys::io_compression_lz4_block_size));
+    ec.ask_timeout = ask_timeout;
     ec.process_mode = true;
     ec.blocks = blocks;
     ec.worker_id = args.worker_id;
     ec.block_port = *port;
-    ec.max_chunk_size = static_cast<size_t>(shuf.max_chunk_size);
-    ec.fetch_timeout = drv.network_timeout;
-    ec.fetch_retry_wait = shuf.fetch_retry_wait;
+    ec.max_chunk_size = max_chunk_size;
+    ec.fetch_timeout = network_timeout;
+    ec.fetch_retry_wait = fetch_retry_wait;
     auto faults = std::make_shared<config::fault_injector>(config::fault_settings::from(conf), args.executor_id);
     if (faults->enabled())
       log->warn("executor {}: injecting message faults (ember.test.faults.*, seed {})", args.executor_id,
-                conf.get_int("ember.test.faults.seed"));
+                conf.get(config::keys::test_faults_seed));
     ec.faults = faults;
-    ec.resend_interval = exec.heartbeat_interval;
+    ec.resend_interval = heartbeat_interval;
     ec.running = std::make_shared<running_tasks>(); // the heartbeater reports them
     auto broadcast_agent = spawn_broadcast_agent(sys, broadcast_pieces, *driver);
     executor_broadcast_config bc;
@@ -300,17 +302,17 @@ void run_executor_process(int argc, char** argv) {
     bc.host = args.host;
     bc.block_port = *port;
     bc.settings = broadcast_settings_from(conf);
-    bc.max_chunk_size = static_cast<size_t>(shuf.max_chunk_size);
-    bc.ask_timeout = drv.ask_timeout;
-    bc.fetch_timeout = drv.network_timeout;
-    bc.retry_wait = shuf.fetch_retry_wait;
+    bc.max_chunk_size = max_chunk_size;
+    bc.ask_timeout = ask_timeout;
+    bc.fetch_timeout = network_timeout;
+    bc.retry_wait = fetch_retry_wait;
     ec.broadcasts = std::make_shared<executor_broadcast_source>(sys, bc, broadcast_pieces, *driver, broadcast_agent);
     log->info("executor {} of {} on {} ({} cores) connecting to the driver at {}:{}", args.executor_id, args.app_id,
               args.host, args.cores, args.driver_host, args.driver_port);
     auto exec_actor = spawn_executor(sys, ec, *driver, *driver, outputs);
     // Its first beat comes one interval after the executor's registration was sent.
-    auto beats = sys.spawn<caf::detached>(heartbeater, *driver, args.executor_id, exec.heartbeat_interval,
-                                          exec.network_timeout, faults, ec.running);
+    auto beats = sys.spawn<caf::detached>(heartbeater, *driver, args.executor_id, heartbeat_interval,
+                                          network_timeout, faults, ec.running);
     caf::scoped_actor self{sys};
     self->monitor(exec_actor);
     self->monitor(beats);

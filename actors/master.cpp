@@ -761,14 +761,14 @@ caf::behavior master(master_actor* self, master_options options) {
 
 master_options master_options::from(const config::config& c) {
   master_options o;
-  o.port = static_cast<std::uint16_t>(c.get_int("ember.master.port"));
-  o.logic.spread_out = c.get_bool("ember.deploy.spreadOut");
-  o.logic.worker_timeout = c.get_duration("ember.worker.timeout");
-  o.logic.max_executor_retries = static_cast<std::uint32_t>(c.get_int("ember.deploy.maxExecutorRetries"));
-  o.logic.default_cores = static_cast<std::uint32_t>(c.get_int("ember.deploy.defaultCores"));
-  o.check_interval = c.get_duration("ember.master.workerCheckInterval");
-  o.recovery_mode = c.get_string("ember.deploy.recoveryMode");
-  o.recovery_dir = c.get_string("ember.deploy.recoveryDirectory");
+  o.port = static_cast<std::uint16_t>(c.get(config::keys::master_port));
+  o.logic.spread_out = c.get(config::keys::deploy_spread_out);
+  o.logic.worker_timeout = c.get(config::keys::worker_timeout);
+  o.logic.max_executor_retries = static_cast<std::uint32_t>(c.get(config::keys::deploy_max_executor_retries));
+  o.logic.default_cores = static_cast<std::uint32_t>(c.get(config::keys::deploy_default_cores));
+  o.check_interval = c.get(config::keys::master_worker_check_interval);
+  o.recovery_mode = c.get(config::keys::deploy_recovery_mode);
+  o.recovery_dir = c.get(config::keys::deploy_recovery_directory);
   return o;
 }
 

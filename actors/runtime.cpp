@@ -20,9 +20,9 @@
 #include "actors/master.hpp"
 #include "actors/messages.hpp"
 #include "actors/remoting.hpp"
+#include "actors/settings_wiring.hpp"
 #include "actors/task_scheduler.hpp"
 #include "config/log.hpp"
-#include "config/settings.hpp"
 #include "protocol/deploy.capnp.h"
 #include "protocol/register_types.hpp"
 
@@ -51,9 +51,9 @@ namespace {
 
 detail::dataset_settings dataset_settings_from(const config::config& c, uint32_t cores) {
   detail::dataset_settings s;
-  auto sched = config::scheduler_settings::from(c);
-  s.default_parallelism = sched.default_parallelism > 0 ? static_cast<uint32_t>(sched.default_parallelism) : cores;
-  s.max_partition_bytes = static_cast<uint64_t>(c.get_size("ember.files.maxPartitionBytes"));
+  auto parallelism = c.get(config::keys::default_parallelism);
+  s.default_parallelism = parallelism > 0 ? static_cast<uint32_t>(parallelism) : cores;
+  s.max_partition_bytes = static_cast<uint64_t>(c.get(config::keys::files_max_partition_bytes));
   return s;
 }
 
@@ -89,19 +89,18 @@ std::optional<std::pair<std::string, uint16_t>> parse_cluster_master(const std::
 
 void driver_runtime::start_schedulers(bool remoting) {
   log::configure(conf_);
-  auto sched = config::scheduler_settings::from(conf_);
-  auto drv = config::driver_settings::from(conf_);
+  auto sched = task_scheduler_settings_from(conf_);
   // Settings that can be wrong are checked before any actor exists (nothing to tear down).
   task_scheduler_config tc;
-  if (sched.mode == config::scheduling_mode::fair) {
-    if (auto file = conf_.get_string("ember.scheduler.allocation.file"); !file.empty()) {
+  if (sched.mode == scheduler::scheduling_mode::fair) {
+    if (auto file = conf_.get(config::keys::scheduler_allocation_file); !file.empty()) {
       auto pools = scheduler::load_pools(file);
       if (!pools.ok())
         throw std::runtime_error("ember.scheduler.allocation.file: " + pools.error);
       tc.pools = std::move(pools.pools);
     }
   }
-  if (remoting && conf_.get_bool("ember.dynamicAllocation.enabled"))
+  if (remoting && conf_.get(config::keys::dynamic_allocation_enabled))
     tc.allocation = allocation_settings_from(conf_); // throws when Spark would refuse them
   cfg_ = std::make_unique<caf::actor_system_config>();
   if (remoting) {
@@ -115,37 +114,39 @@ void driver_runtime::start_schedulers(bool remoting) {
 
   listener_bus_config bc;
   bc.app_id = app_id_;
-  bc.event_log = drv.event_log_enabled;
-  bc.event_log_dir = drv.event_log_dir;
-  bc.event_log_buffer = static_cast<std::size_t>(drv.event_log_buffer);
-  bc.console_progress = drv.show_console_progress && ::isatty(STDERR_FILENO) == 1;
+  bc.event_log = conf_.get(config::keys::event_log_enabled);
+  bc.event_log_dir = conf_.get(config::keys::event_log_dir);
+  bc.event_log_buffer = static_cast<std::size_t>(conf_.get(config::keys::event_log_buffer));
+  bc.console_progress = conf_.get(config::keys::ui_show_console_progress) && ::isatty(STDERR_FILENO) == 1;
   if (bc.console_progress)
     bc.console_width = terminal_width();
   bus_ = spawn_listener_bus(*sys_, bc); // first: ApplicationStart precedes every other event
 
   tc.settings = sched;
   if (remoting) {
-    tc.loss_reason_wait = conf_.get_duration("ember.executor.lossReasonWait");
-    auto executors = conf_.get_bool("ember.dynamicAllocation.enabled")
-                       ? std::max(conf_.get_int("ember.dynamicAllocation.initialExecutors"),
-                                  conf_.get_int("ember.dynamicAllocation.minExecutors"))
-                       : conf_.get_int("ember.executor.instances");
-    auto cores = static_cast<double>(executors * conf_.get_int("ember.executor.cores"));
-    tc.min_registered_cores = static_cast<uint32_t>(std::ceil(cores * sched.min_registered_resources_ratio));
-    tc.max_registered_wait = sched.max_registered_resources_waiting_time;
+    tc.loss_reason_wait = conf_.get(config::keys::executor_loss_reason_wait);
+    auto executors = conf_.get(config::keys::dynamic_allocation_enabled)
+                       ? std::max(conf_.get(config::keys::dynamic_allocation_initial_executors),
+                                  conf_.get(config::keys::dynamic_allocation_min_executors))
+                       : conf_.get(config::keys::executor_instances);
+    auto cores = static_cast<double>(executors * conf_.get(config::keys::executor_cores));
+    tc.min_registered_cores =
+      static_cast<uint32_t>(std::ceil(cores * conf_.get(config::keys::scheduler_min_registered_resources_ratio)));
+    tc.max_registered_wait = conf_.get(config::keys::scheduler_max_registered_resources_waiting_time);
   }
-  tc.task_queue_depth = static_cast<uint32_t>(conf_.get_int("ember.executor.taskQueueDepth"));
-  tc.short_task_queue_depth = static_cast<uint32_t>(conf_.get_int("ember.executor.shortTaskQueueDepth"));
-  tc.short_task_threshold = conf_.get_duration("ember.executor.shortTaskThreshold");
+  tc.task_queue_depth = static_cast<uint32_t>(conf_.get(config::keys::executor_task_queue_depth));
+  tc.short_task_queue_depth = static_cast<uint32_t>(conf_.get(config::keys::executor_short_task_queue_depth));
+  tc.short_task_threshold = conf_.get(config::keys::executor_short_task_threshold);
   tc.listener_bus = bus_;
   tc.task_events = bc.event_log || bc.console_progress;
   tasks_ = spawn_task_scheduler(*sys_, tc);
   caf::anon_send(bus_, caf::join_atom::value, tasks_);
   dag_scheduler_config dc;
-  dc.max_consecutive_attempts = sched.max_stage_attempts;
-  dc.max_result_size = drv.max_result_size;
+  dc.max_consecutive_attempts = static_cast<int>(conf_.get(config::keys::stage_max_consecutive_attempts));
+  auto max_result_size = conf_.get(config::keys::driver_max_result_size);
+  dc.max_result_size = max_result_size == 0 ? INT64_MAX : max_result_size; // 0 = unlimited
   dc.listener_bus = bus_;
-  dc.ask_timeout = drv.ask_timeout;
+  dc.ask_timeout = conf_.get(config::keys::rpc_ask_timeout);
   dag_ = spawn_dag_scheduler(*sys_, dc, tasks_);
   caf::anon_send(tasks_, dag_);
 }
@@ -154,7 +155,7 @@ void driver_runtime::post_application_start() {
   caf::anon_send(bus_, make_wire<proto::ListenerEvent>([&](proto::ListenerEvent::Builder e) {
     auto b = e.initApplicationStart();
     b.setAppId(app_id_);
-    b.setAppName(conf_.get_string("ember.app.name"));
+    b.setAppName(conf_.get(config::keys::app_name));
     b.setUser(user_name());
     b.setTime(epoch_ms());
   }));
@@ -162,11 +163,10 @@ void driver_runtime::post_application_start() {
 
 driver_runtime::driver_runtime(config::config conf, uint32_t cores)
   : detail::context_impl(dataset_settings_from(conf, cores)), conf_(std::move(conf)) {
-  auto exec = config::executor_settings::from(conf_);
-  auto shuf = config::shuffle_settings::from(conf_);
-  auto drv = config::driver_settings::from(conf_);
+  const auto ask_timeout = conf_.get(config::keys::rpc_ask_timeout);
   app_id_ = new_app_id();
-  app_dir_ = (std::filesystem::path{shuf.local_dirs.at(0)} / ("ember-" + app_id_)).string();
+  app_dir_ = (std::filesystem::path{config::split_list(conf_.get(config::keys::local_dir)).at(0)} / ("ember-" + app_id_))
+               .string();
   std::filesystem::create_directories(app_dir_);
   start_schedulers(false);
   post_application_start();
@@ -177,16 +177,17 @@ driver_runtime::driver_runtime(config::config conf, uint32_t cores)
   ec.cores = cores;
   ec.app_dir = app_dir_;
   // Local mode: the driver's memory is the executor's (as in Spark), shared by the task threads.
-  ec.task_memory = static_cast<size_t>(static_cast<double>(drv.memory_bytes) * exec.memory_fraction / cores);
-  ec.storage_memory = {static_cast<size_t>(static_cast<double>(drv.memory_bytes) * exec.memory_fraction),
-                       exec.storage_fraction};
-  ec.compress = shuf.compress;
-  ec.block_size = static_cast<size_t>(shuf.lz4_block_size);
-  ec.ask_timeout = drv.ask_timeout;
+  const auto driver_memory = conf_.get(config::keys::driver_memory);
+  ec.task_memory =
+    static_cast<size_t>(static_cast<double>(driver_memory) * conf_.get(config::keys::memory_fraction) / cores);
+  ec.storage_memory = memory_settings_from(conf_, driver_memory);
+  ec.compress = conf_.get(config::keys::shuffle_compress);
+  ec.block_size = static_cast<size_t>(conf_.get(config::keys::io_compression_lz4_block_size));
+  ec.ask_timeout = ask_timeout;
   // Local mode: the executor reads broadcasts straight from the driver's store (the originals).
   auto bstore = std::make_shared<storage::broadcast_store>();
   broadcasts_ = std::make_shared<broadcast_driver>(*sys_, bstore, broadcast_settings_from(conf_), caf::actor{},
-                                                   drv.ask_timeout);
+                                                   ask_timeout);
   ec.broadcasts = std::make_shared<local_broadcast_source>(bstore);
   executor_ = spawn_executor(*sys_, ec, tasks_, dag_);
 }
@@ -196,8 +197,8 @@ namespace {
 // Cluster mode without ember.default.parallelism: the cores the application asks for
 // (executors x cores each, at least 2), as Spark's standalone backend does once they register.
 uint32_t cluster_parallelism(const config::config& c) {
-  auto instances = std::max<int64_t>(1, c.get_int("ember.executor.instances"));
-  return static_cast<uint32_t>(std::max<int64_t>(2, instances * c.get_int("ember.executor.cores")));
+  auto instances = std::max<int64_t>(1, c.get(config::keys::executor_instances));
+  return static_cast<uint32_t>(std::max<int64_t>(2, instances * c.get(config::keys::executor_cores)));
 }
 
 std::vector<std::pair<std::string, std::string>> explicit_settings(const config::config& c) {
@@ -215,8 +216,8 @@ std::vector<std::pair<std::string, std::string>> explicit_settings(const config:
 driver_runtime::driver_runtime(config::config conf, const std::pair<std::string, uint16_t>& master,
                                std::vector<std::string> app_args)
   : detail::context_impl(dataset_settings_from(conf, cluster_parallelism(conf))), conf_(std::move(conf)) {
-  auto drv = config::driver_settings::from(conf_);
-  auto shuf = config::shuffle_settings::from(conf_);
+  const auto ask_timeout = conf_.get(config::keys::rpc_ask_timeout);
+  const auto max_chunk_size = static_cast<size_t>(conf_.get(config::keys::network_max_chunk_size));
   app_id_ = "pending-" + new_app_id(); // the event log's name until the master assigns the id
   start_schedulers(true);
   auto fail = [&](const std::string& what) {
@@ -232,60 +233,61 @@ driver_runtime::driver_runtime(config::config conf, const std::pair<std::string,
   app.binary_hash = deploy::content_hash(app.binary_path);
   app.binary_size = std::filesystem::file_size(app.binary_path);
   heartbeat_receiver_config hb;
-  hb.timeout = conf_.get_duration("ember.network.timeout");
-  hb.check_interval = conf_.get_duration("ember.network.timeoutInterval");
+  hb.timeout = conf_.get(config::keys::network_timeout);
+  hb.check_interval = conf_.get(config::keys::network_timeout_interval);
   // Broadcast pieces and manifests: the driver endpoint routes executors' requests to its master.
   auto bstore = std::make_shared<storage::broadcast_store>();
   broadcasts_ = std::make_shared<broadcast_driver>(
     *sys_, bstore, broadcast_settings_from(conf_),
-    spawn_broadcast_master(*sys_, bstore, static_cast<size_t>(shuf.max_chunk_size), drv.ask_timeout, tasks_),
-    drv.ask_timeout);
+    spawn_broadcast_master(*sys_, bstore, max_chunk_size, ask_timeout, tasks_),
+    ask_timeout);
   // Racks of executors' hosts (docs/scheduling.md): a bad topology file or script fails the start.
   std::shared_ptr<scheduler::topology> topology;
   try {
-    auto cs = config::cluster_settings::from(conf_);
-    topology = std::make_shared<scheduler::topology>(cs.topology_file, cs.topology_script, cs.topology_script_timeout);
+    topology = std::make_shared<scheduler::topology>(conf_.get(config::keys::topology_file),
+                                                     conf_.get(config::keys::topology_script),
+                                                     conf_.get(config::keys::topology_script_timeout));
   } catch (const std::exception& e) {
     fail(e.what());
   }
   endpoint_ = spawn_driver_endpoint(*sys_, tasks_, dag_, app.binary_path, app.binary_hash,
-                                    static_cast<size_t>(shuf.max_chunk_size), hb, topology);
-  auto host = conf_.get_string("ember.driver.host");
+                                    max_chunk_size, hb, topology);
+  auto host = conf_.get(config::keys::driver_host);
   if (host.empty())
     host = host_name();
-  auto port = sys_->middleman().publish(endpoint_, static_cast<uint16_t>(conf_.get_int("ember.driver.port")),
+  auto port = sys_->middleman().publish(endpoint_, static_cast<uint16_t>(conf_.get(config::keys::driver_port)),
                                         host.c_str(), true);
   if (!port)
-    fail("cannot listen for executors on " + host + ":" + conf_.text("ember.driver.port") + " (ember.driver.host/port): "
+    fail("cannot listen for executors on " + host + ":" + conf_.text(config::keys::driver_port) + " (ember.driver.host/port): "
          + describe(port.error()));
   auto master_url = "ember://" + master.first + ":" + std::to_string(master.second);
   auto master_actor = sys_->middleman().remote_actor(master.first, master.second);
   if (!master_actor)
     fail("cannot reach the master at " + master_url + ": " + describe(master_actor.error()));
 
-  app.name = conf_.get_string("ember.app.name");
+  app.name = conf_.get(config::keys::app_name);
   if (app.name.empty())
     app.name = std::filesystem::path{app.binary_path}.filename().string();
-  app.max_cores = static_cast<uint32_t>(conf_.get_int("ember.cores.max"));
-  app.executor_cores = static_cast<uint32_t>(conf_.get_int("ember.executor.cores"));
-  app.executor_memory = static_cast<uint64_t>(conf_.get_size("ember.executor.memory"));
+  app.max_cores = static_cast<uint32_t>(conf_.get(config::keys::cores_max));
+  app.executor_cores = static_cast<uint32_t>(conf_.get(config::keys::executor_cores));
+  app.executor_memory = static_cast<uint64_t>(conf_.get(config::keys::executor_memory));
   app.args = std::move(app_args);
   app.conf = explicit_settings(conf_);
   app.driver_host = host;
   app.driver_port = *port;
-  app.initial_executors = static_cast<uint32_t>(conf_.get_int("ember.executor.instances"));
+  app.initial_executors = static_cast<uint32_t>(conf_.get(config::keys::executor_instances));
   app.master_host = master.first; // the app client reconnects here if the master goes away
   app.master_port = master.second;
-  app.reconnect_interval = conf_.get_duration("ember.worker.registrationRetryInterval");
+  app.reconnect_interval = conf_.get(config::keys::worker_registration_retry_interval);
   data_files_ = std::make_shared<data_file_catalog>();
   app.data_files = data_files_;
-  if (conf_.get_bool("ember.dynamicAllocation.enabled"))
+  if (conf_.get(config::keys::dynamic_allocation_enabled))
     app.initial_executors = allocation_settings_from(conf_).initial_executors;
   app_ = spawn_app_client(*sys_, *master_actor, app, tasks_, dag_);
   std::string error;
   {
     caf::scoped_actor self{*sys_};
-    self->request(app_, drv.ask_timeout, register_atom::value)
+    self->request(app_, ask_timeout, register_atom::value)
       .receive([&](const std::string& id) { app_id_ = id; },
                [&](const caf::error& err) { error = describe(err); });
   }
@@ -320,7 +322,7 @@ void driver_runtime::stop() {
       self->send(app_, make_wire<proto::RequestExecutors>([](proto::RequestExecutors::Builder b) {
         b.setRequestedTotal(0);
       }));
-      auto timeout = config::driver_settings::from(conf_).ask_timeout;
+      auto timeout = conf_.get(config::keys::rpc_ask_timeout);
       self->request(tasks_, timeout, caf::close_atom::value).receive([](caf::close_atom) {}, [](const caf::error&) {});
       self->request(app_, timeout, caf::close_atom::value).receive([](caf::close_atom) {}, [](const caf::error&) {});
     }

@@ -74,30 +74,6 @@ struct task_scheduler_state {
   static inline const char* name = "task_scheduler";
 };
 
-scheduler::task_scheduler_settings logic_settings(const config::scheduler_settings& s) {
-  scheduler::task_scheduler_settings out;
-  auto& t = out.task_set;
-  t.max_task_failures = s.max_task_failures;
-  t.locality_wait_process = s.locality_wait_process;
-  t.locality_wait_node = s.locality_wait_node;
-  t.locality_wait_rack = s.locality_wait_rack;
-  t.speculation = s.speculation;
-  t.speculation_multiplier = s.speculation_multiplier;
-  t.speculation_quantile = s.speculation_quantile;
-  t.speculation_min_runtime = s.speculation_min_task_runtime;
-  if (s.exclude_on_failure) {
-    t.max_task_attempts_per_executor = s.max_task_attempts_per_executor;
-    t.max_task_attempts_per_node = s.max_task_attempts_per_node;
-    t.max_failed_tasks_per_executor = s.max_failed_tasks_per_executor_stage;
-    t.max_failed_executors_per_node = s.max_failed_executors_per_node_stage;
-    out.max_failed_tasks_per_executor_app = s.max_failed_tasks_per_executor_app;
-    out.exclude_timeout = s.exclude_timeout;
-  }
-  out.cpus_per_task = static_cast<uint32_t>(s.task_cpus);
-  out.mode = s.mode == config::scheduling_mode::fair ? scheduler::scheduling_mode::fair : scheduler::scheduling_mode::fifo;
-  return out;
-}
-
 proto::Locality to_proto(scheduler::locality_level l) {
   switch (l) {
     case scheduler::locality_level::process_local:
@@ -116,7 +92,7 @@ proto::Locality to_proto(scheduler::locality_level l) {
 caf::behavior task_scheduler_actor(caf::stateful_actor<task_scheduler_state>* self, task_scheduler_config cfg) {
   self->state.log = log::get("task_scheduler");
   self->state.task_events = cfg.task_events;
-  auto logic = logic_settings(cfg.settings);
+  auto logic = cfg.settings;
   logic.pools = cfg.pools;
   logic.short_task_threshold = cfg.short_task_threshold;
   self->state.logic = std::make_unique<scheduler::task_scheduler>(std::move(logic));
@@ -455,7 +431,7 @@ caf::behavior task_scheduler_actor(caf::stateful_actor<task_scheduler_state>* se
   // ember.speculation: every ember.speculation.interval the task sets mark their stragglers;
   // copies of them go out with the next offers (the first attempt to finish wins).
   const auto speculation_interval = cfg.settings.speculation_interval;
-  if (cfg.settings.speculation)
+  if (cfg.settings.task_set.speculation)
     self->delayed_send(self, speculation_interval, speculate_atom::value);
 
   return {
@@ -666,31 +642,6 @@ caf::behavior task_scheduler_actor(caf::stateful_actor<task_scheduler_state>* se
 
 caf::actor spawn_task_scheduler(caf::actor_system& sys, task_scheduler_config cfg) {
   return sys.spawn(task_scheduler_actor, std::move(cfg));
-}
-
-} // namespace ember::actors
-
-namespace ember::actors {
-
-scheduler::allocation_settings allocation_settings_from(const config::config& c) {
-  auto a = config::allocation_settings::from(c);
-  scheduler::allocation_settings out;
-  out.enabled = a.enabled;
-  out.min_executors = static_cast<uint32_t>(a.min_executors);
-  out.max_executors = a.max_executors == INT32_MAX ? 0 : static_cast<uint32_t>(a.max_executors);
-  out.initial_executors = static_cast<uint32_t>(std::max(a.initial_executors, a.min_executors));
-  out.executor_idle_timeout = a.executor_idle_timeout;
-  out.cached_executor_idle_timeout =
-    a.cached_executor_idle_timeout == std::chrono::milliseconds::max() ? std::chrono::milliseconds{0} : a.cached_executor_idle_timeout;
-  out.scheduler_backlog_timeout = a.scheduler_backlog_timeout;
-  out.sustained_scheduler_backlog_timeout = a.sustained_scheduler_backlog_timeout;
-  out.shuffle_tracking = a.shuffle_tracking;
-  out.shuffle_service = a.shuffle_service;
-  auto cpus = std::max<int64_t>(1, c.get_int("ember.task.cpus"));
-  out.tasks_per_executor = static_cast<uint32_t>(std::max<int64_t>(1, c.get_int("ember.executor.cores") / cpus));
-  if (auto err = scheduler::validate(out))
-    throw std::runtime_error(*err);
-  return out;
 }
 
 } // namespace ember::actors

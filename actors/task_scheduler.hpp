@@ -9,14 +9,14 @@
 #include <caf/actor_system.hpp>
 #include <caf/atom.hpp>
 
-#include "config/settings.hpp"
 #include "scheduler/allocation_policy.hpp"
 #include "scheduler/pools.hpp"
+#include "scheduler/task_scheduler.hpp"
 
 namespace ember::actors {
 
 struct task_scheduler_config {
-  config::scheduler_settings settings;
+  scheduler::task_scheduler_settings settings; // actors/settings_wiring.hpp; pools come from `pools`
   caf::actor listener_bus; // TaskStart/TaskEnd/ExecutorAdded/ExecutorRemoved go here; none if null
   // Post TaskStart/TaskEnd from the start (event log or progress bar on); otherwise from the
   // first (caf::subscribe_atom), which the listener bus sends when it gets a subscriber.
@@ -51,10 +51,6 @@ using allocation_target_atom = caf::atom_constant<caf::atom("alloctgt")>;
 // task scheduler). Once every granted executor has registered, the first tasks need not wait
 // for the rest of the requested cores (the cluster may have no room for them).
 using granted_atom = caf::atom_constant<caf::atom("granted")>;
-
-// The allocation settings from the configuration (validated: throws std::runtime_error with
-// Spark's message when they cannot work).
-scheduler::allocation_settings allocation_settings_from(const config::config& c);
 
 caf::actor spawn_task_scheduler(caf::actor_system& sys, task_scheduler_config cfg);
 

@@ -19,7 +19,6 @@
 #include "actors/messages.hpp"
 #include "config/config.hpp"
 #include "config/log.hpp"
-#include "config/settings.hpp"
 #include "deploy/binary_cache.hpp"
 #include "protocol/deploy.capnp.h"
 #include "protocol/wire.hpp"
@@ -314,8 +313,8 @@ std::vector<fs::path> executor_local_dirs(worker_actor* self, const exec_key& ke
     for (auto p : r.getConf())
       lo.conf.push_back(str(p.getKey()) + "=" + str(p.getValue()));
     if (!self->state.opt.local_dir.empty())
-      lo.conf.push_back("ember.local.dir=" + self->state.opt.local_dir);
-    for (auto& d : config::split_list(config::load(lo).get_string("ember.local.dir")))
+      lo.conf.push_back(std::string(config::keys::local_dir.name) + "=" + self->state.opt.local_dir);
+    for (auto& d : config::split_list(config::load(lo).get(config::keys::local_dir)))
       out.push_back(fs::path{d} / ("ember-" + key.first + "-" + std::to_string(r.getDriverPort())) / key.second);
   } catch (const std::exception& ex) {
     self->state.log->warn("executor {}/{}: cannot tell its local dirs to clean them later: {}", key.first,
@@ -347,7 +346,7 @@ void start_executor(worker_actor* self, const exec_key& key, const fs::path& bin
   }
   if (!st.opt.local_dir.empty()) { // the last --conf wins
     spec.args.push_back("--conf");
-    spec.args.push_back("ember.local.dir=" + st.opt.local_dir);
+    spec.args.push_back(std::string(config::keys::local_dir.name) + "=" + st.opt.local_dir);
   }
   for (auto a : r.getArgs())
     spec.args.push_back(str(a));
@@ -357,7 +356,7 @@ void start_executor(worker_actor* self, const exec_key& key, const fs::path& bin
   spec.parent_death_signal = SIGTERM; // an orphaned executor cleans up its local dirs, then exits
   bool pin = false;
   for (auto p : r.getConf())
-    if (str(p.getKey()) == "ember.executor.pinCores")
+    if (str(p.getKey()) == config::keys::executor_pin_cores.name)
       pin = str(p.getValue()) == "true";
   if (pin) {
     if (auto cpus = st.cpus.take(r.getCores()))
@@ -896,17 +895,17 @@ std::string memory_exceeded_message(const std::string& executor_id, const std::s
 
 worker_options worker_options::from(const config::config& c) {
   worker_options o;
-  o.heartbeat_interval = c.get_duration("ember.worker.heartbeatInterval");
-  o.retry_interval = c.get_duration("ember.worker.registrationRetryInterval");
-  o.kill_grace = c.get_duration("ember.worker.killGracePeriod");
-  o.driver_restart_backoff = c.get_duration("ember.worker.driverRestartBackoff");
-  o.ask_timeout = c.get_duration("ember.rpc.askTimeout");
-  o.local_dir = c.get_string("ember.worker.localDir");
-  for (auto& d : config::split_list(c.get_string("ember.worker.dataDirs")))
+  o.heartbeat_interval = c.get(config::keys::worker_heartbeat_interval);
+  o.retry_interval = c.get(config::keys::worker_registration_retry_interval);
+  o.kill_grace = c.get(config::keys::worker_kill_grace_period);
+  o.driver_restart_backoff = c.get(config::keys::worker_driver_restart_backoff);
+  o.ask_timeout = c.get(config::keys::rpc_ask_timeout);
+  o.local_dir = c.get(config::keys::worker_local_dir);
+  for (auto& d : config::split_list(c.get(config::keys::worker_data_dirs)))
     o.data_dirs.push_back(std::filesystem::absolute(d).lexically_normal().string());
-  o.max_chunk_size = static_cast<std::uint32_t>(c.get_size("ember.network.maxChunkSize"));
-  o.limiter = deploy::memory_limiter::detect(c.get_bool("ember.worker.cgroup.enabled"),
-                                             static_cast<std::uint64_t>(c.get_size("ember.worker.addressSpaceOverhead")),
+  o.max_chunk_size = static_cast<std::uint32_t>(c.get(config::keys::network_max_chunk_size));
+  o.limiter = deploy::memory_limiter::detect(c.get(config::keys::worker_cgroup_enabled),
+                                             static_cast<std::uint64_t>(c.get(config::keys::worker_address_space_overhead)),
                                              "ember-worker-" + std::to_string(::getpid()));
   return o;
 }

@@ -53,7 +53,7 @@ void print_effective(std::ostream& out, const config::config& c) {
   rows.push_back({"KEY", "VALUE", "SOURCE"});
   for (const auto& e : c.entries()) {
     std::string value = config::format_value(*e.spec, e.value);
-    if (e.spec->name == "ember.authenticate.secret" && !value.empty())
+    if (e.spec->name == config::keys::authenticate_secret.name && !value.empty())
       value = "********";  // never echo the secret
     else if (value.empty())
       value = "(empty)";

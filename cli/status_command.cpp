@@ -66,7 +66,7 @@ master_url parse_master_url(std::string_view url) {
 }
 
 master_client::master_client(const master_url& url, const config::config& conf)
-  : url_(url), timeout_(conf.get_duration("ember.rpc.askTimeout")) {
+  : url_(url), timeout_(conf.get(config::keys::rpc_ask_timeout)) {
   cfg_ = std::make_unique<caf::actor_system_config>();
   // A hung master must not hang the command: the connection heartbeat detects a dead peer.
   actors::configure_remoting(*cfg_, conf);
@@ -195,7 +195,7 @@ int run_status(const std::vector<std::string>& args) {
                      "  --json  one JSON object instead of text;  --all  include finished applications and drivers\n";
         return exit_ok;
       } else if (auto v = value("--master"))
-        options.flags.push_back({"--master", "ember.master", *v});
+        options.flags.push_back({"--master", std::string(config::keys::master.name), *v});
       else if (auto v = value("--conf"))
         options.conf.push_back(*v);
       else if (auto v = value("--properties-file"))
@@ -204,7 +204,7 @@ int run_status(const std::vector<std::string>& args) {
         throw config::config_error("unknown argument '" + std::string(a) + "' (see ember status --help)");
     }
     auto conf = config::load(options);
-    const auto& master = conf.get_string("ember.master");
+    const auto& master = conf.get(config::keys::master);
     if (!master.starts_with("ember://"))
       throw config::config_error("needs --master ember://HOST:PORT (ember.master is '" + master + "')");
     auto url = parse_master_url(master);

@@ -52,12 +52,12 @@ struct flag_key {
   std::string_view key;
 };
 constexpr flag_key key_flags[] = {
-    {"--name", "ember.app.name"},
-    {"--executor-memory", "ember.executor.memory"},
-    {"--executor-cores", "ember.executor.cores"},
-    {"--num-executors", "ember.executor.instances"},
-    {"--total-executor-cores", "ember.cores.max"},
-    {"--driver-memory", "ember.driver.memory"},
+    {"--name", config::keys::app_name.name},
+    {"--executor-memory", config::keys::executor_memory.name},
+    {"--executor-cores", config::keys::executor_cores.name},
+    {"--num-executors", config::keys::executor_instances.name},
+    {"--total-executor-cores", config::keys::cores_max.name},
+    {"--driver-memory", config::keys::driver_memory.name},
 };
 
 // The keys set on this command line or in the properties file (except the master and the name,
@@ -68,7 +68,7 @@ std::vector<std::pair<std::string, std::string>> explicit_pairs(const config::co
     auto what = e.origin.what;
     bool explicit_value = what == config::origin::kind::conf || what == config::origin::kind::flag
                           || what == config::origin::kind::file;
-    if (!explicit_value || e.spec->name == "ember.master" || e.spec->name == "ember.app.name")
+    if (!explicit_value || e.spec->name == config::keys::master.name || e.spec->name == config::keys::app_name.name)
       continue;
     pairs.emplace_back(std::string(e.spec->name), conf.text(e.spec->name));
   }
@@ -112,7 +112,7 @@ int submit_cluster(const submit_options& o, const config::config& conf, const ma
   auto pairs = explicit_pairs(conf);
   if (o.verbose) {
     std::cerr << "ember submit: cluster mode, driver " << binary << " (" << hash << ", " << size
-              << " bytes), memory " << conf.text("ember.driver.memory")
+              << " bytes), memory " << conf.text(config::keys::driver_memory)
               << (o.supervise ? ", supervised" : "") << "\n  args:";
     for (auto& a : args)
       std::cerr << ' ' << a;
@@ -133,7 +133,7 @@ int submit_cluster(const submit_options& o, const config::config& conf, const ma
       c[i].setValue(pairs[i].second);
     }
     d.setCores(1);  // Spark's driver default; there is no ember.driver.cores key
-    d.setMemoryBytes(static_cast<std::uint64_t>(conf.get_size("ember.driver.memory")));
+    d.setMemoryBytes(static_cast<std::uint64_t>(conf.get(config::keys::driver_memory)));
     d.setSupervise(o.supervise);
   });
   master_client client{url, conf};
@@ -289,12 +289,12 @@ int run_submit(const std::vector<std::string>& args) {
     config::load_options options;
     options.conf = o.conf;
     if (o.master)
-      options.flags.push_back({"--master", "ember.master", *o.master});
+      options.flags.push_back({"--master", std::string(config::keys::master.name), *o.master});
     options.flags.insert(options.flags.end(), o.flags.begin(), o.flags.end());
     if (o.properties_file)
       options.properties_file = *o.properties_file;
     auto conf = config::load(options);  // every value checked here, with the key named
-    const auto& master = conf.get_string("ember.master");
+    const auto& master = conf.get(config::keys::master);
     bool standalone = master.starts_with("ember://");
 
     if (o.kill_id || o.status_id) {
@@ -320,7 +320,7 @@ int run_submit(const std::vector<std::string>& args) {
       throw usage_error("application binary '" + o.binary + "' not found");
     if (::access(binary.c_str(), X_OK) != 0)
       throw usage_error("application binary '" + o.binary + "' is not executable");
-    auto name = conf.get_string("ember.app.name");
+    auto name = conf.get(config::keys::app_name);
     if (name.empty())
       name = binary.filename().string();
 

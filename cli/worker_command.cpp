@@ -104,7 +104,7 @@ int run_worker(const config::config& c, const worker_command_options& options) {
   caf::actor_system sys{cfg};
   auto host = opt.host;
   auto worker = actors::spawn_worker(sys, std::move(opt));
-  auto port = sys.middleman().publish(worker, static_cast<std::uint16_t>(c.get_int("ember.worker.port")),
+  auto port = sys.middleman().publish(worker, static_cast<std::uint16_t>(c.get(config::keys::worker_port)),
                                       host.c_str(), true);
   if (!port) {
     std::cerr << "ember: worker cannot listen on " << host << ": " << describe(port.error()) << '\n';

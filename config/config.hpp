@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "config/keys.hpp"
 #include "config/registry.hpp"
 
 namespace ember::config {
@@ -67,21 +68,32 @@ struct load_options {
 class config {
  public:
   // -- typed getters --------------------------------------------------------------------
-  // Each throws std::logic_error when `key` is not in the registry or has another type: a typo in
-  // code fails at once and clearly instead of returning a silent default.
+  // `conf.get(keys::network_timeout)` (keys.hpp): the handle fixes the key and its type at
+  // compile time. Strings are looked up only where a name is truly dynamic (at(), text()).
 
-  bool get_bool(std::string_view key) const;
-  std::int64_t get_int(std::string_view key) const;
-  double get_double(std::string_view key) const;
-  std::int64_t get_size(std::string_view key) const;  // bytes
-  std::chrono::milliseconds get_duration(std::string_view key) const;
-  const std::string& get_string(std::string_view key) const;  // string and enum keys
+  bool get(key<key_type::boolean> k) const;
+  std::int64_t get(key<key_type::integer> k) const;
+  double get(key<key_type::real> k) const;
+  std::int64_t get(key<key_type::size> k) const;  // bytes
+  std::chrono::milliseconds get(key<key_type::duration> k) const;
+  const std::string& get(key<key_type::string> k) const;
+  const std::string& get(key<key_type::enumeration> k) const;  // the canonical spelling
 
   // -- introspection ----------------------------------------------------------------------
 
+  // By name, for names that come from outside the code (`ember conf`, an application's settings
+  // forwarded to its executors); throws std::logic_error when the key is not in the registry.
   const entry& at(std::string_view key) const;
+  template <key_type K>
+  const entry& at(key<K> k) const {
+    return at(k.name);
+  }
   // The value as canonical text ("48m", "120s", "0.6").
   std::string text(std::string_view key) const;
+  template <key_type K>
+  std::string text(key<K> k) const {
+    return text(k.name);
+  }
   // Every key in registry order.
   const std::vector<entry>& entries() const { return entries_; }
   // The defaults file that was read, if any.
@@ -89,7 +101,7 @@ class config {
 
  private:
   friend config load(const load_options&);
-  const entry& typed(std::string_view key, key_type t1, key_type t2) const;
+  const entry& typed(std::string_view key, key_type t) const;
   std::vector<entry> entries_;
   std::optional<std::string> defaults_file_;
 };
@@ -99,6 +111,10 @@ config load(const load_options& options = {});
 
 // Built-in defaults only (no environment, no file): for tests and tools.
 config defaults();
+
+// "a,b , c" -> {"a", "b", "c"} (empty items dropped): the items of a list-valued string key
+// (ember.local.dir, ember.worker.dataDirs).
+std::vector<std::string> split_list(std::string_view text);
 
 // Parses a defaults file body (`key value` or `key=value` lines, `#` comment lines, blank lines)
 // into (key, value, line) triples; `name` is used in errors ("name:3: ...").

@@ -19,17 +19,27 @@ std::string_view to_string(fault_kind k) {
 }
 
 fault_settings fault_settings::from(const config& c) {
+  using namespace keys;
   fault_settings s;
-  s.enabled = c.get_bool("ember.test.faults.enabled");
+  s.enabled = c.get(test_faults_enabled);
   if (!s.enabled)
     return s;
-  s.seed = static_cast<uint64_t>(c.get_int("ember.test.faults.seed"));
-  s.executors = c.get_string("ember.test.faults.executors");
+  s.seed = static_cast<uint64_t>(c.get(test_faults_seed));
+  s.executors = c.get(test_faults_executors);
+  // ember.test.faults.<Kind>.{drop,duplicate,delay}, indexed by fault_kind.
+  struct rule_keys {
+    key<key_type::real> drop, duplicate;
+    key<key_type::duration> delay;
+  };
+  static constexpr std::array<rule_keys, fault_kind_count> rule_keys_of{{
+      {test_faults_status_updates_drop, test_faults_status_updates_duplicate, test_faults_status_updates_delay},
+      {test_faults_heartbeat_drop, test_faults_heartbeat_duplicate, test_faults_heartbeat_delay},
+      {test_faults_fetch_blocks_drop, test_faults_fetch_blocks_duplicate, test_faults_fetch_blocks_delay},
+  }};
   for (unsigned k = 0; k < fault_kind_count; ++k) {
-    auto prefix = "ember.test.faults." + std::string{to_string(static_cast<fault_kind>(k))};
-    s.rules[k].drop = c.get_double(prefix + ".drop");
-    s.rules[k].duplicate = c.get_double(prefix + ".duplicate");
-    s.rules[k].delay = c.get_duration(prefix + ".delay");
+    s.rules[k].drop = c.get(rule_keys_of[k].drop);
+    s.rules[k].duplicate = c.get(rule_keys_of[k].duplicate);
+    s.rules[k].delay = c.get(rule_keys_of[k].delay);
   }
   return s;
 }

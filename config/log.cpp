@@ -85,7 +85,7 @@ spdlog::level::level_enum parse_level(std::string_view name) {
 }
 
 void configure(const config::config& c) {
-  set_level(parse_level(c.get_string("ember.log.level")));
+  set_level(parse_level(c.get(config::keys::log_level)));
 }
 
 void to_file(const std::string& path) {

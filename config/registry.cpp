@@ -1,13 +1,15 @@
 #include "config/registry.hpp"
 
-#include <cstdio>
 #include <algorithm>
+#include <cstdio>
 #include <array>
 #include <cctype>
 #include <charconv>
 #include <climits>
 #include <cmath>
 #include <stdexcept>
+
+#include "config/keys.hpp"
 
 namespace ember::config {
 
@@ -34,55 +36,58 @@ key_spec make(std::string_view name, key_type type, std::string_view def, std::s
   return spec;
 }
 
-key_spec boolean(std::string_view name, std::string_view def, std::string_view doc) {
-  return make(name, key_type::boolean, def, doc);
+// Each builder takes the key's handle (keys.hpp), so a key declared with one type cannot be
+// registered with another, and every registered key has a handle.
+
+key_spec boolean(key<key_type::boolean> k, std::string_view def, std::string_view doc) {
+  return make(k.name, key_type::boolean, def, doc);
 }
 
-key_spec integer(std::string_view name, std::string_view def, std::int64_t lo, std::int64_t hi,
+key_spec integer(key<key_type::integer> k, std::string_view def, std::int64_t lo, std::int64_t hi,
                  std::string_view doc) {
-  auto spec = make(name, key_type::integer, def, doc);
+  auto spec = make(k.name, key_type::integer, def, doc);
   spec.min_int = lo;
   spec.max_int = hi;
   return spec;
 }
 
-key_spec real(std::string_view name, std::string_view def, double lo, double hi, bool lo_exclusive,
+key_spec real(key<key_type::real> k, std::string_view def, double lo, double hi, bool lo_exclusive,
               std::string_view doc) {
-  auto spec = make(name, key_type::real, def, doc);
+  auto spec = make(k.name, key_type::real, def, doc);
   spec.min_real = lo;
   spec.max_real = hi;
   spec.min_exclusive = lo_exclusive;
   return spec;
 }
 
-key_spec size(std::string_view name, std::string_view def, std::int64_t plain_unit,
-              std::int64_t lo, std::int64_t hi, std::string_view doc) {
-  auto spec = make(name, key_type::size, def, doc);
+key_spec size(key<key_type::size> k, std::string_view def, std::int64_t plain_unit, std::int64_t lo,
+              std::int64_t hi, std::string_view doc) {
+  auto spec = make(k.name, key_type::size, def, doc);
   spec.plain_unit = plain_unit;
   spec.min_int = lo;
   spec.max_int = hi;
   return spec;
 }
 
-key_spec duration(std::string_view name, std::string_view def, std::int64_t plain_unit,
+key_spec duration(key<key_type::duration> k, std::string_view def, std::int64_t plain_unit,
                   std::int64_t lo, std::int64_t hi, std::string_view doc) {
-  auto spec = make(name, key_type::duration, def, doc);
+  auto spec = make(k.name, key_type::duration, def, doc);
   spec.plain_unit = plain_unit;
   spec.min_int = lo;
   spec.max_int = hi;
   return spec;
 }
 
-key_spec text(std::string_view name, std::string_view def, std::string_view doc,
+key_spec text(key<key_type::string> k, std::string_view def, std::string_view doc,
               string_check check = nullptr) {
-  auto spec = make(name, key_type::string, def, doc);
+  auto spec = make(k.name, key_type::string, def, doc);
   spec.check = check;
   return spec;
 }
 
-key_spec choice(std::string_view name, std::string_view def, std::string_view choices,
+key_spec choice(key<key_type::enumeration> k, std::string_view def, std::string_view choices,
                 std::string_view doc) {
-  auto spec = make(name, key_type::enumeration, def, doc);
+  auto spec = make(k.name, key_type::enumeration, def, doc);
   spec.choices = choices;
   return spec;
 }
@@ -149,246 +154,248 @@ std::vector<key_spec> make_registry() {
   constexpr auto dur_max = INT64_MAX;
   std::vector<key_spec> r{
       // application and driver
-      text("ember.app.name", "",
+      text(keys::app_name, "",
            "Application name shown by the master and in logs; empty = the application binary's file name."),
-      text("ember.master", "local[*]",
+      text(keys::master, "local[*]",
            "Cluster to run on: local (1 slot), local[N], local[*] (one slot per core), local[N,F] (F task attempts), or ember://host:port.",
            check_master),
-      size("ember.driver.memory", "1g", m, 16 * m, size_max,
+      size(keys::driver_memory, "1g", m, 16 * m, size_max,
            "Memory of the driver process (cluster deploy mode); a plain number is MiB, as in Spark."),
-      size("ember.driver.maxResultSize", "1g", m, 0, size_max,
+      size(keys::driver_max_result_size, "1g", m, 0, size_max,
            "Limit on the total serialized results of one action returned to the driver; the job fails beyond it. 0 = unlimited; plain number = MiB."),
-      text("ember.driver.host", "",
+      text(keys::driver_host, "",
            "Host name or address executors use to reach the driver; empty = this host's name."),
-      integer("ember.driver.port", "0", 0, 65535, "Port of the driver's actor system; 0 = any free port."),
+      integer(keys::driver_port, "0", 0, 65535, "Port of the driver's actor system; 0 = any free port."),
       // executors
-      integer("ember.executor.instances", "2", 0, int_max,
+      integer(keys::executor_instances, "2", 0, int_max,
               "Executors to request when dynamic allocation is off (ignored in local mode)."),
-      integer("ember.executor.cores", "1", 1, int_max,
+      integer(keys::executor_cores, "1", 1, int_max,
               "Task threads per executor (cores it may use concurrently)."),
-      size("ember.executor.memory", "1g", m, 16 * m, size_max,
+      size(keys::executor_memory, "1g", m, 16 * m, size_max,
            "Memory per executor; storage and execution memory are accounted against it. Plain number = MiB, as in Spark."),
-      duration("ember.executor.heartbeatInterval", "10s", ms, 10, dur_max,
+      duration(keys::executor_heartbeat_interval, "10s", ms, 10, dur_max,
                "Interval between executor heartbeats to the driver; must be below ember.network.timeout."),
-      duration("ember.executor.lossReasonWait", "2s", ms, 0, dur_max,
+      duration(keys::executor_loss_reason_wait, "2s", ms, 0, dur_max,
                "How long the driver holds the tasks of an executor whose connection dropped, waiting for its worker's account of why it ended: ended by its own tasks (memory limit, crash) they fail and count against ember.task.maxFailures, else they are resubmitted."),
-      integer("ember.executor.taskQueueDepth", "2", 0, 1024,
+      integer(keys::executor_task_queue_depth, "2", 0, 1024,
               "Tasks queued at an executor per core beyond the running ones, so a task thread never idles for the driver's round trip between tasks (0 = one task per core, as in Spark)."),
-      integer("ember.executor.shortTaskQueueDepth", "64", 0, 1024,
+      integer(keys::executor_short_task_queue_depth, "64", 0, 1024,
               "Tasks queued at an executor per core, instead of ember.executor.taskQueueDepth, for a stage whose recent tasks ran shorter than ember.executor.shortTaskThreshold on average: tiny tasks are then not bound by the driver's round trip (0 = off)."),
-      duration("ember.executor.shortTaskThreshold", "1ms", ms, 0, dur_max,
+      duration(keys::executor_short_task_threshold, "1ms", ms, 0, dur_max,
                "Average executor run time of a stage's recent tasks below which they count as short (see ember.executor.shortTaskQueueDepth)."),
-      boolean("ember.executor.pinCores", "false",
+      boolean(keys::executor_pin_cores, "false",
               "Pin each executor process to CPUs of its own, as many as its cores; the worker hands them out (Linux sched_setaffinity)."),
       // network
-      duration("ember.network.timeout", "120s", s, 1000, dur_max,
+      duration(keys::network_timeout, "120s", s, 1000, dur_max,
                "Silence after which a peer (executor, worker, driver) is considered lost; plain number = seconds."),
-      duration("ember.network.timeoutInterval", "", ms, 10, dur_max,
+      duration(keys::network_timeout_interval, "", ms, 10, dur_max,
                "How often the driver checks for executors silent longer than ember.network.timeout (declared lost, their processes killed); an executor is declared lost at most this long after the timeout."),
-      size("ember.network.maxChunkSize", "1m", bytes, 4 * k, 64 * m,
+      size(keys::network_max_chunk_size, "1m", bytes, 4 * k, 64 * m,
            "Largest chunk of bulk data (shuffle, cached or result blocks) in one message; bounded by Cap'n Proto's 64 MiB traversal limit."),
-      duration("ember.rpc.askTimeout", "", s, 1000, dur_max,
+      duration(keys::rpc_ask_timeout, "", s, 1000, dur_max,
                "Timeout of request/response messages between actors; plain number = seconds."),
       // locality and tasks
-      duration("ember.locality.wait", "3s", ms, 0, dur_max,
+      duration(keys::locality_wait, "3s", ms, 0, dur_max,
                "How long to wait for a free slot at a better locality level before trying the next level; 0 = no delay scheduling."),
-      duration("ember.locality.wait.process", "", ms, 0, dur_max,
+      duration(keys::locality_wait_process, "", ms, 0, dur_max,
                "Wait for a PROCESS_LOCAL slot (cached partition in that executor)."),
-      duration("ember.locality.wait.node", "", ms, 0, dur_max,
+      duration(keys::locality_wait_node, "", ms, 0, dur_max,
                "Wait for a NODE_LOCAL slot (data on the same host)."),
-      duration("ember.locality.wait.rack", "", ms, 0, dur_max, "Wait for a RACK_LOCAL slot."),
-      integer("ember.task.maxFailures", "4", 1, int_max,
+      duration(keys::locality_wait_rack, "", ms, 0, dur_max, "Wait for a RACK_LOCAL slot."),
+      integer(keys::task_max_failures, "4", 1, int_max,
               "Attempts of one task before the job fails (executor loss does not count)."),
-      integer("ember.task.cpus", "1", 1, int_max,
+      integer(keys::task_cpus, "1", 1, int_max,
               "Cores reserved for each task; must not exceed ember.executor.cores."),
-      integer("ember.stage.maxConsecutiveAttempts", "4", 1, int_max,
+      integer(keys::stage_max_consecutive_attempts, "4", 1, int_max,
               "Consecutive attempts of a stage after fetch failures before the job is aborted."),
-      integer("ember.default.parallelism", "0", 0, int_max,
+      integer(keys::default_parallelism, "0", 0, int_max,
               "Partitions of shuffles and parallelize without an explicit count; 0 = total executor cores (local[N]: N)."),
       // dynamic allocation
-      boolean("ember.dynamicAllocation.enabled", "false",
+      boolean(keys::dynamic_allocation_enabled, "false",
               "Scale the number of executors with the task backlog."),
-      integer("ember.dynamicAllocation.minExecutors", "0", 0, int_max,
+      integer(keys::dynamic_allocation_min_executors, "0", 0, int_max,
               "Lower bound on executors with dynamic allocation."),
-      integer("ember.dynamicAllocation.maxExecutors", "0", 0, int_max,
+      integer(keys::dynamic_allocation_max_executors, "0", 0, int_max,
               "Upper bound on executors with dynamic allocation; 0 = unlimited (Spark: infinity)."),
-      integer("ember.dynamicAllocation.initialExecutors", "", 0, int_max,
+      integer(keys::dynamic_allocation_initial_executors, "", 0, int_max,
               "Executors to start with when dynamic allocation is on."),
-      duration("ember.dynamicAllocation.executorIdleTimeout", "60s", s, 0, dur_max,
+      duration(keys::dynamic_allocation_executor_idle_timeout, "60s", s, 0, dur_max,
                "Release an executor idle this long; plain number = seconds."),
-      duration("ember.dynamicAllocation.cachedExecutorIdleTimeout", "0", s, 0, dur_max,
+      duration(keys::dynamic_allocation_cached_executor_idle_timeout, "0", s, 0, dur_max,
                "Release an idle executor holding cached blocks after this long; 0 = never (Spark: infinity)."),
-      duration("ember.dynamicAllocation.schedulerBacklogTimeout", "1s", s, 1, dur_max,
+      duration(keys::dynamic_allocation_scheduler_backlog_timeout, "1s", s, 1, dur_max,
                "Request executors once tasks have been backlogged this long; plain number = seconds."),
-      duration("ember.dynamicAllocation.sustainedSchedulerBacklogTimeout", "", s, 1, dur_max,
+      duration(keys::dynamic_allocation_sustained_scheduler_backlog_timeout, "", s, 1, dur_max,
                "Interval of the following requests (doubling each time) while the backlog persists."),
-      boolean("ember.dynamicAllocation.shuffleTracking.enabled", "true",
+      boolean(keys::dynamic_allocation_shuffle_tracking_enabled, "true",
               "Keep executors holding live shuffle data instead of releasing them (no shuffle service needed)."),
       // speculation
-      boolean("ember.speculation", "false", "Re-launch slow tasks speculatively; the first attempt to finish wins."),
-      duration("ember.speculation.interval", "100ms", ms, 1, dur_max, "How often to check for tasks to speculate."),
-      real("ember.speculation.multiplier", "1.5", 1.0, 1e6, false,
+      boolean(keys::speculation, "false", "Re-launch slow tasks speculatively; the first attempt to finish wins."),
+      duration(keys::speculation_interval, "100ms", ms, 1, dur_max, "How often to check for tasks to speculate."),
+      real(keys::speculation_multiplier, "1.5", 1.0, 1e6, false,
            "A task is slow when it runs this many times longer than the median of its stage."),
-      real("ember.speculation.quantile", "0.75", 0.0, 1.0, false,
+      real(keys::speculation_quantile, "0.75", 0.0, 1.0, false,
            "Fraction of a stage's tasks that must finish before speculation is considered."),
-      duration("ember.speculation.minTaskRuntime", "100ms", ms, 0, dur_max,
+      duration(keys::speculation_min_task_runtime, "100ms", ms, 0, dur_max,
                "Minimum runtime before a task is considered for speculation."),
       // exclusion of failing executors/nodes
-      boolean("ember.excludeOnFailure.enabled", "false",
+      boolean(keys::exclude_on_failure_enabled, "false",
               "Stop scheduling on executors and nodes with too many task failures."),
-      integer("ember.excludeOnFailure.task.maxTaskAttemptsPerExecutor", "1", 1, int_max,
+      integer(keys::exclude_on_failure_task_max_task_attempts_per_executor, "1", 1, int_max,
               "Attempts of one task on one executor before that executor is excluded for the task."),
-      integer("ember.excludeOnFailure.task.maxTaskAttemptsPerNode", "2", 1, int_max,
+      integer(keys::exclude_on_failure_task_max_task_attempts_per_node, "2", 1, int_max,
               "Attempts of one task on one node before that node is excluded for the task."),
-      integer("ember.excludeOnFailure.stage.maxFailedTasksPerExecutor", "2", 1, int_max,
+      integer(keys::exclude_on_failure_stage_max_failed_tasks_per_executor, "2", 1, int_max,
               "Failed tasks of one stage on one executor before it is excluded for the stage."),
-      integer("ember.excludeOnFailure.stage.maxFailedExecutorsPerNode", "2", 1, int_max,
+      integer(keys::exclude_on_failure_stage_max_failed_executors_per_node, "2", 1, int_max,
               "Executors excluded for a stage on one node before the node is excluded for the stage."),
-      integer("ember.excludeOnFailure.application.maxFailedTasksPerExecutor", "2", 1, int_max,
+      integer(keys::exclude_on_failure_application_max_failed_tasks_per_executor, "2", 1, int_max,
               "Failed tasks (in successful stages) on one executor before it is excluded for the application."),
-      duration("ember.excludeOnFailure.timeout", "1h", ms, 1, dur_max,
+      duration(keys::exclude_on_failure_timeout, "1h", ms, 1, dur_max,
                "How long an executor or node stays excluded for the application."),
       // broadcast variables
-      size("ember.broadcast.blockSize", "4m", k, 4 * k, 1024 * m,
+      size(keys::broadcast_block_size, "4m", k, 4 * k, 1024 * m,
            "Size of each piece of a broadcast variable before compression (executors fetch pieces from the driver or from peers); plain number = KiB, as in Spark."),
-      boolean("ember.broadcast.compress", "true", "Compress broadcast pieces with LZ4 before sending them."),
-      size("ember.broadcast.maxSize", "8g", m, 1 * m, size_max,
+      boolean(keys::broadcast_compress, "true", "Compress broadcast pieces with LZ4 before sending them."),
+      size(keys::broadcast_max_size, "8g", m, 1 * m, size_max,
            "Largest serialized broadcast value: ctx.broadcast refuses a larger one, an executor refuses to fetch one. Plain number = MiB."),
       // compression and shuffle
-      choice("ember.io.compression.codec", "lz4", "lz4|none",
+      choice(keys::io_compression_codec, "lz4", "lz4|none",
              "Codec for shuffle files, spills, serialized cached blocks and broadcasts."),
-      size("ember.io.compression.lz4.blockSize", "32k", bytes, 1 * k, 4 * m,
+      size(keys::io_compression_lz4_block_size, "32k", bytes, 1 * k, 4 * m,
            "Uncompressed size of the blocks LZ4 compresses independently."),
-      boolean("ember.shuffle.compress", "true", "Compress map outputs with ember.io.compression.codec."),
-      boolean("ember.shuffle.checksum.enabled", "true",
+      boolean(keys::shuffle_compress, "true", "Compress map outputs with ember.io.compression.codec."),
+      boolean(keys::shuffle_checksum_enabled, "true",
               "Checksum each shuffle partition so corruption is detected and the block refetched or recomputed."),
-      size("ember.shuffle.file.buffer", "32k", k, 1 * k, 64 * m,
+      size(keys::shuffle_file_buffer, "32k", k, 1 * k, 64 * m,
            "In-memory buffer of each shuffle file writer; plain number = KiB, as in Spark."),
-      boolean("ember.shuffle.service.enabled", "false",
+      boolean(keys::shuffle_service_enabled, "false",
               "Serve shuffle files from the worker's shuffle service so they outlive their executor."),
-      duration("ember.shuffle.io.retryWait", "5s", s, 10, dur_max,
+      duration(keys::shuffle_io_retry_wait, "5s", s, 10, dur_max,
                "A remote shuffle fetch that got no answer at all for this long asks again (CAF may drop a "
                "message when two executors connect to each other at once), until ember.network.timeout; "
                "plain number = seconds."),
-      size("ember.reducer.maxSizeInFlight", "48m", m, 1 * k, size_max,
+      size(keys::reducer_max_size_in_flight, "48m", m, 1 * k, size_max,
            "Most remote shuffle data one reduce task fetches at a time; plain number = MiB, as in Spark."),
-      integer("ember.reducer.maxReqsInFlight", "0", 0, int_max,
+      integer(keys::reducer_max_reqs_in_flight, "0", 0, int_max,
               "Most remote fetch requests one reduce task has outstanding; 0 = unlimited (Spark: Int.MaxValue)."),
-      text("ember.local.dir", "/tmp",
+      text(keys::local_dir, "/tmp",
            "Scratch directories for shuffle files and spills, comma-separated (spread over disks).",
            check_not_empty),
-      size("ember.files.maxPartitionBytes", "128m", bytes, 1 * k, size_max,
+      size(keys::files_max_partition_bytes, "128m", bytes, 1 * k, size_max,
            "Largest split of an input file read by one task (text_file)."),
       // memory
-      real("ember.memory.fraction", "0.6", 0.0, 1.0, true,
+      real(keys::memory_fraction, "0.6", 0.0, 1.0, true,
            "Fraction of executor memory shared by execution and storage; the rest is for user data structures."),
-      real("ember.memory.storageFraction", "0.5", 0.0, 1.0, false,
+      real(keys::memory_storage_fraction, "0.5", 0.0, 1.0, false,
            "Part of the unified region where cached blocks are safe from eviction by execution."),
       // standalone cluster
-      integer("ember.master.port", "7077", 1, 65535, "Port the standalone master listens on."),
-      boolean("ember.deploy.spreadOut", "true",
+      integer(keys::master_port, "7077", 1, 65535, "Port the standalone master listens on."),
+      boolean(keys::deploy_spread_out, "true",
               "Spread an application's executors over as many workers as possible instead of packing them."),
-      choice("ember.deploy.recoveryMode", "NONE", "NONE|FILESYSTEM",
+      choice(keys::deploy_recovery_mode, "NONE", "NONE|FILESYSTEM",
              "FILESYSTEM: the master persists workers, applications and cluster-mode drivers to ember.deploy.recoveryDirectory "
              "and a restarted master recovers them; NONE: a restarted master starts empty."),
-      text("ember.deploy.recoveryDirectory", "",
+      text(keys::deploy_recovery_directory, "",
            "Directory of the master's recovery log (required with recoveryMode FILESYSTEM)."),
-      integer("ember.deploy.defaultCores", "0", 0, int_max,
+      integer(keys::deploy_default_cores, "0", 0, int_max,
               "Cores given to applications that do not set ember.cores.max; 0 = unlimited."),
-      integer("ember.cores.max", "0", 0, int_max,
+      integer(keys::cores_max, "0", 0, int_max,
               "Most cores an application takes from the cluster; 0 = ember.deploy.defaultCores."),
-      duration("ember.worker.timeout", "60s", s, 1000, dur_max,
+      duration(keys::worker_timeout, "60s", s, 1000, dur_max,
                "The master declares a worker lost after this long without a heartbeat; plain number = seconds."),
-      integer("ember.deploy.maxExecutorRetries", "10", 0, int_max,
+      integer(keys::deploy_max_executor_retries, "10", 0, int_max,
               "Executor failures in a row after which the master removes the application (Spark's maxExecutorRetries); 0 = never."),
-      duration("ember.master.workerCheckInterval", "5s", s, 10, dur_max,
+      duration(keys::master_worker_check_interval, "5s", s, 10, dur_max,
                "How often the master looks for workers silent longer than ember.worker.timeout; plain number = seconds."),
-      integer("ember.worker.port", "0", 0, 65535,
+      integer(keys::worker_port, "0", 0, 65535,
               "Port the worker's actor listens on (it names the worker to the master); 0 = any free port."),
-      duration("ember.worker.heartbeatInterval", "15s", s, 10, dur_max,
+      duration(keys::worker_heartbeat_interval, "15s", s, 10, dur_max,
                "Interval between worker heartbeats to the master; keep it well below ember.worker.timeout."),
-      duration("ember.worker.registrationRetryInterval", "1s", s, 10, dur_max,
+      duration(keys::worker_registration_retry_interval, "1s", s, 10, dur_max,
                "First wait before a worker retries to reach or register with the master at start-up (doubles up to 16 times this); "
                "once registered, workers and drivers that lose the master retry every interval."),
-      text("ember.worker.localDir", "",
+      text(keys::worker_local_dir, "",
            "Local dirs (comma-separated) for the executors this worker starts, overriding the application's ember.local.dir "
            "(Spark's SPARK_LOCAL_DIRS on a worker: the host's disks are the host's choice); empty = the application's."),
-      text("ember.worker.dataDirs", "",
+      text(keys::worker_data_dirs, "",
            "Data dirs (comma-separated) whose files this worker declares to the master at registration, so that text_file "
            "splits of those paths prefer this host (also `ember worker --data-dir`); empty = none."),
-      duration("ember.worker.killGracePeriod", "5s", s, 0, dur_max,
+      duration(keys::worker_kill_grace_period, "5s", s, 0, dur_max,
                "Time an executor or driver process gets between SIGTERM and SIGKILL when the worker stops it."),
-      duration("ember.worker.driverRestartBackoff", "1s", s, 10, dur_max,
+      duration(keys::worker_driver_restart_backoff, "1s", s, 10, dur_max,
                "First wait before a worker restarts a supervised driver that exited non-zero; doubles per restart up to 60 times this."),
-      boolean("ember.worker.cgroup.enabled", "true",
+      boolean(keys::worker_cgroup_enabled, "true",
               "Limit executor memory with a cgroup v2 memory.max when the worker's cgroup delegates the memory controller (else RLIMIT_AS)."),
-      size("ember.worker.addressSpaceOverhead", "4g", m, 0, size_max,
+      size(keys::worker_address_space_overhead, "4g", m, 0, size_max,
            "Address space an executor may use beyond ember.executor.memory when the limit is RLIMIT_AS (thread stacks, malloc arenas, mappings); plain number = MiB."),
-      choice("ember.scheduler.mode", "FIFO", "FIFO|FAIR",
+      choice(keys::scheduler_mode, "FIFO", "FIFO|FAIR",
              "Order of jobs within one application: first come first served, or fair sharing."),
-      text("ember.scheduler.allocation.file", "",
+      text(keys::scheduler_allocation_file, "",
            "FAIR pools file: `name schedulingMode=FAIR|FIFO weight=N minShare=N` lines; empty = only the default pool."),
-      duration("ember.scheduler.maxRegisteredResourcesWaitingTime", "30s", ms, 0, dur_max,
+      duration(keys::scheduler_max_registered_resources_waiting_time, "30s", ms, 0, dur_max,
                "Longest wait for executors to register before scheduling starts."),
-      real("ember.scheduler.minRegisteredResourcesRatio", "0.8", 0.0, 1.0, false,
+      real(keys::scheduler_min_registered_resources_ratio, "0.8", 0.0, 1.0, false,
            "Fraction of requested executor cores that must register before a cluster application's first tasks start (Spark standalone: 0; Ember waits, as Spark on YARN does, because an executor queues tasks and the first to register would take the whole first stage)."),
-      text("ember.topology.file", "",
+      text(keys::topology_file, "",
            "File mapping host names to racks (`host rack` lines); empty = no rack information."),
-      text("ember.topology.script", "",
+      text(keys::topology_script, "",
            "Executable printing the rack of each host given as argument (used when no topology file is set)."),
-      duration("ember.topology.script.timeout", "10s", ms, 10, dur_max,
+      duration(keys::topology_script_timeout, "10s", ms, 10, dur_max,
                "Longest run of ember.topology.script; a script still running is killed and the host gets no rack."),
       // UI, event log, security, logging
-      boolean("ember.ui.showConsoleProgress", "true",
+      boolean(keys::ui_show_console_progress, "true",
               "Show a progress bar of running stages on the driver's console (stderr)."),
-      boolean("ember.eventLog.enabled", "false", "Record scheduler events to ember.eventLog.dir for later replay."),
-      text("ember.eventLog.dir", "/tmp/ember-events", "Directory of the event logs.", check_not_empty),
-      size("ember.eventLog.buffer", "64k", bytes, 0, size_max,
+      boolean(keys::event_log_enabled, "false", "Record scheduler events to ember.eventLog.dir for later replay."),
+      text(keys::event_log_dir, "/tmp/ember-events", "Directory of the event logs.", check_not_empty),
+      size(keys::event_log_buffer, "64k", bytes, 0, size_max,
            "Event log bytes buffered before a write (also written at every job end); 0 writes each event at once, for readers following the log live (ember chaos)."),
-      boolean("ember.authenticate", "false",
+      boolean(keys::authenticate, "false",
               "Require peers to prove knowledge of ember.authenticate.secret when connecting."),
-      text("ember.authenticate.secret", "", "Shared secret for ember.authenticate (keep it out of command lines)."),
-      choice("ember.log.level", "info", "trace|debug|info|warn|error|off",
+      text(keys::authenticate_secret, "", "Shared secret for ember.authenticate (keep it out of command lines)."),
+      choice(keys::log_level, "info", "trace|debug|info|warn|error|off",
              "Level of every component logger."),
       // Message faults for the chaos harness (docs/chaos.md); off, they cost one branch per send.
-      boolean("ember.test.faults.enabled", "false",
+      boolean(keys::test_faults_enabled, "false",
               "Inject the message faults of ember.test.faults.* in executors (testing only)."),
-      integer("ember.test.faults.seed", "0", 0, INT64_MAX,
+      integer(keys::test_faults_seed, "0", 0, INT64_MAX,
               "Seed of the injected message faults: the same seed replays the same decisions per executor and message kind."),
-      text("ember.test.faults.executors", "",
+      text(keys::test_faults_executors, "",
            "Comma-separated executor ids the message faults apply to; empty = every executor."),
-      real("ember.test.faults.StatusUpdates.drop", "0", 0.0, 1.0, false,
+      real(keys::test_faults_status_updates_drop, "0", 0.0, 1.0, false,
            "Probability that an executor's StatusUpdates batch is not sent (it is resent until the driver acknowledges it)."),
-      real("ember.test.faults.StatusUpdates.duplicate", "0", 0.0, 1.0, false,
+      real(keys::test_faults_status_updates_duplicate, "0", 0.0, 1.0, false,
            "Probability that an executor's StatusUpdates batch is sent twice."),
-      duration("ember.test.faults.StatusUpdates.delay", "0", ms, 0, dur_max,
+      duration(keys::test_faults_status_updates_delay, "0", ms, 0, dur_max,
                "Delay added to every StatusUpdates batch an executor sends."),
-      real("ember.test.faults.Heartbeat.drop", "0", 0.0, 1.0, false,
+      real(keys::test_faults_heartbeat_drop, "0", 0.0, 1.0, false,
            "Probability that an executor's heartbeat is not sent."),
-      real("ember.test.faults.Heartbeat.duplicate", "0", 0.0, 1.0, false,
+      real(keys::test_faults_heartbeat_duplicate, "0", 0.0, 1.0, false,
            "Probability that an executor's heartbeat is sent twice."),
-      duration("ember.test.faults.Heartbeat.delay", "0", ms, 0, dur_max,
+      duration(keys::test_faults_heartbeat_delay, "0", ms, 0, dur_max,
                "Delay added to every heartbeat an executor sends (past ember.network.timeout: a false suspicion)."),
-      real("ember.test.faults.FetchBlocks.drop", "0", 0.0, 1.0, false,
+      real(keys::test_faults_fetch_blocks_drop, "0", 0.0, 1.0, false,
            "Probability that a shuffle fetch request to another host is not sent (it is asked again after ember.shuffle.io.retryWait)."),
-      real("ember.test.faults.FetchBlocks.duplicate", "0", 0.0, 1.0, false,
+      real(keys::test_faults_fetch_blocks_duplicate, "0", 0.0, 1.0, false,
            "Probability that a shuffle fetch request is sent twice (the reader keeps the first answer)."),
-      duration("ember.test.faults.FetchBlocks.delay", "0", ms, 0, dur_max,
+      duration(keys::test_faults_fetch_blocks_delay, "0", ms, 0, dur_max,
                "Delay added to every shuffle fetch request an executor sends."),
   };
-  auto with_parent = [&](std::string_view name, std::string_view parent) {
+  // A child inherits only from a key of its own type (one template parameter for both).
+  auto with_parent = [&]<key_type K>(key<K> child, key<K> parent) {
     for (auto& spec : r)
-      if (spec.name == name)
-        spec = inherits(spec, parent);
+      if (spec.name == child.name)
+        spec = inherits(spec, parent.name);
   };
-  with_parent("ember.rpc.askTimeout", "ember.network.timeout");
-  with_parent("ember.network.timeoutInterval", "ember.executor.heartbeatInterval");
-  with_parent("ember.locality.wait.process", "ember.locality.wait");
-  with_parent("ember.locality.wait.node", "ember.locality.wait");
-  with_parent("ember.locality.wait.rack", "ember.locality.wait");
-  with_parent("ember.dynamicAllocation.initialExecutors", "ember.dynamicAllocation.minExecutors");
-  with_parent("ember.dynamicAllocation.sustainedSchedulerBacklogTimeout",
-              "ember.dynamicAllocation.schedulerBacklogTimeout");
+  using namespace keys;
+  with_parent(rpc_ask_timeout, network_timeout);
+  with_parent(network_timeout_interval, executor_heartbeat_interval);
+  with_parent(locality_wait_process, locality_wait);
+  with_parent(locality_wait_node, locality_wait);
+  with_parent(locality_wait_rack, locality_wait);
+  with_parent(dynamic_allocation_initial_executors, dynamic_allocation_min_executors);
+  with_parent(dynamic_allocation_sustained_scheduler_backlog_timeout,
+              dynamic_allocation_scheduler_backlog_timeout);
   std::sort(r.begin(), r.end(), [](const key_spec& a, const key_spec& b) { return a.name < b.name; });
   return r;
 }
@@ -512,7 +519,7 @@ std::string key_spec::valid() const {
       return out;
     }
     case key_type::string:
-      if (name == "ember.master")
+      if (name == keys::master.name)
         return "local[N|*|N,F], ember://host:port";
       return check ? "non-empty" : "any";
   }

@@ -34,6 +34,9 @@ struct task_scheduler_settings {
   // gets no tasks for `exclude_timeout` (Spark's excludeOnFailure.application.*); 0 disables.
   int max_failed_tasks_per_executor_app = 0;
   std::chrono::milliseconds exclude_timeout{3600 * 1000};
+  // How often the owner calls check_speculation() while task_set.speculation is on
+  // (ember.speculation.interval).
+  std::chrono::milliseconds speculation_interval{100};
 };
 
 enum class task_state { finished, failed, killed, fetch_failed };

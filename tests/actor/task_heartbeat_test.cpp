@@ -114,11 +114,11 @@ struct scheduler_fixture : actor_test::fixture {
 
   scheduler_fixture() {
     task_scheduler_config cfg;
-    cfg.settings.speculation = true;
+    cfg.settings.task_set.speculation = true;
     cfg.settings.speculation_interval = 100ms;
-    cfg.settings.speculation_quantile = 0.5;
-    cfg.settings.speculation_multiplier = 1.5;
-    cfg.settings.speculation_min_task_runtime = 50ms;
+    cfg.settings.task_set.speculation_quantile = 0.5;
+    cfg.settings.task_set.speculation_multiplier = 1.5;
+    cfg.settings.task_set.speculation_min_runtime = 50ms;
     cfg.task_queue_depth = 2; // 1 core: 1 running, 2 queued
     cfg.listener_bus = bus.handle;
     cfg.task_events = true;

@@ -45,12 +45,12 @@ struct task_scheduler_fixture : actor_test::fixture {
 
   void start(int max_failures, bool speculation = false) {
     task_scheduler_config cfg;
-    cfg.settings.max_task_failures = max_failures;
-    cfg.settings.speculation = speculation;
+    cfg.settings.task_set.max_task_failures = max_failures;
+    cfg.settings.task_set.speculation = speculation;
     cfg.settings.speculation_interval = 100ms;
-    cfg.settings.speculation_quantile = 0.5;
-    cfg.settings.speculation_multiplier = 1.5;
-    cfg.settings.speculation_min_task_runtime = 50ms;
+    cfg.settings.task_set.speculation_quantile = 0.5;
+    cfg.settings.task_set.speculation_multiplier = 1.5;
+    cfg.settings.task_set.speculation_min_runtime = 50ms;
     cfg.task_events = false;
     ts = started(spawn_task_scheduler(sys, cfg));
     caf::anon_send(ts, dag.handle); // as runtime.cpp introduces the dag scheduler
