@@ -183,6 +183,7 @@ driver_runtime::driver_runtime(config::config conf, uint32_t cores)
   ec.compress = shuf.compress;
   ec.block_size = static_cast<size_t>(shuf.lz4_block_size);
   ec.ask_timeout = drv.ask_timeout;
+  ec.short_task_threshold = conf_.get_duration("ember.executor.shortTaskThreshold");
   // Local mode: the executor reads broadcasts straight from the driver's store (the originals).
   auto bstore = std::make_shared<storage::broadcast_store>();
   broadcasts_ = std::make_shared<broadcast_driver>(*sys_, bstore, broadcast_settings_from(conf_), caf::actor{},
