@@ -7,8 +7,13 @@
 #include <chrono>
 #include <functional>
 
-#include <caf/all.hpp>
-#include <caf/io/all.hpp>
+#include <caf/actor_cast.hpp>
+#include <caf/after.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/io/middleman.hpp>
+#include <caf/scoped_actor.hpp>
+#include <caf/send.hpp>
+#include <caf/spawn_options.hpp>
 
 #include "actors/broadcast_executor.hpp"
 #include "actors/executor.hpp"

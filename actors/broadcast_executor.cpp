@@ -4,8 +4,11 @@
 #include <atomic>
 #include <random>
 
-#include <caf/all.hpp>
-#include <caf/io/all.hpp>
+#include <caf/after.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/io/middleman.hpp>
+#include <caf/scoped_actor.hpp>
+#include <caf/send.hpp>
 
 #include "actors/messages.hpp"
 #include "config/log.hpp"
