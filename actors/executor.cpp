@@ -21,6 +21,7 @@
 #include "config/fault_injector.hpp"
 #include "config/log.hpp"
 #include "executor/kill_list.hpp"
+#include "executor/launch.hpp"
 #include "executor/status_outbox.hpp"
 #include "executor/status_update.hpp"
 #include "executor/task_pool.hpp"
@@ -226,23 +227,16 @@ struct task_context {
     return s;
   }
 
-  // One launch, on a task thread: skipped if killed while queued, else run; then its update
-  // goes to the outbox, held back while short tasks are queued behind it.
+  // One launch, on a task thread (executor/launch.hpp).
   void run(const executor::task_spec& spec, const stage_binary* binary) {
-    outbox_type::stage_key stage{spec.stage_id, spec.stage_attempt};
-    // Held updates must not wait for a task that may run long.
-    if (!outbox.known_short(stage, short_ns))
-      outbox.flush();
-    update u;
-    if (kills.take(spec.task_id) || !binary)
-      u = make_wire<proto::StatusUpdate>(
-        [&](proto::StatusUpdate::Builder b) { executor::fill_not_run(b, cfg.executor_id, spec, binary != nullptr); });
-    else
-      u = run_one(spec, binary->bytes);
-    auto run_ns = u.reader().getMetrics().getExecutorRunTimeNs();
-    outbox.ran(stage, run_ns);
-    bool hold = run_ns < short_ns && pool->queued() > 0;
-    outbox.post({spec.task_id, spec.attempt}, std::move(u), hold);
+    executor::run_launch(
+      spec, binary != nullptr, short_ns, kills, outbox, *pool,
+      [this](const executor::task_spec& s, bool killed) {
+        return make_wire<proto::StatusUpdate>(
+          [&](proto::StatusUpdate::Builder b) { executor::fill_not_run(b, cfg.executor_id, s, killed); });
+      },
+      [this, binary](const executor::task_spec& s) { return run_one(s, binary->bytes); },
+      [](const update& u) { return u.reader().getMetrics().getExecutorRunTimeNs(); });
   }
 
   update run_one(const executor::task_spec& spec, std::string_view binary) {
