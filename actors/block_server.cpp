@@ -7,8 +7,13 @@
 #include <chrono>
 #include <functional>
 
-#include <caf/all.hpp>
-#include <caf/io/all.hpp>
+#include <caf/actor_cast.hpp>
+#include <caf/after.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/io/middleman.hpp>
+#include <caf/scoped_actor.hpp>
+#include <caf/send.hpp>
+#include <caf/spawn_options.hpp>
 
 #include "actors/broadcast_executor.hpp"
 #include "actors/executor.hpp"
@@ -230,7 +235,7 @@ std::string fetch_remote_block(caf::actor_system& sys, const scheduler::map_stat
   };
   // In flight from the request on (connecting included) until the block or the failure is back:
   // the attempt's heartbeats say so (running_tasks, executorMetricsUpdate).
-  running_tasks::fetch_scope in_flight;
+  executor::running_tasks::fetch_scope in_flight;
   auto server = sys.middleman().remote_actor(s.host, s.port); // reuses the connection to that node
   if (!server)
     throw failed(describe(server.error()));

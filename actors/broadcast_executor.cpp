@@ -4,8 +4,11 @@
 #include <atomic>
 #include <random>
 
-#include <caf/all.hpp>
-#include <caf/io/all.hpp>
+#include <caf/after.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/io/middleman.hpp>
+#include <caf/scoped_actor.hpp>
+#include <caf/send.hpp>
 
 #include "actors/messages.hpp"
 #include "config/log.hpp"
@@ -46,18 +49,6 @@ void serve_broadcast_piece(caf::event_based_actor* self, const caf::actor& to, u
 
 namespace {
 
-caf::behavior broadcast_agent(caf::event_based_actor* self, std::shared_ptr<storage::broadcast_store> store,
-                              caf::actor driver) {
-  return {
-    [=](const wire<proto::BroadcastPiecesStored>& msg) { self->send(driver, msg); },
-    [=](const wire<proto::RemoveBroadcast>& msg) {
-      store->drop(msg.reader().getBroadcastId());
-      log::get("executor")->info("broadcast {}: copies dropped (unpersist or destroy)", msg.reader().getBroadcastId());
-      return msg;
-    },
-  };
-}
-
 std::string piece_name(uint64_t id, uint32_t piece) {
   return "broadcast " + std::to_string(id) + ": piece " + std::to_string(piece);
 }
@@ -65,8 +56,8 @@ std::string piece_name(uint64_t id, uint32_t piece) {
 // The fetch's view of the world over CAF, on the fetching task thread.
 class caf_transport : public storage::broadcast_transport {
 public:
-  caf_transport(caf::actor_system& sys, const executor_broadcast_config& cfg, caf::actor driver, caf::actor agent)
-    : sys_(sys), cfg_(cfg), self_(sys), driver_(std::move(driver)), agent_(std::move(agent)) {}
+  caf_transport(caf::actor_system& sys, const executor_broadcast_config& cfg, caf::actor driver, caf::actor block_manager)
+    : sys_(sys), cfg_(cfg), self_(sys), driver_(std::move(driver)), block_manager_(std::move(block_manager)) {}
 
   storage::broadcast_manifest manifest(uint64_t id) override {
     storage::broadcast_manifest m;
@@ -174,7 +165,7 @@ public:
   }
 
   void stored(uint64_t id, uint32_t piece) override {
-    caf::anon_send(agent_, make_wire<proto::BroadcastPiecesStored>([&](proto::BroadcastPiecesStored::Builder b) {
+    caf::anon_send(block_manager_, make_wire<proto::BroadcastPiecesStored>([&](proto::BroadcastPiecesStored::Builder b) {
       b.setBroadcastId(id);
       auto h = b.initHolder();
       h.setExecutorId(cfg_.executor_id);
@@ -188,25 +179,21 @@ private:
   caf::actor_system& sys_;
   const executor_broadcast_config& cfg_;
   caf::scoped_actor self_;
-  caf::actor driver_, agent_;
+  caf::actor driver_, block_manager_;
 };
 
 } // namespace
 
-caf::actor spawn_broadcast_agent(caf::actor_system& sys, std::shared_ptr<storage::broadcast_store> store,
-                                 caf::actor driver) {
-  return sys.spawn(broadcast_agent, std::move(store), std::move(driver));
-}
-
 executor_broadcast_source::executor_broadcast_source(caf::actor_system& sys, executor_broadcast_config cfg,
                                                      std::shared_ptr<storage::broadcast_store> store, caf::actor driver,
-                                                     caf::actor agent)
-  : sys_(sys), cfg_(std::move(cfg)), store_(std::move(store)), driver_(std::move(driver)), agent_(std::move(agent)) {}
+                                                     caf::actor block_manager)
+  : sys_(sys), cfg_(std::move(cfg)), store_(std::move(store)), driver_(std::move(driver)),
+    block_manager_(std::move(block_manager)) {}
 
 std::shared_ptr<const void> executor_broadcast_source::value(uint64_t id, const std::string& type,
                                                              detail::broadcast_decoder decode) {
   return store_->value(id, type, [&] {
-    caf_transport transport{sys_, cfg_, driver_, agent_};
+    caf_transport transport{sys_, cfg_, driver_, block_manager_};
     std::mt19937_64 rng{std::random_device{}() ^ id};
     storage::broadcast_fetch_stats stats;
     auto start = std::chrono::steady_clock::now();

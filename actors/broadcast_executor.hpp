@@ -1,8 +1,8 @@
 // An executor's half of broadcast variables: the broadcast source its task threads reach values
 // through (fetching a missing one once per process, pieces from peers or the driver, on the task
-// thread), the broadcast agent (a small actor that registers fetched pieces with the driver and
-// drops copies on RemoveBroadcast), and the piece serving shared by executors' block servers and
-// the driver's broadcast master. Flow: actors/broadcast_driver.hpp.
+// thread), and the piece serving shared by executors' block servers and the driver's broadcast
+// master. The executor's block manager actor (actors/block_manager_actor.hpp) registers fetched
+// pieces with the driver and drops copies on RemoveBroadcast. Flow: actors/broadcast_driver.hpp.
 #pragma once
 
 #include <chrono>
@@ -25,11 +25,6 @@ namespace ember::actors {
 void serve_broadcast_piece(caf::event_based_actor* self, const caf::actor& to, uint64_t request_id,
                            proto::BlockId::Reader id, const storage::broadcast_store& store, size_t max_chunk);
 
-// Forwards BroadcastPiecesStored (from task threads) to `driver` as itself, so the driver's
-// RemoveBroadcast comes back here; drops the store's copies on RemoveBroadcast and acknowledges.
-caf::actor spawn_broadcast_agent(caf::actor_system& sys, std::shared_ptr<storage::broadcast_store> store,
-                                 caf::actor driver);
-
 struct executor_broadcast_config {
   std::string executor_id;
   std::string host;           // where this executor's block server serves its pieces
@@ -41,11 +36,12 @@ struct executor_broadcast_config {
   std::chrono::milliseconds retry_wait{5000};       // ember.shuffle.io.retryWait
 };
 
-// An executor process's broadcasts: values fetched once, shared by its task threads.
+// An executor process's broadcasts: values fetched once, shared by its task threads. Each piece
+// stored is announced (BroadcastPiecesStored) to `block_manager`, which tells the driver.
 class executor_broadcast_source : public detail::broadcast_source {
 public:
   executor_broadcast_source(caf::actor_system& sys, executor_broadcast_config cfg,
-                            std::shared_ptr<storage::broadcast_store> store, caf::actor driver, caf::actor agent);
+                            std::shared_ptr<storage::broadcast_store> store, caf::actor driver, caf::actor block_manager);
   std::shared_ptr<const void> value(uint64_t id, const std::string& type, detail::broadcast_decoder decode) override;
   broadcast_stats stats(uint64_t id) const override;
 
@@ -53,7 +49,7 @@ private:
   caf::actor_system& sys_;
   executor_broadcast_config cfg_;
   std::shared_ptr<storage::broadcast_store> store_;
-  caf::actor driver_, agent_;
+  caf::actor driver_, block_manager_;
 };
 
 } // namespace ember::actors

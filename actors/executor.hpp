@@ -1,24 +1,20 @@
-// The executor: registers with the driver's task scheduler, runs the tasks of each LaunchTasks
-// on its `cores` task threads (never on CAF's scheduler threads) with the stage binaries it caches
-// until ForgetStages, and reports their ends in batches (StatusUpdates). Reducers ask the map
-// output tracker where map outputs are, from their task thread.
+// The executor actor: registers with the driver's task scheduler, runs the tasks of each
+// LaunchTasks on its `cores` task threads (executor/task_pool, never on CAF's scheduler threads)
+// with the stage binaries it caches until ForgetStages, and reports their ends in batches
+// (executor/status_outbox -> StatusUpdates). The logic lives in executor/ (CAF-free); this actor
+// turns messages into calls. Its block manager actor (actors/block_manager_actor.hpp) handles
+// everything about cached blocks that involves the driver.
 #pragma once
 
-#include <time.h>
-
-#include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <map>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <utility>
-#include <vector>
 
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 
+#include "executor/running_tasks.hpp"
 #include "storage/block_manager.hpp"
 
 namespace ember::config {
@@ -31,61 +27,6 @@ class broadcast_source;
 
 namespace ember::actors {
 
-// The task attempts running on an executor's task threads (not those still queued), with when
-// each started there and its thread's CPU clock: the heartbeater (executor_process.cpp) lists
-// them in every Heartbeat, so the driver learns real starts (speculation) and progress (events).
-// A task thread adds its attempt as it starts running it and removes it as it ends: one short
-// lock hold each, nothing per record. While the attempt waits for another host's shuffle block
-// (fetch_remote_block, on its task thread) its entry counts the fetch as in flight: the thread
-// reaches its entry through a thread_local pointer (one relaxed atomic add per remote block).
-class running_tasks {
-public:
-  using clock = std::chrono::steady_clock;
-  struct progress {
-    uint64_t task_id = 0;
-    uint32_t attempt = 0;
-    std::chrono::nanoseconds run_time{0}; // since it started on its thread
-    std::chrono::nanoseconds cpu_time{0}; // its thread's CPU time since then (0 if unknown)
-    uint32_t remote_fetches_in_flight = 0; // remote shuffle block fetches it waits for now
-  };
-
-  // Counts a remote shuffle fetch of the calling thread's running attempt as in flight for its
-  // lifetime; nothing when the thread runs no listed attempt (local mode, other threads).
-  class fetch_scope {
-  public:
-    fetch_scope();
-    ~fetch_scope();
-    fetch_scope(const fetch_scope&) = delete;
-    fetch_scope& operator=(const fetch_scope&) = delete;
-
-  private:
-    std::atomic<uint32_t>* counter_;
-  };
-
-  // On the task thread, as it starts the attempt at `at` with `cpu_at` of CPU time
-  // (thread_cpu_time()); snapshots read the thread's CPU clock through its id. The thread's
-  // fetch_scopes count in this entry until ended() (on the same thread).
-  void started(uint64_t task_id, uint32_t attempt, clock::time_point at, std::chrono::nanoseconds cpu_at);
-  void ended(uint64_t task_id, uint32_t attempt);
-  // Every running attempt as of `now`, by task id. Safe from any thread: an entry's thread is
-  // busy with it (alive) until it removes it, under the same lock.
-  std::vector<progress> snapshot(clock::time_point now) const;
-
-  // The calling thread's CPU time (CLOCK_THREAD_CPUTIME_ID).
-  static std::chrono::nanoseconds thread_cpu_time();
-
-private:
-  struct entry {
-    clock::time_point start;
-    clockid_t cpu_clock{};
-    bool has_cpu_clock = false;
-    std::chrono::nanoseconds cpu_start{0};
-    std::atomic<uint32_t> fetches{0}; // written by its task thread only, read by snapshots
-  };
-  mutable std::mutex mtx_;
-  std::map<std::pair<uint64_t, uint32_t>, entry> tasks_;
-};
-
 struct executor_config {
   std::string executor_id;
   std::string host;
@@ -95,6 +36,9 @@ struct executor_config {
   bool compress = true;
   size_t block_size = 64 << 10;
   std::chrono::milliseconds ask_timeout{120000};
+  // ember.executor.shortTaskThreshold: a task that ran shorter may hold its StatusUpdate back
+  // while more tasks are queued here (the scheduler uses the same threshold to queue more).
+  std::chrono::nanoseconds short_task_threshold{std::chrono::milliseconds{1}};
   // An executor process of a cluster (not local mode): it monitors the driver instead of being
   // linked to it, serves its shuffle blocks on `block_port` and fetches other hosts' blocks, and
   // exits with code 52 (Spark's) when a task runs out of memory.
@@ -110,15 +54,17 @@ struct executor_config {
   std::shared_ptr<config::fault_injector> faults;
   std::chrono::milliseconds resend_interval{1000};
   // Cached partitions (storage/block_manager.hpp). An executor process passes the block manager
-  // its block server also serves from; otherwise (local mode) the executor makes one below its
-  // dir with `storage_memory` (ember.executor.memory * ember.memory.fraction, storageFraction).
+  // its block server also serves from, and its block manager actor; otherwise (local mode) the
+  // executor makes both, the store below its dir with `storage_memory` (ember.executor.memory *
+  // ember.memory.fraction, storageFraction).
   std::shared_ptr<storage::block_manager> blocks;
+  caf::actor block_manager;
   storage::memory_settings storage_memory;
   // Where task threads find broadcast values (actors/broadcast_*.hpp); null = no broadcasts.
   std::shared_ptr<detail::broadcast_source> broadcasts;
   // Set when a heartbeater reports this executor's running tasks (an executor process): its
   // RegisterExecutor says so (reportsTaskStarts). Null in local mode (no heartbeats).
-  std::shared_ptr<running_tasks> running;
+  std::shared_ptr<executor::running_tasks> running;
 };
 
 // Exit code of an executor process whose task ran out of memory (Spark's OOM exit code).
@@ -128,8 +74,8 @@ class map_output_index;
 
 // `driver` receives RegisterExecutor (the task scheduler in local mode, the driver endpoint in a
 // cluster); StatusUpdates go to whoever answers ExecutorRegistered. `tracker` answers
-// GetMapOutputs. `outputs`, if given, learns every map output this executor writes (the block
-// server serves them).
+// GetMapOutputs, GetBlockLocations and UpdateBlockInfo. `outputs`, if given, learns every map
+// output this executor writes (the block server serves them).
 caf::actor spawn_executor(caf::actor_system& sys, executor_config cfg, caf::actor driver, caf::actor tracker,
                           std::shared_ptr<map_output_index> outputs = nullptr);
 

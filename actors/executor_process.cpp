@@ -15,6 +15,7 @@
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 
+#include "actors/block_manager_actor.hpp"
 #include "actors/block_server.hpp"
 #include "actors/broadcast_driver.hpp"
 #include "actors/broadcast_executor.hpp"
@@ -128,7 +129,7 @@ const caf::error heartbeat_lost_reason = caf::make_error(caf::sec::runtime_error
 
 caf::behavior heartbeater(caf::event_based_actor* self, caf::actor driver, std::string executor_id,
                           std::chrono::milliseconds interval, std::chrono::milliseconds timeout,
-                          std::shared_ptr<config::fault_injector> faults, std::shared_ptr<running_tasks> running) {
+                          std::shared_ptr<config::fault_injector> faults, std::shared_ptr<executor::running_tasks> running) {
   auto log = log::get("executor");
   auto beat = [=] {
     self->request(driver, timeout, make_wire<proto::Heartbeat>([&](proto::Heartbeat::Builder b) {
@@ -295,8 +296,18 @@ void run_executor_process(int argc, char** argv) {
                 conf.get(config::keys::test_faults_seed));
     ec.faults = faults;
     ec.resend_interval = heartbeat_interval;
-    ec.running = std::make_shared<running_tasks>(); // the heartbeater reports them
-    auto broadcast_agent = spawn_broadcast_agent(sys, broadcast_pieces, *driver);
+    ec.running = std::make_shared<executor::running_tasks>(); // the heartbeater reports them
+    ec.short_task_threshold = conf.get(config::keys::executor_short_task_threshold);
+    // Reports cached blocks and broadcast pieces to the driver, which removes them through it.
+    block_manager_actor_config bmc;
+    bmc.executor_id = args.executor_id;
+    bmc.host = args.host;
+    bmc.block_port = *port;
+    bmc.max_chunk_size = ec.max_chunk_size;
+    bmc.ask_timeout = ec.ask_timeout;
+    bmc.fetch_timeout = ec.fetch_timeout;
+    bmc.fetch_retry_wait = ec.fetch_retry_wait;
+    ec.block_manager = spawn_block_manager_actor(sys, bmc, blocks, broadcast_pieces, *driver, *driver);
     executor_broadcast_config bc;
     bc.executor_id = args.executor_id;
     bc.host = args.host;
@@ -306,7 +317,7 @@ void run_executor_process(int argc, char** argv) {
     bc.ask_timeout = ask_timeout;
     bc.fetch_timeout = network_timeout;
     bc.retry_wait = fetch_retry_wait;
-    ec.broadcasts = std::make_shared<executor_broadcast_source>(sys, bc, broadcast_pieces, *driver, broadcast_agent);
+    ec.broadcasts = std::make_shared<executor_broadcast_source>(sys, bc, broadcast_pieces, *driver, ec.block_manager);
     log->info("executor {} of {} on {} ({} cores) connecting to the driver at {}:{}", args.executor_id, args.app_id,
               args.host, args.cores, args.driver_host, args.driver_port);
     auto exec_actor = spawn_executor(sys, ec, *driver, *driver, outputs);
@@ -334,7 +345,7 @@ void run_executor_process(int argc, char** argv) {
     });
     caf::anon_send_exit(beats, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(server, caf::exit_reason::user_shutdown);
-    caf::anon_send_exit(broadcast_agent, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(ec.block_manager, caf::exit_reason::user_shutdown);
     std::error_code ignore;
     std::filesystem::remove_all(dir, ignore);
     std::filesystem::remove(app_dir, ignore);

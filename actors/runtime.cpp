@@ -184,6 +184,7 @@ driver_runtime::driver_runtime(config::config conf, uint32_t cores)
   ec.compress = conf_.get(config::keys::shuffle_compress);
   ec.block_size = static_cast<size_t>(conf_.get(config::keys::io_compression_lz4_block_size));
   ec.ask_timeout = ask_timeout;
+  ec.short_task_threshold = conf_.get(config::keys::executor_short_task_threshold);
   // Local mode: the executor reads broadcasts straight from the driver's store (the originals).
   auto bstore = std::make_shared<storage::broadcast_store>();
   broadcasts_ = std::make_shared<broadcast_driver>(*sys_, bstore, broadcast_settings_from(conf_), caf::actor{},

@@ -3,6 +3,7 @@
 #include <cxxabi.h>
 
 #include <exception>
+#include <new>
 #include <typeinfo>
 
 namespace ember::detail {
@@ -84,6 +85,11 @@ task_outcome run_task(std::string_view binary, task_env& env) {
     out.failed_map = e.map_id;
     out.failed_executor = e.executor_id;
     out.failed_block_corrupt = e.corrupt_block;
+  } catch (const std::bad_alloc& e) {
+    out.what = task_outcome::kind::error;
+    out.error_kind = current_exception_type();
+    out.error_message = e.what();
+    out.out_of_memory = true;
   } catch (const std::exception& e) {
     out.what = task_outcome::kind::error;
     out.error_kind = current_exception_type();

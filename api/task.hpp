@@ -36,6 +36,9 @@ struct task_outcome {
   std::string result;              // kind::result
   scheduler::map_status status;    // kind::map_output
   std::string error_kind;          // kind::error: exception type
+  // kind::error: the task threw std::bad_alloc (or a type derived from it). An executor process
+  // may be in no state to go on and exits (actors/executor.cpp).
+  bool out_of_memory = false;
   std::string error_message;       // kind::error and kind::fetch_failed
   uint32_t failed_shuffle = 0;     // kind::fetch_failed
   uint32_t failed_map = 0;
