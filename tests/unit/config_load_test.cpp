@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include "config/config.hpp"
+#include "tests/support/files.hpp"
+#include "tests/support/temp_dir.hpp"
 
 using namespace ember::config;
 using namespace std::chrono_literals;
@@ -18,19 +20,11 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// A fresh directory removed at the end of the test.
-struct temp_dir {
-  fs::path path;
-  temp_dir() {
-    std::string tmpl = (fs::temp_directory_path() / "ember-config-XXXXXX").string();
-    REQUIRE(mkdtemp(tmpl.data()) != nullptr);
-    path = tmpl;
-  }
-  ~temp_dir() { fs::remove_all(path); }
+// A fresh directory removed at the end of the test, where a test writes its config files.
+struct temp_dir : ember_test::temp_dir {
   std::string write(const std::string& name, const std::string& body) const {
-    auto p = path / name;
-    std::ofstream(p) << body;
-    return p.string();
+    ember_test::write_file(path / name, body);
+    return (path / name).string();
   }
 };
 

@@ -12,19 +12,12 @@
 
 #include "config/config.hpp"
 #include "config/log.hpp"
+#include "tests/support/files.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace fs = std::filesystem;
 
-namespace {
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-}  // namespace
+using ember_test::slurp;
 
 TEST_CASE("get returns one logger per name, also when called concurrently") {
   std::vector<std::shared_ptr<spdlog::logger>> seen(8);
@@ -40,9 +33,8 @@ TEST_CASE("get returns one logger per name, also when called concurrently") {
 }
 
 TEST_CASE("level from config, output to a file with time, level and logger name") {
-  std::string tmpl = (fs::temp_directory_path() / "ember-log-XXXXXX").string();
-  REQUIRE(mkdtemp(tmpl.data()) != nullptr);
-  fs::path dir = tmpl;
+  ember_test::temp_dir tmp{"ember-log"};
+  const fs::path& dir = tmp.path;
   auto path = (dir / "executor.log").string();
 
   auto before = ember::log::get("dag_scheduler");
@@ -68,7 +60,6 @@ TEST_CASE("level from config, output to a file with time, level and logger name"
   CHECK(text.find("] [warning] [dag_scheduler] stage 3 failed\n") != std::string::npos);
   CHECK(text.find("] [error] [task_scheduler] lost executor e-1\n") != std::string::npos);
   CHECK(text.starts_with("[20"));
-  fs::remove_all(dir);
 }
 
 TEST_CASE("parse_level and a log file that cannot be opened") {
