@@ -96,13 +96,13 @@ CAF_TEST(start answers with the id the backend reports) {
   CAF_CHECK_EQUAL(id, "app-20261207-0001");
 }
 
-CAF_TEST(a failed start answers with the backend's reason) {
+CAF_TEST(a failed start answers with the reason the backend gives) {
   auto answer = start([](deploy::cluster_manager_events& e) { e.start_failed("the master refused the application: no workers"); });
   auto expected = caf::make_error(caf::sec::runtime_error, "the master refused the application: no workers");
   CAF_CHECK_EQUAL(answer, "error: " + describe(expected));
 }
 
-CAF_TEST(the schedulers requests become backend calls) {
+CAF_TEST(scheduler requests become backend calls) {
   start_as("app-1");
   caf::send_as(tasks.handle, backend, make_wire<proto::RequestExecutors>([](proto::RequestExecutors::Builder b) {
                  b.setAppId("app-1");
@@ -119,7 +119,7 @@ CAF_TEST(the schedulers requests become backend calls) {
   CAF_CHECK_EQUAL(tasks.size(), 0u);
 }
 
-CAF_TEST(the backends events reach the schedulers) {
+CAF_TEST(backend events reach the schedulers) {
   start_as("app-1");
   log->events->executor_granted({"3", "h1", 4, 1 << 30});
   log->events->executor_lost({"3", deploy::executor_loss_cause::memory_limit, 52, 0, "executor 3 exceeded ember.executor.memory"});
