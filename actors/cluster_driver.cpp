@@ -7,9 +7,9 @@
 #include <caf/io/middleman.hpp>
 
 #include "actors/broadcast_driver.hpp"
+#include "actors/cluster_manager_backend.hpp"
 #include "actors/heartbeat_receiver.hpp"
 #include "actors/messages.hpp"
-#include "actors/task_scheduler.hpp"
 #include "config/log.hpp"
 #include "deploy/binary_cache.hpp"
 #include "protocol/deploy.capnp.h"
@@ -105,7 +105,7 @@ caf::behavior driver_endpoint(caf::event_based_actor* self, caf::actor tasks, ca
               });
     },
     [=](const wire<proto::Heartbeat>& msg) { return self->delegate(heartbeats, msg); },
-    [=](kill_target_atom, caf::actor app_client) { self->send(heartbeats, kill_target_atom::value, app_client); },
+    [=](kill_target_atom, caf::actor target) { self->send(heartbeats, kill_target_atom::value, target); },
     [=](const wire<proto::GetMapOutputs>& msg) { return self->delegate(dag, msg); },
     // The dag scheduler is also the block_manager_master (cached blocks).
     [=](const wire<proto::UpdateBlockInfo>& msg) { return self->delegate(dag, msg); },
@@ -127,8 +127,9 @@ struct app_client_state {
   std::string app_id;
   caf::actor master;                       // null while the connection is down
   bool connecting = false;
+  bool registering = false;                // the first registration awaits the master's answer
   std::optional<uint32_t> requested_total; // the last RequestExecutors, sent again after a reconnect
-  caf::response_promise registered;
+  std::shared_ptr<deploy::cluster_manager_events> events;
   std::shared_ptr<spdlog::logger> log;
   static inline const char* name = "app_client";
 };
@@ -136,17 +137,17 @@ struct app_client_state {
 using app_client_actor = caf::stateful_actor<app_client_state>;
 
 // RegisterApplication; with the application's id when it registers again after losing the master.
-void send_registration(app_client_actor* self, const app_description& app) {
+void send_registration(app_client_actor* self, const deploy::app_description& app) {
   self->send(self->state.master, make_wire<proto::RegisterApplication>([&](proto::RegisterApplication::Builder b) {
     b.setName(app.name);
-    b.setUser(std::getenv("USER") ? std::getenv("USER") : "");
+    b.setUser(app.user);
     b.setMaxCores(app.max_cores);
     b.setExecutorCores(app.executor_cores);
     b.setExecutorMemory(app.executor_memory);
     auto bin = b.initBinary();
-    bin.setPath(app.binary_path);
-    bin.setContentHash(app.binary_hash);
-    bin.setSize(app.binary_size);
+    bin.setPath(app.binary.path);
+    bin.setContentHash(app.binary.content_hash);
+    bin.setSize(app.binary.size);
     auto args = b.initArgs(static_cast<unsigned>(app.args.size()));
     for (unsigned i = 0; i < app.args.size(); ++i)
       args.set(i, app.args[i]);
@@ -164,30 +165,30 @@ void send_registration(app_client_actor* self, const app_description& app) {
 
 // The master went away: executors keep running tasks for this application; reach the master
 // again every reconnect_interval (a restarted one may have recovered the application).
-void reconnect(app_client_actor* self, const app_description& app) {
+void reconnect(app_client_actor* self, const deploy::app_description& app, const app_client_options& opt) {
   auto& st = self->state;
-  if (st.master || st.connecting || app.master_host.empty())
+  if (st.master || st.connecting || opt.master_host.empty())
     return;
   st.connecting = true;
   auto mm = self->system().middleman().actor_handle();
-  self->request(mm, app.reconnect_interval * 4, caf::connect_atom::value, app.master_host, app.master_port)
+  self->request(mm, opt.reconnect_interval * 4, caf::connect_atom::value, opt.master_host, opt.master_port)
     .then(
-      [self, app](const caf::node_id&, caf::strong_actor_ptr& ptr, const std::set<std::string>&) {
+      [self, app, opt](const caf::node_id&, caf::strong_actor_ptr& ptr, const std::set<std::string>&) {
         auto& st = self->state;
         st.connecting = false;
         if (!ptr) {
-          self->delayed_send(self, app.reconnect_interval, reconnect_atom::value);
+          self->delayed_send(self, opt.reconnect_interval, reconnect_atom::value);
           return;
         }
         st.master = caf::actor_cast<caf::actor>(ptr);
         self->monitor(st.master);
-        st.log->info("reached the master at ember://{}:{} again; registering {} again", app.master_host,
-                     app.master_port, st.app_id);
+        st.log->info("reached the master at ember://{}:{} again; registering {} again", opt.master_host,
+                     opt.master_port, st.app_id);
         send_registration(self, app);
       },
-      [self, app](caf::error&) {
+      [self, opt](caf::error&) {
         self->state.connecting = false;
-        self->delayed_send(self, app.reconnect_interval, reconnect_atom::value);
+        self->delayed_send(self, opt.reconnect_interval, reconnect_atom::value);
       });
 }
 
@@ -204,37 +205,38 @@ proto::ExecutorLossCause loss_cause(proto::ExecutorUpdated::Reader u) {
   return proto::ExecutorLossCause::EXIT_CODE;
 }
 
-caf::behavior app_client(app_client_actor* self, caf::actor master, app_description app, caf::actor tasks,
-                         caf::actor dag) {
+caf::behavior app_client(app_client_actor* self, caf::actor master, deploy::app_description app,
+                         app_client_options opt, caf::actor tasks, std::shared_ptr<deploy::cluster_manager_events> events) {
   self->state.log = log::get("app_client");
   self->state.master = master;
+  self->state.events = std::move(events);
   self->link_to(tasks); // the application ends with its schedulers
   self->monitor(master);
-  self->set_down_handler([self, app](const caf::down_msg& dm) {
+  self->set_down_handler([self, opt](const caf::down_msg& dm) {
     auto& st = self->state;
     if (dm.source != st.master.address())
       return;
     st.master = caf::actor{};
-    if (st.registered.pending()) {
-      st.registered.deliver(caf::make_error(caf::sec::runtime_error, "the master went away before it answered"));
+    if (st.registering) {
+      st.registering = false;
+      st.events->start_failed("the master went away before it answered");
       return;
     }
     // Running executors keep working for this application; only new executors need the master.
     st.log->warn("lost the master ({}); running executors continue; reconnecting every {} ms", to_string(dm.reason),
-                 app.reconnect_interval.count());
-    self->delayed_send(self, app.reconnect_interval, reconnect_atom::value);
+                 opt.reconnect_interval.count());
+    self->delayed_send(self, opt.reconnect_interval, reconnect_atom::value);
   });
   return {
-    [=](register_atom) -> caf::result<std::string> {
+    [=](register_atom) {
+      self->state.registering = true;
       send_registration(self, app);
-      self->state.registered = self->make_response_promise();
-      return self->state.registered;
     },
-    [=](reconnect_atom) { reconnect(self, app); },
+    [=](reconnect_atom) { reconnect(self, app, opt); },
     [=](const wire<proto::RegisteredApplication>& msg) {
       auto& st = self->state;
       auto id = str(msg.reader().getAppId());
-      if (app.data_files) {
+      if (opt.data_files) {
         detail::declared_files files;
         for (auto h : msg.reader().getHostFiles())
           for (auto f : h.getFiles()) {
@@ -245,8 +247,8 @@ caf::behavior app_client(app_client_actor* self, caf::actor master, app_descript
               continue; // another file by that name: not a copy of this one
             d.hosts.push_back(str(h.getHost()));
           }
-        std::lock_guard guard{app.data_files->mtx};
-        app.data_files->files = std::move(files);
+        std::lock_guard guard{opt.data_files->mtx};
+        opt.data_files->files = std::move(files);
       }
       if (!st.app_id.empty()) {
         st.log->info("registered again with {} as {}", str(msg.reader().getMasterUrl()), id);
@@ -259,31 +261,31 @@ caf::behavior app_client(app_client_actor* self, caf::actor master, app_descript
       }
       st.app_id = id;
       st.log->info("registered with {} as {}", str(msg.reader().getMasterUrl()), st.app_id);
-      if (st.registered.pending())
-        st.registered.deliver(st.app_id);
+      if (st.registering) {
+        st.registering = false;
+        st.events->application_started(st.app_id);
+      }
     },
     [=](const wire<proto::RegisterApplicationFailed>& msg) {
       auto& st = self->state;
       auto reason = str(msg.reader().getReason());
-      if (st.registered.pending()) {
-        st.registered.deliver(caf::make_error(caf::sec::runtime_error, "the master refused the application: " + reason));
+      if (st.registering) {
+        st.registering = false;
+        st.events->start_failed("the master refused the application: " + reason);
         return;
       }
       // A restarted master that did not recover this application: its jobs cannot get executors
       // from it any more, so they fail with the master's reason instead of waiting forever.
-      auto text = "the restarted master at ember://" + app.master_host + ":" + std::to_string(app.master_port)
+      auto text = "the restarted master at ember://" + opt.master_host + ":" + std::to_string(opt.master_port)
                   + " refused application " + st.app_id + ": " + reason;
       st.log->error("{}", text);
-      self->send(dag, make_wire<proto::ApplicationRemoved>([&](proto::ApplicationRemoved::Builder b) {
-        b.setAppId(st.app_id);
-        b.setReason(text);
-      }));
+      st.events->application_removed(text);
     },
     [=](const wire<proto::ExecutorAdded>& msg) {
       auto r = msg.reader();
       self->state.log->info("executor {} granted on {} ({} cores, {} bytes)", str(r.getExecutorId()), str(r.getHost()),
                             r.getCores(), r.getMemoryBytes());
-      self->send(tasks, granted_atom::value, r.getCores());
+      self->state.events->executor_granted({str(r.getExecutorId()), str(r.getHost()), r.getCores(), r.getMemoryBytes()});
     },
     [=](const wire<proto::ExecutorUpdated>& msg) {
       auto u = msg.reader();
@@ -297,20 +299,13 @@ caf::behavior app_client(app_client_actor* self, caf::actor master, app_descript
                   + std::to_string(u.getSignal()) + ")";
       self->state.log->warn("{}", message);
       // The worker saw the process end: its view (exit code, signal, memory) is authoritative.
-      self->send(tasks, make_wire<proto::ExecutorLost>([&](proto::ExecutorLost::Builder b) {
-        b.setExecutorId(id);
-        b.setCause(loss_cause(u));
-        b.setExitCode(u.getExitCode());
-        b.setSignal(u.getSignal());
-        b.setMessage(message);
-        b.setWorkerView(true);
-      }));
+      self->state.events->executor_lost({id, from_proto(loss_cause(u)), u.getExitCode(), u.getSignal(), message});
     },
     [=](const wire<proto::ApplicationRemoved>& msg) {
       auto reason = str(msg.reader().getReason());
       self->state.log->error("the master removed application {}: {}", self->state.app_id, reason);
       // Running and future jobs fail with this reason instead of waiting for executors forever.
-      self->send(dag, msg);
+      self->state.events->application_removed(reason);
     },
     [=](const wire<proto::RequestExecutors>& msg) {
       auto total = msg.reader().getRequestedTotal();
@@ -331,31 +326,31 @@ caf::behavior app_client(app_client_actor* self, caf::actor master, app_descript
         b.setExecutorIds(ids);
       }));
     },
-    [=](caf::close_atom) -> caf::result<caf::close_atom> {
+    [=](caf::close_atom) {
       auto& st = self->state;
       auto unregister = make_wire<proto::UnregisterApplication>(
           [&](proto::UnregisterApplication::Builder b) { b.setAppId(st.app_id); });
-      if (st.app_id.empty() || app.master_host.empty())
-        return caf::close_atom::value;
+      if (st.app_id.empty() || opt.master_host.empty()) {
+        st.events->stopped();
+        return;
+      }
       if (st.master) {
         self->send(st.master, unregister);
-        return caf::close_atom::value;
+        st.events->stopped();
+        return;
       }
       // The master is away, perhaps restarting: one attempt to tell it the application ended, so
       // that a recovered master releases the application (and its workers its work dirs) now
       // rather than after ember.worker.timeout.
-      auto rp = self->make_response_promise<caf::close_atom>();
       auto mm = self->system().middleman().actor_handle();
-      self->request(mm, app.reconnect_interval, caf::connect_atom::value, app.master_host, app.master_port)
+      self->request(mm, opt.reconnect_interval, caf::connect_atom::value, opt.master_host, opt.master_port)
         .then(
-          [self, rp, unregister](const caf::node_id&, caf::strong_actor_ptr& ptr,
-                                 const std::set<std::string>&) mutable {
+          [self, unregister](const caf::node_id&, caf::strong_actor_ptr& ptr, const std::set<std::string>&) {
             if (ptr)
               self->send(caf::actor_cast<caf::actor>(ptr), unregister);
-            rp.deliver(caf::close_atom::value);
+            self->state.events->stopped();
           },
-          [rp](caf::error&) mutable { rp.deliver(caf::close_atom::value); });
-      return rp;
+          [self](caf::error&) { self->state.events->stopped(); });
     },
   };
 }
@@ -374,9 +369,11 @@ caf::actor spawn_driver_endpoint(caf::actor_system& sys, caf::actor task_schedul
                    std::move(receiver), std::move(topology), std::move(resolver));
 }
 
-caf::actor spawn_app_client(caf::actor_system& sys, caf::actor master, app_description app,
-                            caf::actor task_scheduler, caf::actor dag_scheduler) {
-  return sys.spawn(app_client, std::move(master), std::move(app), std::move(task_scheduler), std::move(dag_scheduler));
+caf::actor spawn_app_client(caf::actor_system& sys, caf::actor master, deploy::app_description app,
+                            app_client_options options, caf::actor task_scheduler,
+                            std::shared_ptr<deploy::cluster_manager_events> events) {
+  return sys.spawn(app_client, std::move(master), std::move(app), std::move(options), std::move(task_scheduler),
+                   std::move(events));
 }
 
 } // namespace ember::actors

@@ -3,9 +3,10 @@
 //    RegisterExecutor goes on to the task scheduler, GetMapOutputs to the dag scheduler,
 //    FetchBinary to a detached binary server that ships this very executable in chunks,
 //    Heartbeat to the heartbeat receiver (told of every registration);
-//  - the app client, the driver's link to the master: RegisterApplication, ExecutorAdded /
-//    ExecutorUpdated (an executor that ended becomes ExecutorLost for the task scheduler, with the
-//    worker's cause), RequestExecutors / KillExecutors, UnregisterApplication at the end.
+//  - the app client, the standalone cluster manager backend's link to the master:
+//    RegisterApplication, ExecutorAdded / ExecutorUpdated (an executor that ended becomes an
+//    executor loss with the worker's cause), RequestExecutors / KillExecutors,
+//    UnregisterApplication at the end; it reports to the cluster manager events sink.
 #pragma once
 
 #include <chrono>
@@ -22,11 +23,10 @@
 
 #include "actors/heartbeat_receiver.hpp"
 #include "api/narrow.hpp"
+#include "deploy/cluster_manager.hpp"
 #include "scheduler/topology.hpp"
 
 namespace ember::actors {
-
-using register_atom = caf::atom_constant<caf::atom("register")>;
 
 // The files workers hold in their data dirs (RegisteredApplication.hostFiles), written by the app
 // client, read by the user's threads building text_file datasets.
@@ -39,21 +39,10 @@ struct data_file_catalog {
   }
 };
 
-struct app_description {
-  std::string name;
-  uint32_t max_cores = 0; // 0 = no limit
-  uint32_t executor_cores = 1;
-  uint64_t executor_memory = 0;
-  std::string binary_path;
-  std::string binary_hash; // "xxh64:<16 hex digits>"
-  uint64_t binary_size = 0;
-  std::vector<std::string> args;                          // the application's own arguments
-  std::vector<std::pair<std::string, std::string>> conf;  // every key not at its default
-  std::string driver_host;
-  uint16_t driver_port = 0;
-  uint32_t initial_executors = 0;
-  // Where the master is: when its connection drops the app client reconnects every
-  // reconnect_interval and registers again under its id (docs/cluster.md, Recovery).
+// The app client's side of the standalone master: where it is, and what the app client fills in.
+struct app_client_options {
+  // When its connection drops the app client reconnects every reconnect_interval and registers
+  // again under its id (docs/cluster.md, Recovery).
   std::string master_host;
   uint16_t master_port = 0;
   std::chrono::milliseconds reconnect_interval{1000}; // ember.worker.registrationRetryInterval
@@ -61,7 +50,8 @@ struct app_description {
 };
 
 // Heartbeats go to a heartbeat_receiver it spawns (actors/heartbeat_receiver.hpp); send it
-// (kill_target_atom, app_client) so executors lost for silence are killed through the master.
+// (kill_target_atom, cluster manager backend) so executors lost for silence are killed through
+// the cluster manager.
 // With a `topology`, a registering executor's rack is resolved from its host before the task
 // scheduler hears of it (a script runs in a detached resolver actor, never on the endpoint).
 caf::actor spawn_driver_endpoint(caf::actor_system& sys, caf::actor task_scheduler, caf::actor dag_scheduler,
@@ -69,9 +59,12 @@ caf::actor spawn_driver_endpoint(caf::actor_system& sys, caf::actor task_schedul
                                  heartbeat_receiver_config heartbeats,
                                  std::shared_ptr<scheduler::topology> topology = nullptr);
 
-// Registers with `master` when asked (register_atom -> the application id, or an error with the
-// master's reason). Until then it does nothing.
-caf::actor spawn_app_client(caf::actor_system& sys, caf::actor master, app_description app,
-                            caf::actor task_scheduler, caf::actor dag_scheduler);
+// The standalone backend's (actors/standalone_backend.hpp) link to `master`: registers `app` when
+// sent register_atom and reports the master's answers to `events` (application started or start
+// failed, executors granted and lost, application removed); forwards RequestExecutors /
+// KillExecutors; on caf::close_atom unregisters, then reports stopped. Dies with the task scheduler.
+caf::actor spawn_app_client(caf::actor_system& sys, caf::actor master, deploy::app_description app,
+                            app_client_options options, caf::actor task_scheduler,
+                            std::shared_ptr<deploy::cluster_manager_events> events);
 
 } // namespace ember::actors

@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "actors/cluster_manager_backend.hpp"
 #include "actors/executor_process.hpp"
 #include "actors/runtime.hpp"
 #include "api/context.hpp"
@@ -20,11 +21,8 @@ context context::create(int& argc, char**& argv) {
     std::exit(2);
   }
   auto master = conf.get(config::keys::master);
-  auto cores = actors::parse_local_master(master);
-  auto cluster = actors::parse_cluster_master(master);
-  if (!cores && !cluster) {
-    std::fprintf(stderr, "ember: ember.master: '%s' is not a master (expected local, local[N], local[*] or ember://HOST:PORT)\n",
-                 master.c_str());
+  if (actors::cluster_managers().find(master) == nullptr) {
+    std::fprintf(stderr, "ember: ember.master: %s\n", actors::cluster_managers().unsupported(master).c_str());
     std::exit(2);
   }
   // The application sees only its own arguments; the strings live as long as the process.
@@ -38,10 +36,8 @@ context context::create(int& argc, char**& argv) {
   argc = static_cast<int>(kept.size());
   argv = args.data();
   try {
-    if (cores)
-      return context{std::make_shared<actors::driver_runtime>(std::move(conf), *cores)};
     return context{std::make_shared<actors::driver_runtime>(
-      std::move(conf), *cluster, std::vector<std::string>(kept.begin() + (kept.empty() ? 0 : 1), kept.end()))};
+      std::move(conf), std::vector<std::string>(kept.begin() + (kept.empty() ? 0 : 1), kept.end()))};
   } catch (const std::exception& e) {
     std::fprintf(stderr, "ember: %s\n", e.what());
     std::exit(1);

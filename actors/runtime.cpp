@@ -13,11 +13,10 @@
 
 #include "actors/broadcast_driver.hpp"
 #include "actors/cluster_driver.hpp"
+#include "actors/cluster_manager_backend.hpp"
 #include "deploy/binary_cache.hpp"
 #include "actors/dag_scheduler.hpp"
-#include "actors/executor.hpp"
 #include "actors/listener_bus.hpp"
-#include "actors/master.hpp"
 #include "actors/messages.hpp"
 #include "actors/remoting.hpp"
 #include "actors/settings_wiring.hpp"
@@ -27,25 +26,6 @@
 #include "protocol/register_types.hpp"
 
 namespace ember::actors {
-
-std::optional<uint32_t> parse_local_master(const std::string& master) {
-  if (master == "local")
-    return 1;
-  if (!master.starts_with("local[") || !master.ends_with("]"))
-    return std::nullopt;
-  auto inner = master.substr(6, master.size() - 7);
-  if (inner == "*")
-    return std::max(1u, std::thread::hardware_concurrency());
-  try {
-    size_t used = 0;
-    auto n = std::stoul(inner, &used);
-    if (used != inner.size() || n == 0 || n > 4096)
-      return std::nullopt;
-    return static_cast<uint32_t>(n);
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
-}
 
 namespace {
 
@@ -79,13 +59,6 @@ std::string user_name() {
 }
 
 } // namespace
-
-std::optional<std::pair<std::string, uint16_t>> parse_cluster_master(const std::string& master) {
-  std::pair<std::string, uint16_t> out;
-  if (!parse_master_url(master, out.first, out.second))
-    return std::nullopt;
-  return out;
-}
 
 void driver_runtime::start_schedulers(bool remoting) {
   log::configure(conf_);
@@ -161,46 +134,7 @@ void driver_runtime::post_application_start() {
   }));
 }
 
-driver_runtime::driver_runtime(config::config conf, uint32_t cores)
-  : detail::context_impl(dataset_settings_from(conf, cores)), conf_(std::move(conf)) {
-  const auto ask_timeout = conf_.get(config::keys::rpc_ask_timeout);
-  app_id_ = new_app_id();
-  app_dir_ = (std::filesystem::path{config::split_list(conf_.get(config::keys::local_dir)).at(0)} / ("ember-" + app_id_))
-               .string();
-  std::filesystem::create_directories(app_dir_);
-  start_schedulers(false);
-  post_application_start();
-
-  executor_config ec;
-  ec.executor_id = "driver";
-  ec.host = host_name();
-  ec.cores = cores;
-  ec.app_dir = app_dir_;
-  // Local mode: the driver's memory is the executor's (as in Spark), shared by the task threads.
-  const auto driver_memory = conf_.get(config::keys::driver_memory);
-  ec.task_memory =
-    static_cast<size_t>(static_cast<double>(driver_memory) * conf_.get(config::keys::memory_fraction) / cores);
-  ec.storage_memory = memory_settings_from(conf_, driver_memory);
-  ec.compress = conf_.get(config::keys::shuffle_compress);
-  ec.block_size = static_cast<size_t>(conf_.get(config::keys::io_compression_lz4_block_size));
-  ec.ask_timeout = ask_timeout;
-  ec.short_task_threshold = conf_.get(config::keys::executor_short_task_threshold);
-  // Local mode: the executor reads broadcasts straight from the driver's store (the originals).
-  auto bstore = std::make_shared<storage::broadcast_store>();
-  broadcasts_ = std::make_shared<broadcast_driver>(*sys_, bstore, broadcast_settings_from(conf_), caf::actor{},
-                                                   ask_timeout);
-  ec.broadcasts = std::make_shared<local_broadcast_source>(bstore);
-  executor_ = spawn_executor(*sys_, ec, tasks_, dag_);
-}
-
 namespace {
-
-// Cluster mode without ember.default.parallelism: the cores the application asks for
-// (executors x cores each, at least 2), as Spark's standalone backend does once they register.
-uint32_t cluster_parallelism(const config::config& c) {
-  auto instances = std::max<int64_t>(1, c.get(config::keys::executor_instances));
-  return static_cast<uint32_t>(std::max<int64_t>(2, instances * c.get(config::keys::executor_cores)));
-}
 
 std::vector<std::pair<std::string, std::string>> explicit_settings(const config::config& c) {
   std::vector<std::pair<std::string, std::string>> out;
@@ -212,15 +146,32 @@ std::vector<std::pair<std::string, std::string>> explicit_settings(const config:
   return out;
 }
 
+const deploy::cluster_manager_kind& cluster_manager_for(const config::config& c) {
+  const auto& master = c.get(config::keys::master);
+  const auto* kind = cluster_managers().find(master);
+  if (kind == nullptr)
+    throw std::runtime_error("ember.master: " + cluster_managers().unsupported(master));
+  return *kind;
+}
+
 } // namespace
 
-driver_runtime::driver_runtime(config::config conf, const std::pair<std::string, uint16_t>& master,
-                               std::vector<std::string> app_args)
-  : detail::context_impl(dataset_settings_from(conf, cluster_parallelism(conf))), conf_(std::move(conf)) {
+driver_runtime::driver_runtime(config::config conf, std::vector<std::string> app_args)
+  : detail::context_impl(dataset_settings_from(
+      conf, cluster_manager_for(conf).default_parallelism(conf.get(config::keys::master), conf))),
+    conf_(std::move(conf)), manager_(&cluster_manager_for(conf_)) {
   const auto ask_timeout = conf_.get(config::keys::rpc_ask_timeout);
   const auto max_chunk_size = static_cast<size_t>(conf_.get(config::keys::network_max_chunk_size));
-  app_id_ = "pending-" + new_app_id(); // the event log's name until the master assigns the id
-  start_schedulers(true);
+  const auto& master = conf_.get(config::keys::master);
+  // Executors in this process: the driver names the application. Otherwise the cluster manager
+  // may (the standalone master does): until then the event log goes by a provisional name.
+  bool in_process = manager_->executors_in_process;
+  app_id_ = in_process ? new_app_id() : "pending-" + new_app_id();
+  if (in_process) {
+    app_dir_ = (std::filesystem::path{config::split_list(conf_.get(config::keys::local_dir)).at(0)} / ("ember-" + app_id_)).string();
+    std::filesystem::create_directories(app_dir_);
+  }
+  start_schedulers(!in_process);
   auto fail = [&](const std::string& what) {
     stopped_ = true; // nothing to unregister; the actor system goes down with this object
     caf::anon_send_exit(tasks_, caf::exit_reason::user_shutdown);
@@ -229,77 +180,95 @@ driver_runtime::driver_runtime(config::config conf, const std::pair<std::string,
     throw std::runtime_error(what);
   };
 
-  app_description app;
-  app.binary_path = std::filesystem::canonical("/proc/self/exe").string();
-  app.binary_hash = deploy::content_hash(app.binary_path);
-  app.binary_size = std::filesystem::file_size(app.binary_path);
-  heartbeat_receiver_config hb;
-  hb.timeout = conf_.get(config::keys::network_timeout);
-  hb.check_interval = conf_.get(config::keys::network_timeout_interval);
-  // Broadcast pieces and manifests: the driver endpoint routes executors' requests to its master.
+  deploy::driver_services services{*sys_, conf_, master, tasks_, dag_, app_id_, app_dir_, nullptr, nullptr};
+  deploy::app_description app;
   auto bstore = std::make_shared<storage::broadcast_store>();
-  broadcasts_ = std::make_shared<broadcast_driver>(
-    *sys_, bstore, broadcast_settings_from(conf_),
-    spawn_broadcast_master(*sys_, bstore, max_chunk_size, ask_timeout, tasks_),
-    ask_timeout);
-  // Racks of executors' hosts (docs/scheduling.md): a bad topology file or script fails the start.
-  std::shared_ptr<scheduler::topology> topology;
+  std::string host;
+  uint16_t port = 0;
+  if (in_process) {
+    // ApplicationStart precedes the in-process executor's ExecutorAdded.
+    post_application_start();
+    // No broadcast master: the executor reads broadcasts straight from the driver's store.
+    broadcasts_ = std::make_shared<broadcast_driver>(*sys_, bstore, broadcast_settings_from(conf_), caf::actor{},
+                                                     ask_timeout);
+    services.broadcasts = bstore;
+  } else {
+    app.binary.path = std::filesystem::canonical("/proc/self/exe").string();
+    app.binary.content_hash = deploy::content_hash(app.binary.path);
+    app.binary.size = std::filesystem::file_size(app.binary.path);
+    heartbeat_receiver_config hb;
+    hb.timeout = conf_.get(config::keys::network_timeout);
+    hb.check_interval = conf_.get(config::keys::network_timeout_interval);
+    // Broadcast pieces and manifests: the driver endpoint routes executors' requests to its master.
+    broadcasts_ = std::make_shared<broadcast_driver>(
+      *sys_, bstore, broadcast_settings_from(conf_),
+      spawn_broadcast_master(*sys_, bstore, max_chunk_size, ask_timeout, tasks_),
+      ask_timeout);
+    // Racks of executors' hosts (docs/scheduling.md): a bad topology file or script fails the start.
+    std::shared_ptr<scheduler::topology> topology;
+    try {
+      topology = std::make_shared<scheduler::topology>(conf_.get(config::keys::topology_file),
+                                                       conf_.get(config::keys::topology_script),
+                                                       conf_.get(config::keys::topology_script_timeout));
+    } catch (const std::exception& e) {
+      fail(e.what());
+    }
+    endpoint_ = spawn_driver_endpoint(*sys_, tasks_, dag_, app.binary.path, app.binary.content_hash,
+                                      max_chunk_size, hb, topology);
+    host = conf_.get(config::keys::driver_host);
+    if (host.empty())
+      host = host_name();
+    auto published = sys_->middleman().publish(endpoint_, static_cast<uint16_t>(conf_.get(config::keys::driver_port)),
+                                               host.c_str(), true);
+    if (!published)
+      fail("cannot listen for executors on " + host + ":" + conf_.text(config::keys::driver_port)
+           + " (ember.driver.host/port): " + describe(published.error()));
+    port = *published;
+
+    app.name = conf_.get(config::keys::app_name);
+    if (app.name.empty())
+      app.name = std::filesystem::path{app.binary.path}.filename().string();
+    app.user = std::getenv("USER") ? std::getenv("USER") : "";
+    app.max_cores = static_cast<uint32_t>(conf_.get(config::keys::cores_max));
+    app.executor_cores = static_cast<uint32_t>(conf_.get(config::keys::executor_cores));
+    app.executor_memory = static_cast<uint64_t>(conf_.get(config::keys::executor_memory));
+    app.args = std::move(app_args);
+    app.conf = explicit_settings(conf_);
+    app.driver_host = host;
+    app.driver_port = port;
+    app.initial_executors = static_cast<uint32_t>(conf_.get(config::keys::executor_instances));
+    if (conf_.get(config::keys::dynamic_allocation_enabled))
+      app.initial_executors = allocation_settings_from(conf_).initial_executors;
+    data_files_ = std::make_shared<data_file_catalog>();
+    services.data_files = data_files_;
+  }
+
+  std::unique_ptr<deploy::cluster_manager_backend> backend;
   try {
-    topology = std::make_shared<scheduler::topology>(conf_.get(config::keys::topology_file),
-                                                     conf_.get(config::keys::topology_script),
-                                                     conf_.get(config::keys::topology_script_timeout));
+    backend = manager_->create(services); // the standalone one connects to the master here
   } catch (const std::exception& e) {
     fail(e.what());
   }
-  endpoint_ = spawn_driver_endpoint(*sys_, tasks_, dag_, app.binary_path, app.binary_hash,
-                                    max_chunk_size, hb, topology);
-  auto host = conf_.get(config::keys::driver_host);
-  if (host.empty())
-    host = host_name();
-  auto port = sys_->middleman().publish(endpoint_, static_cast<uint16_t>(conf_.get(config::keys::driver_port)),
-                                        host.c_str(), true);
-  if (!port)
-    fail("cannot listen for executors on " + host + ":" + conf_.text(config::keys::driver_port) + " (ember.driver.host/port): "
-         + describe(port.error()));
-  auto master_url = "ember://" + master.first + ":" + std::to_string(master.second);
-  auto master_actor = sys_->middleman().remote_actor(master.first, master.second);
-  if (!master_actor)
-    fail("cannot reach the master at " + master_url + ": " + describe(master_actor.error()));
-
-  app.name = conf_.get(config::keys::app_name);
-  if (app.name.empty())
-    app.name = std::filesystem::path{app.binary_path}.filename().string();
-  app.max_cores = static_cast<uint32_t>(conf_.get(config::keys::cores_max));
-  app.executor_cores = static_cast<uint32_t>(conf_.get(config::keys::executor_cores));
-  app.executor_memory = static_cast<uint64_t>(conf_.get(config::keys::executor_memory));
-  app.args = std::move(app_args);
-  app.conf = explicit_settings(conf_);
-  app.driver_host = host;
-  app.driver_port = *port;
-  app.initial_executors = static_cast<uint32_t>(conf_.get(config::keys::executor_instances));
-  app.master_host = master.first; // the app client reconnects here if the master goes away
-  app.master_port = master.second;
-  app.reconnect_interval = conf_.get(config::keys::worker_registration_retry_interval);
-  data_files_ = std::make_shared<data_file_catalog>();
-  app.data_files = data_files_;
-  if (conf_.get(config::keys::dynamic_allocation_enabled))
-    app.initial_executors = allocation_settings_from(conf_).initial_executors;
-  app_ = spawn_app_client(*sys_, *master_actor, app, tasks_, dag_);
+  backend_ = spawn_cluster_manager_backend(*sys_, std::move(backend), std::move(app), tasks_, dag_);
   std::string error;
+  std::string id;
   {
     caf::scoped_actor self{*sys_};
-    self->request(app_, ask_timeout, register_atom::value)
-      .receive([&](const std::string& id) { app_id_ = id; },
+    self->request(backend_, ask_timeout, register_atom::value)
+      .receive([&](const std::string& started) { id = started; },
                [&](const caf::error& err) { error = describe(err); });
   }
   if (!error.empty())
-    fail("cannot register with the master at " + master_url + ": " + error);
+    fail("cannot register with the master at " + master + ": " + error);
+  if (in_process)
+    return;
+  app_id_ = id;
   caf::anon_send(tasks_, caf::put_atom::value, app_id_);
-  caf::anon_send(tasks_, allocation_target_atom::value, app_);
-  caf::anon_send(endpoint_, kill_target_atom::value, app_); // executors lost for silence are killed
+  caf::anon_send(tasks_, allocation_target_atom::value, backend_);
+  caf::anon_send(endpoint_, kill_target_atom::value, backend_); // executors lost for silence are killed
   caf::anon_send(bus_, caf::put_atom::value, app_id_);
   post_application_start();
-  log::get("runtime")->info("application {} on {}: executors connect to {}:{}", app_id_, master_url, host, *port);
+  log::get("runtime")->info("application {} on {}: executors connect to {}:{}", app_id_, master, host, port);
 }
 
 driver_runtime::~driver_runtime() { stop(); }
@@ -316,28 +285,25 @@ void driver_runtime::stop() {
   stopped_ = true;
   {
     caf::scoped_actor self{*sys_};
-    if (app_) {
-      // Executors stop by themselves (StopExecutor), then the master forgets the application.
-      // First the master hears that the application wants no executors any more: otherwise it
+    auto timeout = conf_.get(config::keys::rpc_ask_timeout);
+    if (!manager_->executors_in_process) {
+      // Executors stop by themselves (StopExecutor), then the manager forgets the application.
+      // First the manager hears that the application wants no executors any more: otherwise it
       // would replace each one that exits now with a new one, killed again at the unregistration.
-      self->send(app_, make_wire<proto::RequestExecutors>([](proto::RequestExecutors::Builder b) {
+      self->send(backend_, make_wire<proto::RequestExecutors>([](proto::RequestExecutors::Builder b) {
         b.setRequestedTotal(0);
       }));
-      auto timeout = conf_.get(config::keys::rpc_ask_timeout);
       self->request(tasks_, timeout, caf::close_atom::value).receive([](caf::close_atom) {}, [](const caf::error&) {});
-      self->request(app_, timeout, caf::close_atom::value).receive([](caf::close_atom) {}, [](const caf::error&) {});
     }
-    // The task scheduler goes first: the executor's end is then no "executor removed" event
-    // (mailboxes are FIFO, its exit message is ahead of the executor's down message).
+    self->request(backend_, timeout, caf::close_atom::value).receive([](caf::close_atom) {}, [](const caf::error&) {});
+    // The task scheduler goes first: an in-process executor's end is then no "executor removed"
+    // event (mailboxes are FIFO, its exit message is ahead of the executor's down message). The
+    // backend actor, linked to it, ends with it and takes such an executor along.
     caf::anon_send_exit(tasks_, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(dag_, caf::exit_reason::user_shutdown);
-    if (executor_)
-      caf::anon_send_exit(executor_, caf::exit_reason::user_shutdown);
     // Every event the schedulers posted is in the bus's mailbox once they are gone, so
     // ApplicationEnd is the log's last line; the bus flushes and closes the log, then quits.
-    self->wait_for(tasks_, dag_);
-    if (executor_)
-      self->wait_for(executor_);
+    self->wait_for(tasks_, dag_, backend_);
     self->send(bus_, make_wire<proto::ListenerEvent>([&](proto::ListenerEvent::Builder e) {
       auto b = e.initApplicationEnd();
       b.setAppId(app_id_);

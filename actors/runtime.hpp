@@ -1,8 +1,8 @@
 // The driver side of an application: one actor system holding the listener bus, the
-// dag_scheduler and the task_scheduler, plus either one in-process executor with N task threads
-// (local mode) or, on a standalone cluster, the driver endpoint executors connect to and the app
-// client that asks the master for them. Datasets reach it through detail::context_impl::run_job,
-// which blocks the user's thread (never an actor).
+// dag_scheduler, the task_scheduler and the cluster manager backend (actors/cluster_manager_backend.hpp)
+// that ember.master chose: local mode's in-process executor with N task threads, or a cluster
+// manager that starts executor processes, which connect to the driver endpoint. Datasets reach it
+// through detail::context_impl::run_job, which blocks the user's thread (never an actor).
 #pragma once
 
 #include <map>
@@ -18,6 +18,7 @@
 #include "api/context_impl.hpp"
 #include "api/narrow.hpp"
 #include "config/config.hpp"
+#include "deploy/cluster_manager.hpp"
 
 namespace ember::detail {
 class broadcast_control;
@@ -29,12 +30,6 @@ struct data_file_catalog;
 
 class broadcast_driver;
 
-// "local" -> 1, "local[4]" -> 4, "local[*]" -> hardware threads; nullopt for anything else.
-std::optional<uint32_t> parse_local_master(const std::string& master);
-
-// "ember://HOST:PORT" -> (HOST, PORT); nullopt for anything else.
-std::optional<std::pair<std::string, uint16_t>> parse_cluster_master(const std::string& master);
-
 // The SubmitJob that runs `fn` over `partitions` of `rdd`'s graph (every action's job, whatever
 // drives the dag scheduler: the driver, or the actor tests standing in for it).
 wire<proto::SubmitJob> make_submit_job(uint32_t job_id, const detail::node_ptr& rdd,
@@ -43,13 +38,11 @@ wire<proto::SubmitJob> make_submit_job(uint32_t job_id, const detail::node_ptr& 
 
 class driver_runtime : public detail::context_impl {
 public:
-  // Local mode with `cores` task threads.
-  driver_runtime(config::config conf, uint32_t cores);
-  // A standalone cluster: registers with the master at host:port; `app_args` are the
-  // application's own arguments (executors get them too). Throws std::runtime_error when the
-  // master cannot be reached or refuses the application.
-  driver_runtime(config::config conf, const std::pair<std::string, uint16_t>& master,
-                 std::vector<std::string> app_args);
+  // Runs the application on the cluster manager that ember.master names (cluster_managers() in
+  // actors/cluster_manager_backend.hpp); `app_args` are the application's own arguments
+  // (executors in other processes get them too). Throws std::runtime_error with one line when no
+  // manager serves the master, or it cannot be reached or refuses the application.
+  driver_runtime(config::config conf, std::vector<std::string> app_args);
   ~driver_runtime() override;
 
   std::vector<std::string> run_job(const detail::node_ptr& rdd, const std::vector<uint32_t>& partitions,
@@ -70,13 +63,14 @@ private:
   void post_application_start();
 
   config::config conf_;
+  const deploy::cluster_manager_kind* manager_; // chosen by ember.master
   std::string app_id_;
   std::string app_dir_;
   std::unique_ptr<caf::actor_system_config> cfg_;
   std::unique_ptr<caf::actor_system> sys_;
   caf::actor bus_, tasks_, dag_; // bus_: listener bus, spawned first, closed last
-  caf::actor executor_;          // local mode
-  caf::actor endpoint_, app_;    // cluster: driver endpoint, app client
+  caf::actor backend_;           // the cluster manager backend
+  caf::actor endpoint_;          // executors in other processes: the driver endpoint
   std::shared_ptr<broadcast_driver> broadcasts_;
   std::shared_ptr<data_file_catalog> data_files_;
   std::atomic<uint32_t> next_job_{0};
