@@ -6,7 +6,7 @@
 #include <caf/all.hpp>
 
 #include "actors/broadcast_executor.hpp"
-#include "actors/messages.hpp"
+#include "actors/conversions.hpp"
 #include "actors/runtime.hpp"
 #include "api/context.hpp"
 #include "config/config.hpp"

@@ -7,7 +7,7 @@
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 
-#include "actors/messages.hpp"
+#include "actors/conversions.hpp"
 #include "config/log.hpp"
 
 namespace ember::actors {

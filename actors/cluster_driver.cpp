@@ -8,8 +8,8 @@
 
 #include "actors/broadcast_driver.hpp"
 #include "actors/heartbeat_receiver.hpp"
-#include "actors/messages.hpp"
-#include "actors/task_scheduler.hpp"
+#include "actors/conversions.hpp"
+#include "actors/task_scheduler_actor.hpp"
 #include "config/log.hpp"
 #include "deploy/binary_cache.hpp"
 #include "protocol/deploy.capnp.h"

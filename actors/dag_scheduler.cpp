@@ -6,7 +6,7 @@
 #include <caf/all.hpp>
 
 #include "actors/listener_bus.hpp"
-#include "actors/messages.hpp"
+#include "actors/conversions.hpp"
 #include "config/log.hpp"
 #include "config/registry.hpp"
 #include "scheduler/dag_planner.hpp"

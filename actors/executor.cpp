@@ -18,7 +18,7 @@
 #include <caf/all.hpp>
 
 #include "actors/block_server.hpp"
-#include "actors/messages.hpp"
+#include "actors/conversions.hpp"
 #include "api/broadcast.hpp"
 #include "config/fault_injector.hpp"
 #include "config/log.hpp"

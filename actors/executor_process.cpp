@@ -19,7 +19,7 @@
 #include "actors/broadcast_driver.hpp"
 #include "actors/broadcast_executor.hpp"
 #include "actors/executor.hpp"
-#include "actors/messages.hpp"
+#include "actors/conversions.hpp"
 #include "actors/remoting.hpp"
 #include "config/config.hpp"
 #include "config/fault_injector.hpp"

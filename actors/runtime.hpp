@@ -14,7 +14,7 @@
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 
-#include "actors/messages.hpp"
+#include "actors/conversions.hpp"
 #include "api/context_impl.hpp"
 #include "api/narrow.hpp"
 #include "config/config.hpp"

@@ -11,7 +11,7 @@
 #include "tests/actor/actor_fixture.hpp"
 
 #include "actors/dag_scheduler.hpp"
-#include "actors/messages.hpp"
+#include "actors/conversions.hpp"
 #include "actors/runtime.hpp"
 #include "api/dataset.hpp"
 

@@ -7,8 +7,8 @@
 
 #include "tests/actor/actor_fixture.hpp"
 
-#include "actors/messages.hpp"
-#include "actors/task_scheduler.hpp"
+#include "actors/conversions.hpp"
+#include "actors/task_scheduler_actor.hpp"
 
 using namespace std::chrono_literals;
 using namespace ember;
@@ -282,7 +282,7 @@ CAF_TEST(output commit: of two attempts of one partition exactly one is accepted
 // failing today: the task_scheduler actor checks for stragglers every ember.speculation.interval
 // of the actor clock (virtual here), but measures run times with std::chrono::steady_clock, so
 // under virtual time no task ever looks slow. With `clock::now()` replaced by
-// `self->clock().now()` in actors/task_scheduler.cpp it passes: enable it then.
+// `self->clock().now()` in actors/task_scheduler_actor.cpp it passes: enable it then.
 CAF_TEST(speculation: a straggler gets a copy elsewhere and the first to finish wins) {
   start(4, true);
   auto e1 = add_executor("e1", "h1");

@@ -1,4 +1,4 @@
-#include "actors/messages.hpp"
+#include "actors/conversions.hpp"
 
 namespace ember::actors {
 

@@ -1,4 +1,4 @@
-#include "actors/task_scheduler.hpp"
+#include "actors/task_scheduler_actor.hpp"
 
 #include <map>
 #include <set>
@@ -6,7 +6,7 @@
 #include <caf/all.hpp>
 
 #include "actors/listener_bus.hpp"
-#include "actors/messages.hpp"
+#include "actors/conversions.hpp"
 #include "config/log.hpp"
 #include "scheduler/task_scheduler.hpp"
 
