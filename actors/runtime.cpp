@@ -14,7 +14,9 @@
 #include "actors/broadcast_driver.hpp"
 #include "actors/cluster_driver.hpp"
 #include "deploy/binary_cache.hpp"
+#include "actors/block_manager_master_actor.hpp"
 #include "actors/dag_scheduler.hpp"
+#include "actors/map_output_tracker.hpp"
 #include "actors/executor.hpp"
 #include "actors/listener_bus.hpp"
 #include "actors/master.hpp"
@@ -78,6 +80,18 @@ std::string user_name() {
   return {};
 }
 
+// Local mode's stand-in for the driver endpoint (actors/cluster_driver.hpp): the in-process
+// executor has one handle for the driver's map outputs and blocks, as a remote one has.
+caf::behavior local_driver_services(caf::event_based_actor* self, caf::actor tracker, caf::actor block_master) {
+  self->link_to(tracker);
+  self->link_to(block_master);
+  return {
+    [=](const wire<proto::GetMapOutputs>& msg) { return self->delegate(tracker, msg); },
+    [=](const wire<proto::UpdateBlockInfo>& msg) { return self->delegate(block_master, msg); },
+    [=](const wire<proto::GetBlockLocations>& msg) { return self->delegate(block_master, msg); },
+  };
+}
+
 } // namespace
 
 std::optional<std::pair<std::string, uint16_t>> parse_cluster_master(const std::string& master) {
@@ -137,7 +151,14 @@ void driver_runtime::start_schedulers(bool remoting) {
   tc.task_queue_depth = static_cast<uint32_t>(conf_.get_int("ember.executor.taskQueueDepth"));
   tc.short_task_queue_depth = static_cast<uint32_t>(conf_.get_int("ember.executor.shortTaskQueueDepth"));
   tc.short_task_threshold = conf_.get_duration("ember.executor.shortTaskThreshold");
+  // One role per actor: the dag scheduler owns the planner (and the map outputs it plans with),
+  // the tracker serves them to reducers, the block manager master knows the cached blocks.
+  tracker_ = spawn_map_output_tracker(*sys_);
+  block_manager_master_config mc;
+  mc.ask_timeout = drv.ask_timeout;
+  block_master_ = spawn_block_manager_master(*sys_, mc);
   tc.listener_bus = bus_;
+  tc.block_manager_master = block_master_;
   tc.task_events = bc.event_log || bc.console_progress;
   tasks_ = spawn_task_scheduler(*sys_, tc);
   caf::anon_send(bus_, caf::join_atom::value, tasks_);
@@ -145,9 +166,12 @@ void driver_runtime::start_schedulers(bool remoting) {
   dc.max_consecutive_attempts = sched.max_stage_attempts;
   dc.max_result_size = drv.max_result_size;
   dc.listener_bus = bus_;
-  dc.ask_timeout = drv.ask_timeout;
+  dc.map_output_tracker = tracker_;
+  dc.block_manager_master = block_master_;
   dag_ = spawn_dag_scheduler(*sys_, dc, tasks_);
   caf::anon_send(tasks_, dag_);
+  if (!remoting)
+    driver_services_ = sys_->spawn(local_driver_services, tracker_, block_master_);
 }
 
 void driver_runtime::post_application_start() {
@@ -188,7 +212,7 @@ driver_runtime::driver_runtime(config::config conf, uint32_t cores)
   broadcasts_ = std::make_shared<broadcast_driver>(*sys_, bstore, broadcast_settings_from(conf_), caf::actor{},
                                                    drv.ask_timeout);
   ec.broadcasts = std::make_shared<local_broadcast_source>(bstore);
-  executor_ = spawn_executor(*sys_, ec, tasks_, dag_);
+  executor_ = spawn_executor(*sys_, ec, tasks_, driver_services_);
 }
 
 namespace {
@@ -248,7 +272,7 @@ driver_runtime::driver_runtime(config::config conf, const std::pair<std::string,
   } catch (const std::exception& e) {
     fail(e.what());
   }
-  endpoint_ = spawn_driver_endpoint(*sys_, tasks_, dag_, app.binary_path, app.binary_hash,
+  endpoint_ = spawn_driver_endpoint(*sys_, tasks_, tracker_, block_master_, app.binary_path, app.binary_hash,
                                     static_cast<size_t>(shuf.max_chunk_size), hb, topology);
   auto host = conf_.get_string("ember.driver.host");
   if (host.empty())
@@ -328,11 +352,13 @@ void driver_runtime::stop() {
     // (mailboxes are FIFO, its exit message is ahead of the executor's down message).
     caf::anon_send_exit(tasks_, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(dag_, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(tracker_, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(block_master_, caf::exit_reason::user_shutdown);
     if (executor_)
       caf::anon_send_exit(executor_, caf::exit_reason::user_shutdown);
     // Every event the schedulers posted is in the bus's mailbox once they are gone, so
     // ApplicationEnd is the log's last line; the bus flushes and closes the log, then quits.
-    self->wait_for(tasks_, dag_);
+    self->wait_for(tasks_, dag_, tracker_, block_master_);
     if (executor_)
       self->wait_for(executor_);
     self->send(bus_, make_wire<proto::ListenerEvent>([&](proto::ListenerEvent::Builder e) {
@@ -356,11 +382,11 @@ void driver_runtime::unpersist(uint32_t rdd_id, bool blocking) {
     return;
   auto msg = make_wire<proto::RemoveRdd>([&](proto::RemoveRdd::Builder b) { b.setRddId(rdd_id); });
   if (!blocking) {
-    caf::anon_send(dag_, msg);
+    caf::anon_send(block_master_, msg);
     return;
   }
   caf::scoped_actor self{*sys_};
-  self->request(dag_, caf::infinite, msg)
+  self->request(block_master_, caf::infinite, msg)
     .receive([](const wire<proto::RemoveRdd>&) {},
              [&](const caf::error& err) { log::get("runtime")->warn("unpersist of rdd {}: {}", rdd_id, describe(err)); });
 }

@@ -1,5 +1,5 @@
 // The driver side of an application: one actor system holding the listener bus, the
-// dag_scheduler and the task_scheduler, plus either one in-process executor with N task threads
+// dag_scheduler, the task_scheduler, the map_output_tracker and the block_manager_master, plus either one in-process executor with N task threads
 // (local mode) or, on a standalone cluster, the driver endpoint executors connect to and the app
 // client that asks the master for them. Datasets reach it through detail::context_impl::run_job,
 // which blocks the user's thread (never an actor).
@@ -75,6 +75,8 @@ private:
   std::unique_ptr<caf::actor_system_config> cfg_;
   std::unique_ptr<caf::actor_system> sys_;
   caf::actor bus_, tasks_, dag_; // bus_: listener bus, spawned first, closed last
+  caf::actor tracker_, block_master_; // map_output_tracker, block_manager_master
+  caf::actor driver_services_; // local mode: the executor's handle on tracker_ and block_master_
   caf::actor executor_;          // local mode
   caf::actor endpoint_, app_;    // cluster: driver endpoint, app client
   std::shared_ptr<broadcast_driver> broadcasts_;
