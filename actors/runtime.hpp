@@ -55,15 +55,15 @@ public:
   std::vector<std::string> run_job(const detail::node_ptr& rdd, const std::vector<uint32_t>& partitions,
                                    const detail::result_fn& fn) override;
   void unpersist(uint32_t rdd_id, bool blocking) override;
-  void stop();
-  const config::config& conf() const { return conf_; }
+  void stop() override;
+  const config::config& conf() const override { return conf_; }
 
   const std::string& app_id() const { return app_id_; }
   // The files workers' hosts hold in their data dirs (cluster mode; empty in local mode), as the
   // master told at registration: text_file splits of them prefer those hosts.
-  detail::declared_files data_files() const;
+  detail::declared_files data_files() const override;
   // ctx.broadcast's driver half (actors/broadcast_driver.hpp).
-  std::shared_ptr<detail::broadcast_control> broadcasts() const;
+  std::shared_ptr<detail::broadcast_control> broadcasts() const override;
 
 private:
   void start_schedulers(bool remoting);

@@ -17,6 +17,7 @@
 #include "actors/map_output_tracker.hpp"
 #include "actors/runtime.hpp"
 #include "api/dataset.hpp"
+#include "config/config.hpp"
 
 using namespace std::chrono_literals;
 using namespace ember;
@@ -50,8 +51,15 @@ public:
   void unpersist(uint32_t, bool) override {
     throw std::logic_error("the dag scheduler actor tests cache nothing");
   }
+  const config::config& conf() const override { return conf_; }
+  void stop() override {} // the fixture ends the actors
+  detail::declared_files data_files() const override { return {}; }
+  std::shared_ptr<detail::broadcast_control> broadcasts() const override {
+    throw std::logic_error("the dag scheduler actor tests broadcast nothing");
+  }
 
 private:
+  config::config conf_;
   submit_fn submit_;
   uint32_t next_job_ = 0;
 };
