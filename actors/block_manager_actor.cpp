@@ -5,7 +5,7 @@
 #include <caf/scoped_actor.hpp>
 
 #include "actors/block_server.hpp"
-#include "actors/messages.hpp"
+#include "actors/conversions.hpp"
 #include "config/log.hpp"
 #include "protocol/shuffle.capnp.h"
 #include "storage/block_manager.hpp"

@@ -17,7 +17,7 @@
 
 #include "actors/broadcast_executor.hpp"
 #include "actors/executor.hpp"
-#include "actors/messages.hpp"
+#include "actors/conversions.hpp"
 #include "api/task.hpp"
 #include "config/fault_injector.hpp"
 #include "config/log.hpp"

@@ -6,20 +6,10 @@
 #include <caf/all.hpp>
 
 #include "actors/broadcast_executor.hpp"
-#include "actors/messages.hpp"
+#include "actors/conversions.hpp"
 #include "actors/runtime.hpp"
-#include "api/context.hpp"
 #include "config/config.hpp"
 #include "config/log.hpp"
-
-namespace ember {
-
-// ember::context's broadcast hook (declared in api/context.hpp): the runtime's broadcast driver.
-std::shared_ptr<detail::broadcast_control> context::broadcast_control() const {
-  return static_cast<const actors::driver_runtime&>(*impl_).broadcasts();
-}
-
-} // namespace ember
 
 namespace ember::actors {
 

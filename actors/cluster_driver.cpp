@@ -9,7 +9,8 @@
 #include "actors/broadcast_driver.hpp"
 #include "actors/cluster_manager_backend.hpp"
 #include "actors/heartbeat_receiver.hpp"
-#include "actors/messages.hpp"
+#include "actors/conversions.hpp"
+#include "actors/task_scheduler_actor.hpp"
 #include "config/log.hpp"
 #include "deploy/binary_cache.hpp"
 #include "protocol/deploy.capnp.h"
@@ -69,7 +70,8 @@ wire<proto::RegisterExecutor> with_rack(const wire<proto::RegisterExecutor>& msg
   return wire<proto::RegisterExecutor>::from_builder(builder);
 }
 
-caf::behavior driver_endpoint(caf::event_based_actor* self, caf::actor tasks, caf::actor dag, caf::actor binaries,
+caf::behavior driver_endpoint(caf::event_based_actor* self, caf::actor tasks, caf::actor tracker,
+                              caf::actor block_master, caf::actor binaries,
                               caf::actor heartbeats, std::shared_ptr<scheduler::topology> topology,
                               caf::actor resolver) {
   // Dies with the driver's schedulers: then executors see it go and exit.
@@ -106,10 +108,9 @@ caf::behavior driver_endpoint(caf::event_based_actor* self, caf::actor tasks, ca
     },
     [=](const wire<proto::Heartbeat>& msg) { return self->delegate(heartbeats, msg); },
     [=](kill_target_atom, caf::actor target) { self->send(heartbeats, kill_target_atom::value, target); },
-    [=](const wire<proto::GetMapOutputs>& msg) { return self->delegate(dag, msg); },
-    // The dag scheduler is also the block_manager_master (cached blocks).
-    [=](const wire<proto::UpdateBlockInfo>& msg) { return self->delegate(dag, msg); },
-    [=](const wire<proto::GetBlockLocations>& msg) { return self->delegate(dag, msg); },
+    [=](const wire<proto::GetMapOutputs>& msg) { return self->delegate(tracker, msg); },
+    [=](const wire<proto::UpdateBlockInfo>& msg) { return self->delegate(block_master, msg); },
+    [=](const wire<proto::GetBlockLocations>& msg) { return self->delegate(block_master, msg); },
     [=](const wire<proto::FetchBinary>& msg) { return self->delegate(binaries, msg); },
     // Broadcast variables (actors/broadcast_driver.hpp): manifests, piece holders, the pieces.
     [=](const wire<proto::GetBroadcastManifest>& msg) { return self->delegate(broadcast_master_of(self->system()), msg); },
@@ -357,7 +358,8 @@ caf::behavior app_client(app_client_actor* self, caf::actor master, deploy::app_
 
 } // namespace
 
-caf::actor spawn_driver_endpoint(caf::actor_system& sys, caf::actor task_scheduler, caf::actor dag_scheduler,
+caf::actor spawn_driver_endpoint(caf::actor_system& sys, caf::actor task_scheduler, caf::actor map_output_tracker,
+                                 caf::actor block_manager_master,
                                  std::string binary_path, std::string binary_hash, size_t max_chunk_size,
                                  heartbeat_receiver_config heartbeats, std::shared_ptr<scheduler::topology> topology) {
   auto binaries = sys.spawn<caf::detached>(binary_server, std::move(binary_path), std::move(binary_hash), max_chunk_size);
@@ -365,7 +367,8 @@ caf::actor spawn_driver_endpoint(caf::actor_system& sys, caf::actor task_schedul
   caf::actor resolver;
   if (topology && topology->uses_script())
     resolver = sys.spawn<caf::detached>(rack_resolver, topology);
-  return sys.spawn(driver_endpoint, std::move(task_scheduler), std::move(dag_scheduler), std::move(binaries),
+  return sys.spawn(driver_endpoint, std::move(task_scheduler), std::move(map_output_tracker),
+                   std::move(block_manager_master), std::move(binaries),
                    std::move(receiver), std::move(topology), std::move(resolver));
 }
 

@@ -1,6 +1,7 @@
 // The driver's side of a standalone cluster (docs/cluster.md):
 //  - the driver endpoint, published on ember.driver.host:port — what executors and workers reach:
-//    RegisterExecutor goes on to the task scheduler, GetMapOutputs to the dag scheduler,
+//    RegisterExecutor goes on to the task scheduler, GetMapOutputs to the map output tracker,
+//    UpdateBlockInfo and GetBlockLocations to the block manager master,
 //    FetchBinary to a detached binary server that ships this very executable in chunks,
 //    Heartbeat to the heartbeat receiver (told of every registration);
 //  - the app client, the standalone cluster manager backend's link to the master:
@@ -54,7 +55,8 @@ struct app_client_options {
 // the cluster manager.
 // With a `topology`, a registering executor's rack is resolved from its host before the task
 // scheduler hears of it (a script runs in a detached resolver actor, never on the endpoint).
-caf::actor spawn_driver_endpoint(caf::actor_system& sys, caf::actor task_scheduler, caf::actor dag_scheduler,
+caf::actor spawn_driver_endpoint(caf::actor_system& sys, caf::actor task_scheduler, caf::actor map_output_tracker,
+                                 caf::actor block_manager_master,
                                  std::string binary_path, std::string binary_hash, size_t max_chunk_size,
                                  heartbeat_receiver_config heartbeats,
                                  std::shared_ptr<scheduler::topology> topology = nullptr);

@@ -5,9 +5,9 @@
 #include <caf/all.hpp>
 
 #include "actors/local_backend.hpp"
-#include "actors/messages.hpp"
+#include "actors/conversions.hpp"
 #include "actors/standalone_backend.hpp"
-#include "actors/task_scheduler.hpp"
+#include "actors/task_scheduler_actor.hpp"
 #include "protocol/deploy.capnp.h"
 #include "protocol/executor.capnp.h"
 

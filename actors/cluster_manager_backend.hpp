@@ -37,7 +37,8 @@ struct driver_services {
   const config::config& conf;
   std::string master;   // ember.master, which the kind said it can create
   caf::actor task_scheduler; // an in-process executor registers here
-  caf::actor dag_scheduler;  // ... and asks this one for map outputs
+  caf::actor driver_handle;  // ... and asks this one for map outputs and blocks (the tracker's
+                             // and the block manager master's stand-in for a driver endpoint)
   // Executors in the driver's process: the application's id (the driver's own), its local dir,
   // and the driver's broadcast store, which such an executor reads directly.
   std::string app_id;

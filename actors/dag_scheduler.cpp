@@ -1,14 +1,30 @@
 #include "actors/dag_scheduler.hpp"
 
 #include <map>
+#include <memory>
 #include <optional>
+#include <set>
+#include <string>
+#include <vector>
 
-#include <caf/all.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/send.hpp>
 
+#include "actors/block_manager_master_actor.hpp"
+#include "actors/conversions.hpp"
 #include "actors/listener_bus.hpp"
-#include "actors/messages.hpp"
+#include "actors/scheduler_conversions.hpp"
+#include "actors/scheduler_events.hpp"
+#include "api/task.hpp"
 #include "config/log.hpp"
 #include "config/registry.hpp"
+#include "protocol/deploy.capnp.h"
+#include "protocol/driver.capnp.h"
+#include "protocol/events.capnp.h"
+#include "protocol/executor.capnp.h"
+#include "protocol/scheduler.capnp.h"
+#include "protocol/shuffle.capnp.h"
+#include "protocol/wire.hpp"
 #include "scheduler/dag_planner.hpp"
 #include "storage/block_manager_master.hpp"
 
@@ -16,9 +32,13 @@ namespace ember::actors {
 
 namespace {
 
+// Rerun the stages a FetchFailed stopped, after ember's resubmit delay (Spark: 200 ms), so the
+// failures of one shuffle's other reducers are counted into the same rerun.
+using resubmit_atom = caf::atom_constant<caf::atom("resubmit")>;
+
 struct job_entry {
   std::vector<uint32_t> partitions;
-  std::map<uint32_t, size_t> slot;     // partition -> index in results
+  std::map<uint32_t, size_t> slot; // partition -> index in results
   std::vector<std::string> results;
   std::string result_fn;
   std::string call_site;
@@ -30,450 +50,348 @@ struct job_entry {
   caf::response_promise promise;
 };
 
-struct dag_state {
-  std::unique_ptr<scheduler::dag_planner> planner;
-  std::string removed; // the master removed the application: why (every job fails with it)
-  std::map<uint32_t, job_entry> jobs;
-  std::map<uint32_t, uint32_t> result_stage_job; // final stage id -> job id
-  // Stage attempts handed to the task scheduler and not yet reported complete (listener events).
-  struct stage_run {
-    uint32_t attempt = 0;
-    uint32_t num_tasks = 0;
-    std::string name;
-    uint64_t submitted = 0;
-  };
-  std::map<uint32_t, stage_run> submitted_stages;
-  std::map<uint32_t, std::string> stage_failures; // stage id -> why its running attempt stops
-  std::shared_ptr<spdlog::logger> log;
-  caf::actor tasks;
-  // block_manager_master: where cached blocks are, and the live executor actors (registered, or
-  // that reported blocks): RemoveRdd goes to them, ReplicateBlock to one of them.
-  storage::block_manager_master blocks;
-  std::map<std::string, caf::actor> block_managers;
-  static inline const char* name = "dag_scheduler";
-};
+class dag_scheduler : public caf::event_based_actor {
+public:
+  dag_scheduler(caf::actor_config& acfg, dag_scheduler_config cfg, caf::actor tasks)
+    : caf::event_based_actor(acfg), cfg_(std::move(cfg)), tasks_(std::move(tasks)), log_(log::get("dag_scheduler")) {
+    scheduler::dag_settings ds;
+    ds.max_consecutive_attempts = cfg_.max_consecutive_attempts;
+    planner_ = std::make_unique<scheduler::dag_planner>(ds);
+    // Cached partitions become PROCESS_LOCAL preferences: the planner runs inside this actor and
+    // reads this actor's copy of the block_manager_master's RDD block locations.
+    planner_->set_cache_locator([this](uint32_t rdd, uint32_t partition) {
+      std::vector<scheduler::executor_location> out;
+      for (auto& h : cached_blocks_.locations(storage::block_id::rdd(rdd, partition)))
+        out.push_back({h.executor_id, h.host});
+      return out;
+    });
+  }
 
-std::optional<storage::block_id> to_block_id(proto::BlockId::Reader id) {
-  if (id.isRdd())
-    return storage::block_id::rdd(id.getRdd().getRddId(), id.getRdd().getPartition());
-  if (id.isBroadcast())
-    return storage::block_id::broadcast(id.getBroadcast().getBroadcastId(), id.getBroadcast().getPiece());
-  return std::nullopt;
-}
+  const char* name() const override { return "dag_scheduler"; }
 
-caf::behavior dag_scheduler_actor(caf::stateful_actor<dag_state>* self, dag_scheduler_config cfg,
-                                  caf::actor tasks) {
-  auto& st = self->state;
-  st.log = log::get("dag_scheduler");
-  scheduler::dag_settings ds;
-  ds.max_consecutive_attempts = cfg.max_consecutive_attempts;
-  st.planner = std::make_unique<scheduler::dag_planner>(ds);
-  // Cached partitions become PROCESS_LOCAL preferences (the planner runs inside this actor).
-  st.planner->set_cache_locator([self](uint32_t rdd, uint32_t partition) {
-    std::vector<scheduler::executor_location> out;
-    for (auto& h : self->state.blocks.locations(storage::block_id::rdd(rdd, partition)))
-      out.push_back({h.executor_id, h.host});
-    return out;
-  });
-  st.tasks = tasks;
-  self->link_to(tasks);
+  caf::behavior make_behavior() override {
+    link_to(tasks_);
+    link_to(cfg_.map_output_tracker);
+    link_to(cfg_.block_manager_master);
+    return {
+      [this](const wire<proto::ApplicationRemoved>& msg) { application_removed(str(msg.reader().getReason())); },
+      [this](const wire<proto::SubmitJob>& msg) { submit_job(msg.reader()); },
+      [this](const wire<proto::TaskEndedBatch>& msg) {
+        for (auto r : msg.reader().getEnds())
+          task_ended(r);
+        pump();
+      },
+      [this](resubmit_atom) {
+        planner_->resubmit_failed_stages();
+        pump();
+      },
+      [this](const wire<proto::TaskSetFailed>& msg) { task_set_failed(msg.reader()); },
+      [this](const wire<proto::ExecutorLost>& msg) { executor_lost(msg); },
+      // -- the block_manager_master's RDD block changes (watch_cache_atom) ----------------------
+      [this](const wire<proto::UpdateBlockInfo>& msg) {
+        auto r = msg.reader();
+        if (auto s = to_block_status(r))
+          cached_blocks_.update(str(r.getExecutorId()), str(r.getHost()), r.getPort(), *s);
+      },
+      [this](const wire<proto::RemoveRdd>& msg) { cached_blocks_.remove_rdd(msg.reader().getRddId()); },
+    };
+  }
+
+private:
+  // -- jobs --------------------------------------------------------------------------------------
+
+  // The master gave up on this application (e.g. its executors kept failing): no job can run.
+  void application_removed(const std::string& reason) {
+    removed_ = "the master removed the application: " + reason;
+    std::vector<uint32_t> ids;
+    for (auto& [id, job] : jobs_)
+      ids.push_back(id);
+    for (auto id : ids)
+      fail_job(id, removed_);
+  }
+
+  void submit_job(proto::SubmitJob::Reader r) {
+    uint32_t job_id = r.getJobId();
+    auto& job = jobs_[job_id];
+    job.promise = make_response_promise();
+    job.result_fn = std::string{view(r.getResultFn())};
+    job.call_site = str(r.getCallSite());
+    for (auto p : r.getProperties())
+      if (str(p.getKey()) == "ember.scheduler.pool")
+        job.pool = str(p.getValue());
+    for (auto p : r.getPartitions()) {
+      job.slot.emplace(p, job.partitions.size());
+      job.partitions.push_back(p);
+    }
+    job.results.resize(job.partitions.size());
+    if (!removed_.empty())
+      return reject_job(job_id, "Job " + std::to_string(job_id) + " failed: " + removed_);
+    detail::node_ptr graph;
+    try {
+      graph = detail::decode_graph(view(r.getLineage()));
+    } catch (const std::exception& e) {
+      return reject_job(job_id, std::string{"Job "} + std::to_string(job_id) + " failed: cannot decode its graph: " + e.what());
+    }
+    auto plan = planner_->submit_job(graph, job.partitions, job_id);
+    job.final_stage = plan.final_stage_id;
+    job.stage_ids = plan.stage_ids;
+    announce_shuffles(plan);
+    post([&] { return job_start_event(job_id, plan.stage_ids, job.call_site); });
+    result_stage_job_[plan.final_stage_id] = job_id;
+    log_->debug("job {} ({}): {} stages, {} skipped", job_id, job.call_site, plan.stage_ids.size(),
+                plan.skipped_stage_ids.size());
+    pump();
+  }
+
+  // A job that cannot start fails at once, with its start and end events.
+  void reject_job(uint32_t job_id, const std::string& message) {
+    auto& job = jobs_.at(job_id);
+    job.promise.deliver(make_wire<proto::JobResult>([&](proto::JobResult::Builder b) {
+      b.setJobId(job_id);
+      b.setSucceeded(false);
+      b.setMessage(message);
+    }));
+    post([&] { return job_start_event(job_id, {}, job.call_site); });
+    post([&] { return job_end_event(job_id, false, message); });
+    jobs_.erase(job_id);
+  }
+
+  void fail_job(uint32_t job_id, const std::string& message) {
+    planner_->cancel_job(job_id, message);
+    pump();
+  }
+
+  // -- task ends ---------------------------------------------------------------------------------
+
+  // One accepted task end (an element of a TaskEndedBatch); the caller pumps.
+  void task_ended(proto::TaskEnded::Reader r) {
+    auto res = r.getUpdate().getResult();
+    switch (res.which()) {
+      case proto::StatusUpdate::Result::MAP_OUTPUT:
+        return map_output(r.getStageId(), r.getStageAttempt(), r.getPartition(), res.getMapOutput());
+      case proto::StatusUpdate::Result::DIRECT:
+        return result(r.getStageId(), r.getStageAttempt(), r.getPartition(), view(res.getDirect()));
+      case proto::StatusUpdate::Result::FETCH_FAILED:
+        return fetch_failed(r.getStageId(), r.getStageAttempt(), res.getFetchFailed());
+      default:
+        return;
+    }
+  }
+
+  void map_output(uint32_t stage_id, uint32_t stage_attempt, uint32_t partition, proto::MapStatus::Reader status) {
+    if (!planner_->map_task_completed(stage_id, stage_attempt, partition, to_status(status)))
+      return;
+    // Registered: the tracker lists it before the pump hands any child stage out.
+    auto shuffle = planner_->stage(stage_id)->shuffle_id;
+    if (auto* out = planner_->registry().output(*shuffle, partition))
+      send(cfg_.map_output_tracker, make_wire<proto::MapStatus>([&](proto::MapStatus::Builder b) { fill(b, *out); }));
+  }
+
+  void result(uint32_t stage_id, uint32_t stage_attempt, uint32_t partition, std::string_view data) {
+    auto j = result_stage_job_.find(stage_id);
+    if (j == result_stage_job_.end())
+      return;
+    auto job_id = j->second;
+    auto& job = jobs_.at(job_id);
+    if (!planner_->result_task_completed(stage_id, stage_attempt, partition))
+      return;
+    job.result_bytes += data.size();
+    ++job.results_received;
+    if (static_cast<int64_t>(job.result_bytes) > cfg_.max_result_size) {
+      fail_job(job_id, "Job " + std::to_string(job_id) + " aborted: total size of serialized results of "
+                         + std::to_string(job.results_received) + " tasks (" + config::human_bytes(job.result_bytes)
+                         + ") is bigger than ember.driver.maxResultSize ("
+                         + config::human_bytes(static_cast<uint64_t>(cfg_.max_result_size)) + ")");
+      return;
+    }
+    job.results[job.slot.at(partition)] = std::string{data};
+  }
+
+  void fetch_failed(uint32_t stage_id, uint32_t stage_attempt, proto::FetchFailure::Reader f) {
+    auto holder = str(f.getExecutorId());
+    auto out = planner_->fetch_failed(stage_id, stage_attempt, f.getShuffleId(), std::optional<uint32_t>{f.getMapIndex()},
+                                      holder, str(f.getMessage()), f.getCorruptBlock());
+    if (!out.ignored) {
+      // The planner wrote the output off (and, unless the block was merely corrupt, every
+      // output of its holder): so does the tracker, before the stages are resubmitted.
+      send(cfg_.map_output_tracker, make_wire<proto::UnregisterMapOutput>([&](proto::UnregisterMapOutput::Builder b) {
+        b.setShuffleId(f.getShuffleId());
+        b.setMapIndex(f.getMapIndex());
+        b.setExecutorId(holder);
+        b.setReason(f.getMessage());
+      }));
+      if (!holder.empty() && !f.getCorruptBlock())
+        send(cfg_.map_output_tracker, make_wire<proto::ExecutorLost>([&](proto::ExecutorLost::Builder b) {
+          b.setExecutorId(holder);
+          b.setHost(f.getHost());
+          b.setCause(proto::ExecutorLossCause::CONNECTION_LOST); // unreachable for a reducer
+          b.setMessage(f.getMessage());
+        }));
+    }
+    if (!out.ignored && !out.duplicate)
+      stage_failures_.insert_or_assign(stage_id, str(f.getMessage()));
+    if (out.resubmit_needed)
+      delayed_send(this, cfg_.resubmit_delay, resubmit_atom::value);
+  }
+
+  void task_set_failed(proto::TaskSetFailed::Reader r) {
+    if (auto i = submitted_stages_.find(r.getStageId());
+        i != submitted_stages_.end() && i->second.attempt == r.getStageAttempt())
+      stage_failures_.insert_or_assign(r.getStageId(), str(r.getReason()));
+    planner_->task_set_failed(r.getStageId(), r.getStageAttempt(), str(r.getReason()));
+    pump();
+  }
+
+  // Spark's handleExecutorLost: its map outputs go (here and at the tracker), and its cached
+  // blocks (at the block manager master, which tells this actor's copy in turn).
+  void executor_lost(const wire<proto::ExecutorLost>& msg) {
+    auto r = msg.reader();
+    auto id = str(r.getExecutorId());
+    planner_->executor_lost(id, str(r.getHost()), false);
+    send(cfg_.map_output_tracker, msg);
+    send(cfg_.block_manager_master, msg);
+    // Its partitions are recomputed from lineage when needed.
+    cached_blocks_.executor_lost(id);
+    pump();
+  }
+
+  // -- map outputs -------------------------------------------------------------------------------
+
+  // The shuffles a new job's plan created: the tracker learns their map counts.
+  void announce_shuffles(const scheduler::job_plan& plan) {
+    for (auto id : plan.stage_ids) {
+      auto v = planner_->stage(id);
+      if (!v || !v->shuffle_id || !announced_shuffles_.insert(*v->shuffle_id).second)
+        continue;
+      send(cfg_.map_output_tracker, make_wire<proto::RegisterShuffle>([&](proto::RegisterShuffle::Builder b) {
+        b.setShuffleId(*v->shuffle_id);
+        b.setNumMaps(v->num_partitions);
+      }));
+    }
+  }
+
+  // -- enacting the planner's decisions ------------------------------------------------------------
 
   // Drains what the planner decided: ready stages become task sets, ended jobs are answered.
-  auto pump = [self, bus = cfg.listener_bus] {
-    auto& st = self->state;
-    for (auto& c : st.planner->take_cancelled_stages())
-      self->send(st.tasks, make_wire<proto::CancelStage>([&](proto::CancelStage::Builder b) {
+  void pump() {
+    for (auto& c : planner_->take_cancelled_stages())
+      send(tasks_, make_wire<proto::CancelStage>([&](proto::CancelStage::Builder b) {
         b.setStageId(c.stage_id);
         b.setStageAttempt(c.stage_attempt);
         b.setReason("no active job needs stage " + std::to_string(c.stage_id) + " any more");
       }));
-    auto job_events = st.planner->take_job_events();
-    // Attempts the planner no longer runs are complete: failed with the recorded reason, or with
-    // the failure of the job that needed them, else succeeded.
+    auto job_events = planner_->take_job_events();
+    complete_stages(job_events);
+    for (auto& sub : planner_->take_ready_stages())
+      submit_stage(sub);
+    for (auto& ev : job_events)
+      end_job(ev);
+  }
+
+  // Attempts the planner no longer runs are complete: failed with the recorded reason, or with
+  // the failure of the job that needed them, else succeeded.
+  void complete_stages(const std::vector<scheduler::job_event>& job_events) {
     std::map<uint32_t, std::string> job_failures;
     for (auto& ev : job_events)
-      if (auto j = st.jobs.find(ev.job_id); j != st.jobs.end() && ev.result == scheduler::job_event::outcome::failed)
+      if (auto j = jobs_.find(ev.job_id); j != jobs_.end() && ev.result == scheduler::job_event::outcome::failed)
         for (auto id : j->second.stage_ids)
           job_failures.emplace(id, ev.message);
-    for (auto it = st.submitted_stages.begin(); it != st.submitted_stages.end();) {
-      auto v = st.planner->stage(it->first);
+    for (auto it = submitted_stages_.begin(); it != submitted_stages_.end();) {
+      auto v = planner_->stage(it->first);
       if (v && v->running && v->latest_attempt == it->second.attempt + 1) {
         ++it;
         continue;
       }
       std::string reason;
-      if (auto f = st.stage_failures.find(it->first); f != st.stage_failures.end())
+      if (auto f = stage_failures_.find(it->first); f != stage_failures_.end())
         reason = std::move(f->second);
       else if (auto jf = job_failures.find(it->first); jf != job_failures.end())
         reason = jf->second;
-      st.stage_failures.erase(it->first);
-      post_event(self, bus, [&](proto::ListenerEvent::Builder e) {
-        auto b = e.initStageCompleted();
-        b.setStageId(it->first);
-        b.setAttempt(it->second.attempt);
-        b.setNumTasks(it->second.num_tasks);
-        b.setName(it->second.name);
-        b.setSubmissionTime(it->second.submitted);
-        b.setCompletionTime(epoch_ms());
-        b.setFailureReason(reason);
-      });
-      it = st.submitted_stages.erase(it);
+      stage_failures_.erase(it->first);
+      post([&] { return stage_completed_event(it->first, it->second, reason); });
+      it = submitted_stages_.erase(it);
     }
-    for (auto& sub : st.planner->take_ready_stages()) {
-      auto msg = make_wire<proto::SubmitTaskSet>([&](proto::SubmitTaskSet::Builder b) {
-        b.setJobId(sub.job_id);
-        b.setStageId(sub.stage_id);
-        b.setStageAttempt(sub.stage_attempt);
-        b.setName(sub.name);
-        // A stage runs in the pool of the job that submitted it (as in Spark).
-        if (auto j = st.jobs.find(sub.job_id); j != st.jobs.end() && !j->second.pool.empty())
-          b.setPool(j->second.pool);
-        std::string binary;
-        if (sub.is_map_stage) {
-          auto& writer = dynamic_cast<const detail::shuffle_writer_base&>(*sub.rdd);
-          b.setKind(proto::TaskKind::SHUFFLE_MAP);
-          b.setShuffleId(writer.shuffle_id());
-          binary = detail::encode_map_stage(writer);
-        } else {
-          b.setKind(proto::TaskKind::RESULT);
-          auto& job = st.jobs.at(st.result_stage_job.at(sub.stage_id));
-          binary = detail::encode_result_stage(dynamic_cast<const detail::node_base&>(*sub.rdd), job.result_fn);
-        }
-        b.setTaskBinary(bytes(binary));
-        auto ps = b.initPartitions(static_cast<unsigned>(sub.partitions.size()));
-        auto prefs = b.initPreferredHosts(static_cast<unsigned>(sub.partitions.size()));
-        for (unsigned i = 0; i < sub.partitions.size(); ++i) {
-          ps.set(i, sub.partitions[i]);
-          auto& hosts = sub.preferred_hosts[i];
-          auto hs = prefs.init(i, static_cast<unsigned>(hosts.size()));
-          for (unsigned j = 0; j < hosts.size(); ++j)
-            hs.set(j, hosts[j]);
-        }
-        auto execs = b.initPreferredExecutors(static_cast<unsigned>(sub.partitions.size()));
-        for (unsigned i = 0; i < sub.partitions.size() && i < sub.preferred_executors.size(); ++i) {
-          auto& ids = sub.preferred_executors[i];
-          auto es = execs.init(i, static_cast<unsigned>(ids.size()));
-          for (unsigned j = 0; j < ids.size(); ++j)
-            es.set(j, ids[j]);
-        }
-      });
-      auto& run = st.submitted_stages[sub.stage_id];
-      run = {sub.stage_attempt, static_cast<uint32_t>(sub.partitions.size()), sub.name, epoch_ms()};
-      post_event(self, bus, [&](proto::ListenerEvent::Builder e) {
-        auto b = e.initStageSubmitted();
-        b.setStageId(sub.stage_id);
-        b.setAttempt(sub.stage_attempt);
-        b.setNumTasks(run.num_tasks);
-        b.setName(sub.name);
-        std::vector<uint32_t> parents;
-        if (auto v = st.planner->stage(sub.stage_id))
-          parents = v->parents;
-        auto ps = b.initParentIds(static_cast<unsigned>(parents.size()));
-        for (unsigned k = 0; k < parents.size(); ++k)
-          ps.set(k, parents[k]);
-        b.setTime(run.submitted);
-      });
-      self->send(st.tasks, msg);
-    }
-    for (auto& ev : job_events) {
-      auto i = st.jobs.find(ev.job_id);
-      if (i == st.jobs.end())
-        continue;
-      auto& job = i->second;
-      bool ok = ev.result == scheduler::job_event::outcome::succeeded;
-      job.promise.deliver(make_wire<proto::JobResult>([&](proto::JobResult::Builder b) {
-        b.setJobId(ev.job_id);
-        b.setSucceeded(ok);
-        b.setMessage(ev.message);
-        if (ok) {
-          auto rs = b.initResults(static_cast<unsigned>(job.results.size()));
-          for (unsigned k = 0; k < job.results.size(); ++k)
-            rs.set(k, bytes(job.results[k]));
-        }
-      }));
-      post_event(self, bus, [&](proto::ListenerEvent::Builder e) {
-        auto b = e.initJobEnd();
-        b.setJobId(ev.job_id);
-        b.setTime(epoch_ms());
-        if (ok)
-          b.getResult().setOk();
-        else
-          b.getResult().setError(ev.message);
-      });
-      st.result_stage_job.erase(job.final_stage);
-      st.jobs.erase(i);
-    }
-  };
-  auto fail_job = [self, pump](uint32_t job_id, const std::string& message) {
-    self->state.planner->cancel_job(job_id, message);
-    pump();
-  };
+  }
 
-  // One accepted task end (a TaskEnded or an element of a TaskEndedBatch); the caller pumps.
-  auto task_ended = [self, fail_job, cfg](proto::TaskEnded::Reader r) {
-    auto& st = self->state;
-    auto u = r.getUpdate();
-    auto res = u.getResult();
-    switch (res.which()) {
-      case proto::StatusUpdate::Result::MAP_OUTPUT: {
-        auto status = to_status(res.getMapOutput());
-        st.planner->map_task_completed(r.getStageId(), r.getStageAttempt(), r.getPartition(), std::move(status));
-        break;
-      }
-      case proto::StatusUpdate::Result::DIRECT: {
-        auto j = st.result_stage_job.find(r.getStageId());
-        if (j == st.result_stage_job.end())
-          break;
-        auto& job = st.jobs.at(j->second);
-        auto data = view(res.getDirect());
-        if (!st.planner->result_task_completed(r.getStageId(), r.getStageAttempt(), r.getPartition()))
-          break;
-        job.result_bytes += data.size();
-        ++job.results_received;
-        if (static_cast<int64_t>(job.result_bytes) > cfg.max_result_size) {
-          fail_job(j->second, "Job " + std::to_string(j->second) + " aborted: total size of serialized results of "
-                                + std::to_string(job.results_received) + " tasks (" + config::human_bytes(job.result_bytes)
-                                + ") is bigger than ember.driver.maxResultSize ("
-                                + config::human_bytes(static_cast<uint64_t>(cfg.max_result_size)) + ")");
-          return;
-        }
-        job.results[job.slot.at(r.getPartition())] = std::string{data};
-        break;
-      }
-      case proto::StatusUpdate::Result::FETCH_FAILED: {
-        auto f = res.getFetchFailed();
-        auto out = st.planner->fetch_failed(r.getStageId(), r.getStageAttempt(), f.getShuffleId(),
-                                            std::optional<uint32_t>{f.getMapIndex()}, str(f.getExecutorId()),
-                                            str(f.getMessage()), f.getCorruptBlock());
-        if (!out.ignored && !out.duplicate)
-          st.stage_failures.insert_or_assign(r.getStageId(), str(f.getMessage()));
-        if (out.resubmit_needed)
-          self->delayed_send(self, cfg.resubmit_delay, resubmit_atom::value);
-        break;
-      }
-      default:
-        break;
+  void submit_stage(const scheduler::stage_submission& sub) {
+    // A stage runs in the pool of the job that submitted it (as in Spark).
+    std::string pool;
+    if (auto j = jobs_.find(sub.job_id); j != jobs_.end())
+      pool = j->second.pool;
+    uint32_t shuffle_id = 0;
+    std::string binary;
+    if (sub.is_map_stage) {
+      auto& writer = dynamic_cast<const detail::shuffle_writer_base&>(*sub.rdd);
+      shuffle_id = writer.shuffle_id();
+      binary = detail::encode_map_stage(writer);
+    } else {
+      auto& job = jobs_.at(result_stage_job_.at(sub.stage_id));
+      binary = detail::encode_result_stage(dynamic_cast<const detail::node_base&>(*sub.rdd), job.result_fn);
     }
-  };
+    auto msg = to_submit_task_set(sub, pool, shuffle_id, binary);
+    auto& run = submitted_stages_[sub.stage_id];
+    run = {sub.stage_attempt, static_cast<uint32_t>(sub.partitions.size()), sub.name, epoch_ms()};
+    post([&] {
+      std::vector<uint32_t> parents;
+      if (auto v = planner_->stage(sub.stage_id))
+        parents = v->parents;
+      return stage_submitted_event(sub.stage_id, run, parents);
+    });
+    send(tasks_, msg);
+  }
 
-  return {
-    // The master gave up on this application (e.g. its executors kept failing): no job can run.
-    [=](const wire<proto::ApplicationRemoved>& msg) {
-      auto& st = self->state;
-      st.removed = "the master removed the application: " + str(msg.reader().getReason());
-      std::vector<uint32_t> ids;
-      for (auto& [id, job] : st.jobs)
-        ids.push_back(id);
-      for (auto id : ids)
-        fail_job(id, st.removed);
-    },
-    [=](const wire<proto::SubmitJob>& msg) {
-      auto& st = self->state;
-      auto r = msg.reader();
-      uint32_t job_id = r.getJobId();
-      auto& job = st.jobs[job_id];
-      job.promise = self->make_response_promise();
-      job.result_fn = std::string{view(r.getResultFn())};
-      job.call_site = str(r.getCallSite());
-      for (auto p : r.getProperties())
-        if (str(p.getKey()) == "ember.scheduler.pool")
-          job.pool = str(p.getValue());
-      for (auto p : r.getPartitions()) {
-        job.slot.emplace(p, job.partitions.size());
-        job.partitions.push_back(p);
+  void end_job(const scheduler::job_event& ev) {
+    auto i = jobs_.find(ev.job_id);
+    if (i == jobs_.end())
+      return;
+    auto& job = i->second;
+    bool ok = ev.result == scheduler::job_event::outcome::succeeded;
+    job.promise.deliver(make_wire<proto::JobResult>([&](proto::JobResult::Builder b) {
+      b.setJobId(ev.job_id);
+      b.setSucceeded(ok);
+      b.setMessage(ev.message);
+      if (ok) {
+        auto rs = b.initResults(static_cast<unsigned>(job.results.size()));
+        for (unsigned k = 0; k < job.results.size(); ++k)
+          rs.set(k, bytes(job.results[k]));
       }
-      job.results.resize(job.partitions.size());
-      // A job that cannot start fails at once, with its start and end events.
-      auto reject = [&](const std::string& message) {
-        job.promise.deliver(make_wire<proto::JobResult>([&](proto::JobResult::Builder b) {
-          b.setJobId(job_id);
-          b.setSucceeded(false);
-          b.setMessage(message);
-        }));
-        post_event(self, cfg.listener_bus, [&](proto::ListenerEvent::Builder e) {
-          auto b = e.initJobStart();
-          b.setJobId(job_id);
-          b.setTime(epoch_ms());
-          b.setDescription(job.call_site);
-        });
-        post_event(self, cfg.listener_bus, [&](proto::ListenerEvent::Builder e) {
-          auto b = e.initJobEnd();
-          b.setJobId(job_id);
-          b.setTime(epoch_ms());
-          b.getResult().setError(message);
-        });
-        st.jobs.erase(job_id);
-      };
-      if (!st.removed.empty())
-        return reject("Job " + std::to_string(job_id) + " failed: " + st.removed);
-      detail::node_ptr graph;
-      try {
-        graph = detail::decode_graph(view(r.getLineage()));
-      } catch (const std::exception& e) {
-        return reject(std::string{"Job "} + std::to_string(job_id) + " failed: cannot decode its graph: " + e.what());
-      }
-      auto plan = st.planner->submit_job(graph, job.partitions, job_id);
-      job.final_stage = plan.final_stage_id;
-      job.stage_ids = plan.stage_ids;
-      post_event(self, cfg.listener_bus, [&](proto::ListenerEvent::Builder e) {
-        auto b = e.initJobStart();
-        b.setJobId(job_id);
-        auto ids = b.initStageIds(static_cast<unsigned>(plan.stage_ids.size()));
-        for (unsigned k = 0; k < plan.stage_ids.size(); ++k)
-          ids.set(k, plan.stage_ids[k]);
-        b.setTime(epoch_ms());
-        b.setDescription(job.call_site);
-      });
-      st.result_stage_job[plan.final_stage_id] = job_id;
-      st.log->debug("job {} ({}): {} stages, {} skipped", job_id, job.call_site, plan.stage_ids.size(),
-                    plan.skipped_stage_ids.size());
-      pump();
-    },
-    [=](const wire<proto::TaskEnded>& msg) {
-      task_ended(msg.reader());
-      pump();
-    },
-    [=](const wire<proto::TaskEndedBatch>& msg) {
-      for (auto r : msg.reader().getEnds())
-        task_ended(r);
-      pump();
-    },
-    [=](resubmit_atom) {
-      self->state.planner->resubmit_failed_stages();
-      pump();
-    },
-    [=](const wire<proto::TaskSetFailed>& msg) {
-      auto r = msg.reader();
-      auto& st = self->state;
-      if (auto i = st.submitted_stages.find(r.getStageId());
-          i != st.submitted_stages.end() && i->second.attempt == r.getStageAttempt())
-        st.stage_failures.insert_or_assign(r.getStageId(), str(r.getReason()));
-      self->state.planner->task_set_failed(r.getStageId(), r.getStageAttempt(), str(r.getReason()));
-      pump();
-    },
-    [=](const wire<proto::ExecutorLost>& msg) {
-      auto r = msg.reader();
-      self->state.planner->executor_lost(str(r.getExecutorId()), str(r.getHost()), false);
-      // Its cached blocks are gone: their partitions are recomputed from lineage when needed.
-      auto n = self->state.blocks.executor_lost(str(r.getExecutorId()));
-      self->state.block_managers.erase(str(r.getExecutorId()));
-      if (n > 0)
-        self->state.log->info("executor {} lost with {} cached blocks", str(r.getExecutorId()), n);
-      pump();
-    },
-    // -- block_manager_master -------------------------------------------------------------
-    // An executor registered (passed on by the task scheduler as that executor): it may take
-    // replicas before it reported any block.
-    [=](const wire<proto::RegisterExecutor>& msg) {
-      if (auto sender = caf::actor_cast<caf::actor>(self->current_sender()))
-        self->state.block_managers.insert_or_assign(str(msg.reader().getExecutorId()), sender);
-    },
-    // A block stored, moved or dropped. A block whose level asks for more copies than it has
-    // holders is replicated first (ReplicateBlock to another live executor, which fetches it from
-    // the reporter and reports its copy here): the acknowledgement waits for that, so when the
-    // task's StatusUpdate follows it, every copy is in the table (Spark replicates inside the
-    // put, before the task ends, too). A failed replication is logged; the block stays single.
-    [=](const wire<proto::UpdateBlockInfo>& msg) -> caf::result<wire<proto::UpdateBlockInfo>> {
-      auto& st = self->state;
-      auto r = msg.reader();
-      auto id = to_block_id(r.getBlockId());
-      if (!id)
-        return msg;
-      auto l = r.getLevel();
-      storage::block_status s{*id, storage_level{l.getUseMemory(), l.getUseDisk(), l.getDeserialized(), l.getReplication()},
-                              r.getMemSize(), r.getDiskSize()};
-      auto reporter = str(r.getExecutorId());
-      st.blocks.update(reporter, str(r.getHost()), r.getPort(), s);
-      if (auto sender = caf::actor_cast<caf::actor>(self->current_sender()))
-        st.block_managers.insert_or_assign(reporter, sender);
-      if (!s.stored() || !id->is_rdd() || r.getPort() == 0)
-        return msg; // the acknowledgement: the task's StatusUpdate follows it
-      std::vector<std::string> live;
-      for (auto& [e, bm] : st.block_managers)
-        live.push_back(e);
-      auto target = st.blocks.replica_target(*id, live);
-      if (!target)
-        return msg;
-      auto req = make_wire<proto::ReplicateBlock>([&](proto::ReplicateBlock::Builder b) {
-        b.setBlockId(r.getBlockId());
-        b.setLevel(l);
-        auto h = b.initHolder();
-        h.setExecutorId(reporter);
-        h.setHost(r.getHost());
-        h.setPort(r.getPort());
-      });
-      auto rp = self->make_response_promise();
-      auto name = id->name();
-      self->request(st.block_managers.at(*target), cfg.ask_timeout, req)
-        .then([rp, msg](const wire<proto::ReplicateBlock>&) mutable { rp.deliver(msg); },
-              [self, rp, msg, name, to = *target](caf::error& err) mutable {
-                self->state.log->warn("block {}: no replica on executor {}: {}", name, to, describe(err));
-                rp.deliver(msg);
-              });
-      return rp;
-    },
-    [=](const wire<proto::GetBlockLocations>& msg) {
-      auto ids = msg.reader().getBlockIds();
-      return make_wire<proto::BlockLocations>([&](proto::BlockLocations::Builder b) {
-        auto locs = b.initLocations(ids.size());
-        for (unsigned i = 0; i < ids.size(); ++i) {
-          locs[i].setBlockId(ids[i]);
-          auto id = to_block_id(ids[i]);
-          auto holders = id ? self->state.blocks.locations(*id) : std::vector<storage::block_holder>{};
-          auto hs = locs[i].initHolders(static_cast<unsigned>(holders.size()));
-          for (unsigned j = 0; j < holders.size(); ++j) {
-            hs[j].setExecutorId(holders[j].executor_id);
-            hs[j].setHost(holders[j].host);
-            hs[j].setPort(holders[j].port);
-          }
-        }
-      });
-    },
-    // unpersist: every executor that reported blocks drops the RDD's; answered once all did (or
-    // did not answer within the ask timeout: a lost executor's blocks are gone anyway).
-    [=](const wire<proto::RemoveRdd>& msg) -> caf::result<wire<proto::RemoveRdd>> {
-      auto& st = self->state;
-      st.blocks.remove_rdd(msg.reader().getRddId());
-      if (st.block_managers.empty())
-        return msg;
-      auto rp = self->make_response_promise();
-      auto left = std::make_shared<size_t>(st.block_managers.size());
-      for (auto& [id, bm] : st.block_managers)
-        self->request(bm, cfg.ask_timeout, msg)
-          .then([rp, left, msg](const wire<proto::RemoveRdd>&) mutable {
-                  if (--*left == 0)
-                    rp.deliver(msg);
-                },
-                [rp, left, msg](caf::error&) mutable {
-                  if (--*left == 0)
-                    rp.deliver(msg);
-                });
-      return rp;
-    },
-    [=](const wire<proto::GetMapOutputs>& msg) {
-      auto& reg = self->state.planner->registry();
-      uint32_t shuffle = msg.reader().getShuffleId();
-      auto missing = reg.missing_maps(shuffle);
-      return make_wire<proto::MapOutputs>([&](proto::MapOutputs::Builder b) {
-        b.setShuffleId(shuffle);
-        b.setEpoch(reg.epoch());
-        auto ms = b.initMissingMapIndexes(static_cast<unsigned>(missing.size()));
-        for (unsigned i = 0; i < missing.size(); ++i)
-          ms.set(i, missing[i]);
-        if (auto outs = reg.outputs(shuffle)) {
-          auto ss = b.initStatuses(static_cast<unsigned>(outs->size()));
-          for (unsigned i = 0; i < outs->size(); ++i)
-            fill(ss[i], (*outs)[i]);
-        }
-      });
-    },
-  };
-}
+    }));
+    post([&] { return job_end_event(ev.job_id, ok, ev.message); });
+    result_stage_job_.erase(job.final_stage);
+    jobs_.erase(i);
+  }
+
+  // Builds the event only when there is a bus to take it.
+  template <class Build>
+  void post(Build&& build) {
+    if (cfg_.listener_bus)
+      send(cfg_.listener_bus, build());
+  }
+
+  dag_scheduler_config cfg_;
+  caf::actor tasks_;
+  std::shared_ptr<spdlog::logger> log_;
+  std::unique_ptr<scheduler::dag_planner> planner_;
+  std::string removed_; // the master removed the application: why (every job fails with it)
+  std::map<uint32_t, job_entry> jobs_;
+  std::map<uint32_t, uint32_t> result_stage_job_; // final stage id -> job id
+  // Stage attempts handed to the task scheduler and not yet reported complete (listener events).
+  std::map<uint32_t, stage_run> submitted_stages_;
+  std::map<uint32_t, std::string> stage_failures_; // stage id -> why its running attempt stops
+  std::set<uint32_t> announced_shuffles_;          // RegisterShuffle sent to the tracker
+  // This actor's copy of the RDD blocks' locations, kept by the block_manager_master's changes
+  // (and the executor losses this actor hears first): the cache locator reads it.
+  storage::block_manager_master cached_blocks_;
+};
 
 } // namespace
 
 caf::actor spawn_dag_scheduler(caf::actor_system& sys, dag_scheduler_config cfg, caf::actor task_scheduler) {
-  return sys.spawn(dag_scheduler_actor, cfg, std::move(task_scheduler));
+  auto block_master = cfg.block_manager_master;
+  auto dag = sys.spawn<dag_scheduler>(std::move(cfg), std::move(task_scheduler));
+  // At once, not when it first runs: no block report may reach the master before it watches.
+  caf::send_as(dag, block_master, watch_cache_atom::value);
+  return dag;
 }
 
 } // namespace ember::actors

@@ -1,8 +1,14 @@
 // The dag_scheduler actor: takes jobs (SubmitJob), cuts them into stages with
 // scheduler::dag_planner, hands ready stages to the task scheduler as task sets, collects
-// results and answers the job. It also serves as the map output tracker (GetMapOutputs), since
-// the planner owns the registry of map outputs, and as the block_manager_master (UpdateBlockInfo,
-// GetBlockLocations, RemoveRdd), since the planner asks it where cached partitions are.
+// results and answers the job. Its planner owns the map outputs it plans with; every change to
+// them goes on to the map_output_tracker actor, which serves the reducers. The RDD blocks'
+// locations (cached partitions -> PROCESS_LOCAL preferences) come from the
+// block_manager_master actor, which sends each change here.
+//
+//   task_scheduler ──TaskEndedBatch / TaskSetFailed / ExecutorLost──► dag_scheduler
+//   dag_scheduler ──SubmitTaskSet / CancelStage──► task_scheduler
+//   dag_scheduler ──RegisterShuffle / MapStatus / UnregisterMapOutput / ExecutorLost──► map_output_tracker
+//   dag_scheduler ──ExecutorLost──► block_manager_master ──UpdateBlockInfo / RemoveRdd──► dag_scheduler
 #pragma once
 
 #include <chrono>
@@ -18,9 +24,12 @@ struct dag_scheduler_config {
   int64_t max_result_size = 1 << 30; // ember.driver.maxResultSize (bytes; INT64_MAX = unlimited)
   std::chrono::milliseconds resubmit_delay{200};
   caf::actor listener_bus; // JobStart/JobEnd/StageSubmitted/StageCompleted go here; none if null
-  std::chrono::milliseconds ask_timeout{120000}; // RemoveRdd to executors (ember.rpc.askTimeout)
+  caf::actor map_output_tracker;   // required
+  caf::actor block_manager_master; // required
 };
 
+// Linked to the task scheduler, the map output tracker and the block manager master: the
+// driver's schedulers fail together.
 caf::actor spawn_dag_scheduler(caf::actor_system& sys, dag_scheduler_config cfg, caf::actor task_scheduler);
 
 } // namespace ember::actors

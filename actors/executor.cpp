@@ -14,8 +14,8 @@
 #include <caf/send.hpp>
 
 #include "actors/block_manager_actor.hpp"
+#include "actors/conversions.hpp"
 #include "actors/executor_services.hpp"
-#include "actors/messages.hpp"
 #include "config/fault_injector.hpp"
 #include "config/log.hpp"
 #include "executor/kill_list.hpp"

@@ -20,7 +20,7 @@
 #include "actors/broadcast_driver.hpp"
 #include "actors/broadcast_executor.hpp"
 #include "actors/executor.hpp"
-#include "actors/messages.hpp"
+#include "actors/conversions.hpp"
 #include "actors/remoting.hpp"
 #include "actors/settings_wiring.hpp"
 #include "config/config.hpp"

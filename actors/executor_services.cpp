@@ -3,7 +3,7 @@
 #include <caf/scoped_actor.hpp>
 
 #include "actors/block_server.hpp"
-#include "actors/messages.hpp"
+#include "actors/conversions.hpp"
 #include "protocol/shuffle.capnp.h"
 
 namespace ember::actors {

@@ -2,7 +2,7 @@
 
 #include <caf/all.hpp>
 
-#include "actors/messages.hpp"
+#include "actors/conversions.hpp"
 #include "config/log.hpp"
 
 namespace ember::actors {

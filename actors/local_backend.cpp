@@ -74,7 +74,7 @@ std::unique_ptr<deploy::cluster_manager_backend> make_local_backend(deploy::driv
   // The executor reads broadcasts straight from the driver's store (the originals).
   ec.broadcasts = std::make_shared<local_broadcast_source>(services.broadcasts);
   return std::make_unique<local_backend>(services.system, std::move(ec), services.task_scheduler,
-                                         services.dag_scheduler, services.app_id);
+                                         services.driver_handle, services.app_id);
 }
 
 } // namespace ember::actors

@@ -14,7 +14,7 @@
 #include <caf/send.hpp>
 #include <caf/stateful_actor.hpp>
 
-#include "actors/messages.hpp"
+#include "actors/conversions.hpp"
 #include "config/config.hpp"
 #include "config/log.hpp"
 #include "protocol/deploy.capnp.h"

@@ -11,17 +11,19 @@
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 
+#include "actors/block_manager_master_actor.hpp"
 #include "actors/broadcast_driver.hpp"
 #include "actors/cluster_driver.hpp"
 #include "actors/cluster_manager_backend.hpp"
-#include "deploy/binary_cache.hpp"
+#include "actors/conversions.hpp"
 #include "actors/dag_scheduler.hpp"
 #include "actors/listener_bus.hpp"
-#include "actors/messages.hpp"
+#include "actors/map_output_tracker.hpp"
 #include "actors/remoting.hpp"
 #include "actors/settings_wiring.hpp"
-#include "actors/task_scheduler.hpp"
+#include "actors/task_scheduler_actor.hpp"
 #include "config/log.hpp"
+#include "deploy/binary_cache.hpp"
 #include "protocol/deploy.capnp.h"
 #include "protocol/register_types.hpp"
 
@@ -56,6 +58,18 @@ std::string user_name() {
   if (const char* u = std::getenv("USER"))
     return u;
   return {};
+}
+
+// Local mode's stand-in for the driver endpoint (actors/cluster_driver.hpp): the in-process
+// executor has one handle for the driver's map outputs and blocks, as a remote one has.
+caf::behavior local_driver_services(caf::event_based_actor* self, caf::actor tracker, caf::actor block_master) {
+  self->link_to(tracker);
+  self->link_to(block_master);
+  return {
+    [=](const wire<proto::GetMapOutputs>& msg) { return self->delegate(tracker, msg); },
+    [=](const wire<proto::UpdateBlockInfo>& msg) { return self->delegate(block_master, msg); },
+    [=](const wire<proto::GetBlockLocations>& msg) { return self->delegate(block_master, msg); },
+  };
 }
 
 } // namespace
@@ -110,7 +124,14 @@ void driver_runtime::start_schedulers(bool remoting) {
   tc.task_queue_depth = static_cast<uint32_t>(conf_.get(config::keys::executor_task_queue_depth));
   tc.short_task_queue_depth = static_cast<uint32_t>(conf_.get(config::keys::executor_short_task_queue_depth));
   tc.short_task_threshold = conf_.get(config::keys::executor_short_task_threshold);
+  // One role per actor: the dag scheduler owns the planner (and the map outputs it plans with),
+  // the tracker serves them to reducers, the block manager master knows the cached blocks.
+  tracker_ = spawn_map_output_tracker(*sys_);
+  block_manager_master_config mc;
+  mc.ask_timeout = conf_.get(config::keys::rpc_ask_timeout);
+  block_master_ = spawn_block_manager_master(*sys_, mc);
   tc.listener_bus = bus_;
+  tc.block_manager_master = block_master_;
   tc.task_events = bc.event_log || bc.console_progress;
   tasks_ = spawn_task_scheduler(*sys_, tc);
   caf::anon_send(bus_, caf::join_atom::value, tasks_);
@@ -119,9 +140,12 @@ void driver_runtime::start_schedulers(bool remoting) {
   auto max_result_size = conf_.get(config::keys::driver_max_result_size);
   dc.max_result_size = max_result_size == 0 ? INT64_MAX : max_result_size; // 0 = unlimited
   dc.listener_bus = bus_;
-  dc.ask_timeout = conf_.get(config::keys::rpc_ask_timeout);
+  dc.map_output_tracker = tracker_;
+  dc.block_manager_master = block_master_;
   dag_ = spawn_dag_scheduler(*sys_, dc, tasks_);
   caf::anon_send(tasks_, dag_);
+  if (!remoting)
+    driver_services_ = sys_->spawn(local_driver_services, tracker_, block_master_);
 }
 
 void driver_runtime::post_application_start() {
@@ -180,7 +204,7 @@ driver_runtime::driver_runtime(config::config conf, std::vector<std::string> app
     throw std::runtime_error(what);
   };
 
-  deploy::driver_services services{*sys_, conf_, master, tasks_, dag_, app_id_, app_dir_, nullptr, nullptr};
+  deploy::driver_services services{*sys_, conf_, master, tasks_, driver_services_, app_id_, app_dir_, nullptr, nullptr};
   deploy::app_description app;
   auto bstore = std::make_shared<storage::broadcast_store>();
   std::string host;
@@ -213,7 +237,7 @@ driver_runtime::driver_runtime(config::config conf, std::vector<std::string> app
     } catch (const std::exception& e) {
       fail(e.what());
     }
-    endpoint_ = spawn_driver_endpoint(*sys_, tasks_, dag_, app.binary.path, app.binary.content_hash,
+    endpoint_ = spawn_driver_endpoint(*sys_, tasks_, tracker_, block_master_, app.binary.path, app.binary.content_hash,
                                       max_chunk_size, hb, topology);
     host = conf_.get(config::keys::driver_host);
     if (host.empty())
@@ -301,9 +325,11 @@ void driver_runtime::stop() {
     // backend actor, linked to it, ends with it and takes such an executor along.
     caf::anon_send_exit(tasks_, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(dag_, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(tracker_, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(block_master_, caf::exit_reason::user_shutdown);
     // Every event the schedulers posted is in the bus's mailbox once they are gone, so
     // ApplicationEnd is the log's last line; the bus flushes and closes the log, then quits.
-    self->wait_for(tasks_, dag_, backend_);
+    self->wait_for(tasks_, dag_, tracker_, block_master_, backend_);
     self->send(bus_, make_wire<proto::ListenerEvent>([&](proto::ListenerEvent::Builder e) {
       auto b = e.initApplicationEnd();
       b.setAppId(app_id_);
@@ -325,11 +351,11 @@ void driver_runtime::unpersist(uint32_t rdd_id, bool blocking) {
     return;
   auto msg = make_wire<proto::RemoveRdd>([&](proto::RemoveRdd::Builder b) { b.setRddId(rdd_id); });
   if (!blocking) {
-    caf::anon_send(dag_, msg);
+    caf::anon_send(block_master_, msg);
     return;
   }
   caf::scoped_actor self{*sys_};
-  self->request(dag_, caf::infinite, msg)
+  self->request(block_master_, caf::infinite, msg)
     .receive([](const wire<proto::RemoveRdd>&) {},
              [&](const caf::error& err) { log::get("runtime")->warn("unpersist of rdd {}: {}", rdd_id, describe(err)); });
 }

@@ -1,8 +1,9 @@
 // The driver side of an application: one actor system holding the listener bus, the
-// dag_scheduler, the task_scheduler and the cluster manager backend (actors/cluster_manager_backend.hpp)
-// that ember.master chose: local mode's in-process executor with N task threads, or a cluster
-// manager that starts executor processes, which connect to the driver endpoint. Datasets reach it
-// through detail::context_impl::run_job, which blocks the user's thread (never an actor).
+// dag_scheduler, the task_scheduler, the map_output_tracker, the block_manager_master and the
+// cluster manager backend (actors/cluster_manager_backend.hpp) that ember.master chose: local
+// mode's in-process executor with N task threads, or a cluster manager that starts executor
+// processes, which connect to the driver endpoint. Datasets reach it through
+// detail::context_impl::run_job, which blocks the user's thread (never an actor).
 #pragma once
 
 #include <map>
@@ -14,7 +15,7 @@
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 
-#include "actors/messages.hpp"
+#include "actors/conversions.hpp"
 #include "api/context_impl.hpp"
 #include "api/narrow.hpp"
 #include "config/config.hpp"
@@ -48,15 +49,15 @@ public:
   std::vector<std::string> run_job(const detail::node_ptr& rdd, const std::vector<uint32_t>& partitions,
                                    const detail::result_fn& fn) override;
   void unpersist(uint32_t rdd_id, bool blocking) override;
-  void stop();
-  const config::config& conf() const { return conf_; }
+  void stop() override;
+  const config::config& conf() const override { return conf_; }
 
   const std::string& app_id() const { return app_id_; }
   // The files workers' hosts hold in their data dirs (cluster mode; empty in local mode), as the
   // master told at registration: text_file splits of them prefer those hosts.
-  detail::declared_files data_files() const;
+  detail::declared_files data_files() const override;
   // ctx.broadcast's driver half (actors/broadcast_driver.hpp).
-  std::shared_ptr<detail::broadcast_control> broadcasts() const;
+  std::shared_ptr<detail::broadcast_control> broadcasts() const override;
 
 private:
   void start_schedulers(bool remoting);
@@ -69,8 +70,10 @@ private:
   std::unique_ptr<caf::actor_system_config> cfg_;
   std::unique_ptr<caf::actor_system> sys_;
   caf::actor bus_, tasks_, dag_; // bus_: listener bus, spawned first, closed last
-  caf::actor backend_;           // the cluster manager backend
-  caf::actor endpoint_;          // executors in other processes: the driver endpoint
+  caf::actor tracker_, block_master_; // map_output_tracker, block_manager_master
+  caf::actor driver_services_;        // local mode: the executor's handle on tracker_ and block_master_
+  caf::actor backend_;                // the cluster manager backend
+  caf::actor endpoint_;               // executors in other processes: the driver endpoint
   std::shared_ptr<broadcast_driver> broadcasts_;
   std::shared_ptr<data_file_catalog> data_files_;
   std::atomic<uint32_t> next_job_{0};

@@ -7,7 +7,7 @@
 
 #include "actors/cluster_driver.hpp"
 #include "actors/cluster_manager_backend.hpp"
-#include "actors/messages.hpp"
+#include "actors/conversions.hpp"
 #include "config/config.hpp"
 #include "protocol/deploy.capnp.h"
 

@@ -16,7 +16,7 @@
 #include <caf/send.hpp>
 #include <caf/stateful_actor.hpp>
 
-#include "actors/messages.hpp"
+#include "actors/conversions.hpp"
 #include "config/config.hpp"
 #include "config/log.hpp"
 #include "deploy/binary_cache.hpp"

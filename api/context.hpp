@@ -82,7 +82,7 @@ public:
 
 private:
   explicit context(std::shared_ptr<detail::context_impl> impl);
-  std::shared_ptr<detail::broadcast_control> broadcast_control() const; // actors/broadcast_driver.cpp
+  std::shared_ptr<detail::broadcast_control> broadcast_control() const; // the runtime's (context_impl)
   std::shared_ptr<detail::context_impl> impl_;
 };
 

@@ -1,6 +1,7 @@
-// What datasets need from the running application: ids, settings and a way to run a job. The
-// runtime (actors/runtime.cpp) implements it over the driver's actors; this header keeps the
-// typed API free of CAF.
+// What datasets and the context need from the running application: ids, settings, a way to run
+// a job, its configuration, broadcasts and its end. The runtime (actors/runtime.cpp) implements
+// it over the driver's actors; this header keeps the typed API free of CAF, and api/ free of
+// actors/ (bootstrap/ creates the runtime).
 #pragma once
 
 #include <atomic>
@@ -11,9 +12,16 @@
 #include <string>
 #include <vector>
 
+#include "api/narrow.hpp"
 #include "api/node.hpp"
 
+namespace ember::config {
+class config;
+}
+
 namespace ember::detail {
+
+class broadcast_control;
 
 // Settings datasets read when they are built.
 struct dataset_settings {
@@ -42,6 +50,16 @@ public:
   // Drops every cached partition of rdd `rdd_id` on every executor (dataset::unpersist); with
   // `blocking`, returns once the executors have removed them.
   virtual void unpersist(uint32_t rdd_id, bool blocking) = 0;
+
+  // The application's configuration (context::conf).
+  virtual const config::config& conf() const = 0;
+  // Stops the application's actors and executors (context::stop); a second call does nothing.
+  virtual void stop() = 0;
+  // The files only the workers' hosts hold (text_file splits prefer those hosts); empty in local
+  // mode.
+  virtual declared_files data_files() const = 0;
+  // ctx.broadcast's driver half.
+  virtual std::shared_ptr<broadcast_control> broadcasts() const = 0;
 
   // Local properties of the calling thread (context::set_local_property).
   void set_local_property(const std::string& key, const std::string& value) {

@@ -6,8 +6,8 @@
 #include "tests/actor/actor_fixture.hpp"
 
 #include "actors/cluster_manager_backend.hpp"
-#include "actors/messages.hpp"
-#include "actors/task_scheduler.hpp"
+#include "actors/conversions.hpp"
+#include "actors/task_scheduler_actor.hpp"
 #include "protocol/deploy.capnp.h"
 #include "protocol/executor.capnp.h"
 

@@ -2,7 +2,8 @@
 // scheduler. Jobs are real: a dataset pipeline (api/) whose action calls the test's context,
 // which submits the job exactly as driver_runtime::run_job does and answers it with what the
 // dag scheduler delivered, so the stage binaries and the collected records are the real ones.
-// Covered: a two-stage job, FetchFailed (lineage rerun of the missing maps, duplicates),
+// The map output tracker and the block manager master are the real actors the dag scheduler
+// feeds. Covered: a two-stage job, FetchFailed (lineage rerun of the missing maps, duplicates),
 // ember.stage.maxConsecutiveAttempts, executor loss, late events from old stage attempts.
 #define CAF_SUITE dag_scheduler
 #include <functional>
@@ -10,10 +11,13 @@
 
 #include "tests/actor/actor_fixture.hpp"
 
+#include "actors/block_manager_master_actor.hpp"
+#include "actors/conversions.hpp"
 #include "actors/dag_scheduler.hpp"
-#include "actors/messages.hpp"
+#include "actors/map_output_tracker.hpp"
 #include "actors/runtime.hpp"
 #include "api/dataset.hpp"
+#include "config/config.hpp"
 
 using namespace std::chrono_literals;
 using namespace ember;
@@ -47,8 +51,15 @@ public:
   void unpersist(uint32_t, bool) override {
     throw std::logic_error("the dag scheduler actor tests cache nothing");
   }
+  const config::config& conf() const override { return conf_; }
+  void stop() override {} // the fixture ends the actors
+  detail::declared_files data_files() const override { return {}; }
+  std::shared_ptr<detail::broadcast_control> broadcasts() const override {
+    throw std::logic_error("the dag scheduler actor tests broadcast nothing");
+  }
 
 private:
+  config::config conf_;
   submit_fn submit_;
   uint32_t next_job_ = 0;
 };
@@ -75,6 +86,8 @@ struct dag_fixture : actor_test::fixture {
   recorder tasks = stand_in();  // the task scheduler
   recorder caller = stand_in(); // the user thread waiting for JobResult
   recorder reducer = stand_in(); // an executor asking the map output tracker
+  caf::actor tracker;              // the real map output tracker, kept by the dag scheduler
+  caf::actor block_master;         // the real block manager master
   caf::actor dag;
   std::shared_ptr<coordinated_context> ctx;
   std::function<void()> scenario; // runs while the action waits for its job
@@ -84,6 +97,10 @@ struct dag_fixture : actor_test::fixture {
     dag_scheduler_config cfg;
     cfg.max_consecutive_attempts = max_consecutive_attempts;
     cfg.resubmit_delay = 200ms;
+    tracker = started(spawn_map_output_tracker(sys));
+    block_master = started(spawn_block_manager_master(sys, {}));
+    cfg.map_output_tracker = tracker;
+    cfg.block_manager_master = block_master;
     dag = started(spawn_dag_scheduler(sys, cfg, tasks.handle));
     ctx = std::make_shared<coordinated_context>([this](const wire<proto::SubmitJob>& job) {
       caf::send_as(caller.handle, dag, job);
@@ -184,9 +201,10 @@ struct dag_fixture : actor_test::fixture {
   }
 
   // The map output tracker's answer: "<map index>@<executor>" per output (the tracker gives
-  // locations only when every map output is registered), then "missing <indexes>".
+  // locations only when every map output is registered), then "missing <indexes>". The tracker
+  // is its own actor: what it says is what the dag scheduler told it.
   std::string map_outputs(uint32_t shuffle) {
-    caf::send_as(reducer.handle, dag, make_wire<proto::GetMapOutputs>([&](proto::GetMapOutputs::Builder b) {
+    caf::send_as(reducer.handle, tracker, make_wire<proto::GetMapOutputs>([&](proto::GetMapOutputs::Builder b) {
       b.setShuffleId(shuffle);
     }));
     sched.run();
@@ -416,6 +434,80 @@ CAF_TEST(late events from an old stage attempt are ignored) {
   task_set_failed(sets[3], "late");
   CAF_CHECK_EQUAL(caller.all<proto::JobResult>().size(), 1u);
   CAF_CHECK_EQUAL(task_sets().size(), 4u);
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()
+
+namespace {
+
+// The executors a stage's partitions prefer (SubmitTaskSet.preferredExecutors), as "p:e,e;...".
+std::string preferred_executors(const wire<proto::SubmitTaskSet>& m) {
+  std::string out;
+  auto r = m.reader();
+  for (unsigned i = 0; i < r.getPreferredExecutors().size(); ++i) {
+    out += std::to_string(r.getPartitions()[i]) + ":";
+    for (auto e : r.getPreferredExecutors()[i])
+      out += str(e) + ",";
+    out += ";";
+  }
+  return out;
+}
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(dag_scheduler_cache_tests, dag_fixture)
+
+// The planner reads the cached blocks' holders from the dag scheduler's copy of the block manager
+// master's table: an executor's report there, an executor loss and an unpersist all reach it.
+CAF_TEST(cached partitions reported to the block manager master become the preferred executors of the stage) {
+  start();
+  auto executor = stand_in();
+  std::vector<std::vector<record>> slices{{{"a", 1}}, {{"b", 1}}, {{"c", 1}}};
+  dataset<record> words{ctx, std::make_shared<detail::parallelize_node<record>>(ctx->next_node_id(), slices)};
+  words.cache();
+  auto rdd = words.node()->id();
+  auto report = [&](const std::string& exec, uint32_t partition) {
+    caf::send_as(executor.handle, block_master, make_wire<proto::UpdateBlockInfo>([&](proto::UpdateBlockInfo::Builder b) {
+      b.setExecutorId(exec);
+      auto id = b.initBlockId().initRdd();
+      id.setRddId(rdd);
+      id.setPartition(partition);
+      auto l = b.initLevel();
+      l.setUseMemory(true);
+      l.setDeserialized(true);
+      l.setReplication(1);
+      b.setMemSize(64);
+      b.setHost("host-" + exec);
+    }));
+    sched.run();
+  };
+  // Each job's map stage is the first task set it submits; the job then fails at once.
+  auto map_stage_preferences = [&] {
+    std::string prefs;
+    scenario = [&] {
+      auto sets = tasks.all<proto::SubmitTaskSet>();
+      prefs = preferred_executors(sets.back());
+      task_set_failed(task_sets().back(), "stop here");
+    };
+    caller.log->clear(); // one JobResult per job
+    std::string error;
+    try {
+      words.reduce_by_key(std::plus<>{}, 2).collect();
+    } catch (const detail::job_error& e) {
+      error = e.what();
+    }
+    CAF_CHECK_NOT_EQUAL(error.find("stop here"), std::string::npos);
+    return prefs;
+  };
+  report("e1", 1);
+  report("e2", 2);
+  CAF_CHECK_EQUAL(executor.all<proto::UpdateBlockInfo>().size(), 2u); // acknowledged
+  CAF_CHECK_EQUAL(map_stage_preferences(), "0:;1:e1,;2:e2,;");
+  executor_lost("e1");
+  CAF_CHECK_EQUAL(map_stage_preferences(), "0:;1:;2:e2,;");
+  caf::anon_send(block_master, make_wire<proto::RemoveRdd>([&](proto::RemoveRdd::Builder b) { b.setRddId(rdd); }));
+  sched.run();
+  CAF_CHECK_EQUAL(map_stage_preferences(), "0:;1:;2:;");
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

@@ -5,7 +5,7 @@
 #include "tests/actor/actor_fixture.hpp"
 
 #include "actors/heartbeat_receiver.hpp"
-#include "actors/messages.hpp"
+#include "actors/conversions.hpp"
 
 using namespace std::chrono_literals;
 using namespace ember;

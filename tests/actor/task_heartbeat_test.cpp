@@ -8,8 +8,8 @@
 #include "tests/actor/actor_fixture.hpp"
 
 #include "actors/heartbeat_receiver.hpp"
-#include "actors/messages.hpp"
-#include "actors/task_scheduler.hpp"
+#include "actors/conversions.hpp"
+#include "actors/task_scheduler_actor.hpp"
 
 using namespace std::chrono_literals;
 using namespace ember;

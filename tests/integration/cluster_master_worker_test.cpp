@@ -32,7 +32,7 @@
 #include <caf/io/middleman.hpp>
 #include <caf/scoped_actor.hpp>
 
-#include "actors/messages.hpp"
+#include "actors/conversions.hpp"
 #include "deploy/binary_cache.hpp"
 #include "protocol/deploy.capnp.h"
 #include "protocol/register_types.hpp"

@@ -1,4 +1,7 @@
-// ember::context's out-of-line half: it starts the runtime (actors), which api/ cannot see.
+// ember::context::create, the application's entry: it picks this process's role (the executor a
+// worker started, or the driver) and the master (local or a cluster) and starts the runtime. It
+// is declared in api/context.hpp but defined here, above both api/ and actors/, so that api/
+// never depends on the runtime and the runtime may use api/ (the executor runs task binaries).
 #include <cstdio>
 #include <cstdlib>
 
@@ -42,32 +45,6 @@ context context::create(int& argc, char**& argv) {
     std::fprintf(stderr, "ember: %s\n", e.what());
     std::exit(1);
   }
-}
-
-context::context(std::shared_ptr<detail::context_impl> impl) : impl_(std::move(impl)) {}
-context::context(context&&) noexcept = default;
-context& context::operator=(context&&) noexcept = default;
-context::~context() {
-  if (impl_)
-    stop();
-}
-
-const config::config& context::conf() const { return static_cast<const actors::driver_runtime&>(*impl_).conf(); }
-
-void context::stop() { static_cast<actors::driver_runtime&>(*impl_).stop(); }
-
-dataset<std::string> context::text_file(const std::string& path) const {
-  // Cluster mode: files only the workers' hosts hold are found, and prefer those hosts.
-  auto splits = detail::plan_text_splits(path, impl_->settings().max_partition_bytes, default_parallelism(),
-                                         static_cast<const actors::driver_runtime&>(*impl_).data_files());
-  return {impl_, std::make_shared<detail::text_file_node>(impl_->next_node_id(), std::move(splits))};
-}
-
-dataset<int64_t> context::range(int64_t start, int64_t end, int64_t step, uint32_t slices) const {
-  if (step == 0)
-    throw std::invalid_argument("range: step must not be 0");
-  return {impl_, std::make_shared<detail::range_node>(impl_->next_node_id(), start, end, step,
-                                                      slices ? slices : default_parallelism())};
 }
 
 } // namespace ember

@@ -1,4 +1,4 @@
-#include "actors/messages.hpp"
+#include "actors/conversions.hpp"
 
 namespace ember::actors {
 
@@ -35,6 +35,23 @@ scheduler::map_status to_status(proto::MapStatus::Reader r) {
   for (auto x : r.getSizes())
     s.sizes.push_back(x);
   return s;
+}
+
+std::optional<storage::block_id> to_block_id(proto::BlockId::Reader id) {
+  if (id.isRdd())
+    return storage::block_id::rdd(id.getRdd().getRddId(), id.getRdd().getPartition());
+  if (id.isBroadcast())
+    return storage::block_id::broadcast(id.getBroadcast().getBroadcastId(), id.getBroadcast().getPiece());
+  return std::nullopt;
+}
+
+std::optional<storage::block_status> to_block_status(proto::UpdateBlockInfo::Reader r) {
+  auto id = to_block_id(r.getBlockId());
+  if (!id)
+    return std::nullopt;
+  auto l = r.getLevel();
+  return storage::block_status{*id, storage_level{l.getUseMemory(), l.getUseDisk(), l.getDeserialized(), l.getReplication()},
+                               r.getMemSize(), r.getDiskSize()};
 }
 
 } // namespace ember::actors

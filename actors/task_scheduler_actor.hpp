@@ -18,6 +18,7 @@ namespace ember::actors {
 struct task_scheduler_config {
   scheduler::task_scheduler_settings settings; // actors/settings_wiring.hpp; pools come from `pools`
   caf::actor listener_bus; // TaskStart/TaskEnd/ExecutorAdded/ExecutorRemoved go here; none if null
+  caf::actor block_manager_master; // each RegisterExecutor goes on there, as the executor; none if null
   // Post TaskStart/TaskEnd from the start (event log or progress bar on); otherwise from the
   // first (caf::subscribe_atom), which the listener bus sends when it gets a subscriber.
   bool task_events = true;
