@@ -197,9 +197,14 @@ public:
 
   caf::behavior make_behavior() override;
 
+  // Handles to actors (the promise holds this actor too) must go now, not in the destructor: a
+  // detached actor is destroyed only once nothing refers to it any more.
   void on_exit() override {
     reaper_.reset();  // joins the reaper thread
     fetches_.clear();
+    master_ = caf::actor{};
+    candidate_ = caf::actor{};
+    shutdown_promise_ = caf::response_promise{};
   }
 
 private:
