@@ -193,17 +193,10 @@ void reconnect(app_client_actor* self, const deploy::app_description& app, const
       });
 }
 
+// The worker that saw the process end decided the cause (or the master, for a lost worker or a
+// release); it travels as an enum, never read back out of the message text.
 proto::ExecutorLossCause loss_cause(proto::ExecutorUpdated::Reader u) {
-  auto message = str(u.getMessage());
-  if (message.find("exceeded ember.executor.memory") != std::string::npos)
-    return proto::ExecutorLossCause::MEMORY_LIMIT;
-  if (u.getWorkerLost())
-    return proto::ExecutorLossCause::WORKER_LOST;
-  if (u.getState() == proto::ExecutorState::KILLED)
-    return proto::ExecutorLossCause::KILLED_BY_DRIVER;
-  if (u.getSignal() != 0)
-    return proto::ExecutorLossCause::SIGNAL;
-  return proto::ExecutorLossCause::EXIT_CODE;
+  return u.getCause();
 }
 
 caf::behavior app_client(app_client_actor* self, caf::actor master, deploy::app_description app,

@@ -70,6 +70,32 @@ driver_state from_proto(proto::DriverState s) {
   return driver_state::unknown;
 }
 
+executor_loss_cause from_proto(proto::ExecutorLossCause c) {
+  switch (c) {
+    case proto::ExecutorLossCause::EXIT_CODE: return executor_loss_cause::exit_code;
+    case proto::ExecutorLossCause::SIGNAL: return executor_loss_cause::signal;
+    case proto::ExecutorLossCause::MEMORY_LIMIT: return executor_loss_cause::memory_limit;
+    case proto::ExecutorLossCause::HEARTBEAT_TIMEOUT: return executor_loss_cause::heartbeat_timeout;
+    case proto::ExecutorLossCause::CONNECTION_LOST: return executor_loss_cause::connection_lost;
+    case proto::ExecutorLossCause::KILLED_BY_DRIVER: return executor_loss_cause::killed_by_driver;
+    case proto::ExecutorLossCause::WORKER_LOST: return executor_loss_cause::worker_lost;
+  }
+  return executor_loss_cause::exit_code;
+}
+
+proto::ExecutorLossCause to_proto(executor_loss_cause c) {
+  switch (c) {
+    case executor_loss_cause::exit_code: return proto::ExecutorLossCause::EXIT_CODE;
+    case executor_loss_cause::signal: return proto::ExecutorLossCause::SIGNAL;
+    case executor_loss_cause::memory_limit: return proto::ExecutorLossCause::MEMORY_LIMIT;
+    case executor_loss_cause::heartbeat_timeout: return proto::ExecutorLossCause::HEARTBEAT_TIMEOUT;
+    case executor_loss_cause::connection_lost: return proto::ExecutorLossCause::CONNECTION_LOST;
+    case executor_loss_cause::killed_by_driver: return proto::ExecutorLossCause::KILLED_BY_DRIVER;
+    case executor_loss_cause::worker_lost: return proto::ExecutorLossCause::WORKER_LOST;
+  }
+  return proto::ExecutorLossCause::EXIT_CODE;
+}
+
 proto::DriverState to_proto(driver_state s) {
   switch (s) {
     case driver_state::submitted: return proto::DriverState::SUBMITTED;
@@ -250,6 +276,7 @@ void enact(master_actor* self, const decisions& ds) {
                      b.setSignal(x->signal);
                      b.setMessage(x->message);
                      b.setWorkerLost(x->worker_lost);
+                     b.setCause(to_proto(x->cause));
                    }));
     } else if (auto* x = std::get_if<kill_executor>(&d)) {
       if (auto w = worker(x->worker_id))
@@ -611,7 +638,7 @@ caf::behavior master(master_actor* self, master_options options) {
                               str(r.getWorkerId()), static_cast<int>(r.getState()), str(r.getMessage()));
         enact(self, self->state.logic->executor_state_changed(str(r.getAppId()), str(r.getExecutorId()), state,
                                                              r.getExitCode(), r.getSignal(), str(r.getMessage()),
-                                                             r.getPid()));
+                                                             r.getPid(), from_proto(r.getCause())));
       });
     },
     [self, guarded](const wire<proto::DriverStateChanged>& msg) {

@@ -7,19 +7,18 @@
 #include <ctime>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
-#include <thread>
-#include <vector>
+#include <variant>
 
 #include <caf/event_based_actor.hpp>
 #include <caf/io/middleman.hpp>
 #include <caf/send.hpp>
-#include <caf/stateful_actor.hpp>
 
-#include "actors/conversions.hpp"
 #include "config/config.hpp"
 #include "config/log.hpp"
 #include "deploy/binary_cache.hpp"
+#include "deploy/worker_logic.hpp"
 #include "protocol/deploy.capnp.h"
 #include "protocol/wire.hpp"
 
@@ -36,65 +35,114 @@ using reaped_atom = caf::atom_constant<caf::atom("wreaped")>;
 using escalate_atom = caf::atom_constant<caf::atom("wescalate")>;
 using restart_atom = caf::atom_constant<caf::atom("wrestart")>;
 
-using exec_key = std::pair<std::string, std::string>;  // (app id, executor id)
+// -- conversions ---------------------------------------------------------------------------------
 
-struct executor_proc {
-  wire<proto::LaunchExecutor> launch;
-  pid_t pid = 0;
-  fs::path cgroup;
-  std::vector<int> cpus; // pinned CPUs (ember.executor.pinCores), given back when it ends
-  std::vector<fs::path> local_dirs; // its <ember.local.dir>/ember-<app>-<driver port>/<id>, deleted when it ends
-  bool kill_requested = false;
-};
+std::string str(capnp::Text::Reader t) {
+  return {t.cStr(), t.size()};
+}
 
-struct driver_proc {
-  wire<proto::LaunchDriver> launch;
-  pid_t pid = 0;
-  fs::path cgroup;
-  bool kill_requested = false;
-  std::uint32_t restarts = 0;
-};
+std::string_view view(capnp::Data::Reader d) {
+  return {reinterpret_cast<const char*>(d.begin()), d.size()};
+}
 
-struct fetch_state {
-  std::unique_ptr<deploy::binary_assembly> assembly;
-  caf::actor source;
-  std::string source_text;  // host:port, for errors
-  std::vector<exec_key> waiting;
-};
-
-struct worker_state {
-  worker_options opt;
-  std::string url;  // ember://master
-  std::unique_ptr<deploy::binary_cache> cache;
-  std::unique_ptr<deploy::reaper> reaper;
-  caf::actor master;
-  bool connecting = false;
-  bool registered = false;
-  bool announced = false;
-  bool heartbeating = false;
-  bool shutting_down = false;
-  bool lost_master = false;   // the master went away: retry every retry_interval, no backoff
-  std::uint32_t attempt = 0;  // registration/connection attempts since the last success
-  // State changes that happened while no master was connected, sent once one is (before this
-  // worker's report, so a recovering master learns of ends first).
-  std::vector<caf::message> unsent;
-  std::map<exec_key, executor_proc> executors;
-  deploy::cpu_pool cpus = deploy::cpu_pool::of_this_process(); // for ember.executor.pinCores
-  std::map<pid_t, exec_key> executor_pids;
-  std::map<std::string, driver_proc> drivers;
-  std::map<pid_t, std::string> driver_pids;
-  std::map<std::string, fetch_state> fetches;  // by content hash
-  std::set<std::string> finished_apps;         // work dirs to remove once their executors are reaped
-  caf::response_promise shutdown_promise;
-  std::shared_ptr<spdlog::logger> log = ember::log::get("worker");
-  static inline const char* name = "ember.worker";
-
-  ~worker_state() {
-    reaper.reset();  // joins the reaper thread
+proto::ExecutorState to_proto(deploy::executor_state s) {
+  using deploy::executor_state;
+  switch (s) {
+    case executor_state::launching: return proto::ExecutorState::LAUNCHING;
+    case executor_state::running: return proto::ExecutorState::RUNNING;
+    case executor_state::killed: return proto::ExecutorState::KILLED;
+    case executor_state::failed: return proto::ExecutorState::FAILED;
+    case executor_state::lost: return proto::ExecutorState::LOST;
+    case executor_state::exited: return proto::ExecutorState::EXITED;
   }
-};
+  return proto::ExecutorState::FAILED;
+}
 
-using worker_actor = caf::stateful_actor<worker_state>;
+proto::DriverState to_proto(deploy::driver_state s) {
+  using deploy::driver_state;
+  switch (s) {
+    case driver_state::submitted: return proto::DriverState::SUBMITTED;
+    case driver_state::running: return proto::DriverState::RUNNING;
+    case driver_state::finished: return proto::DriverState::FINISHED;
+    case driver_state::relaunching: return proto::DriverState::RELAUNCHING;
+    case driver_state::unknown: return proto::DriverState::UNKNOWN;
+    case driver_state::killed: return proto::DriverState::KILLED;
+    case driver_state::failed: return proto::DriverState::FAILED;
+    case driver_state::error: return proto::DriverState::ERROR;
+  }
+  return proto::DriverState::ERROR;
+}
+
+proto::ExecutorLossCause to_proto(deploy::executor_loss_cause c) {
+  using deploy::executor_loss_cause;
+  switch (c) {
+    case executor_loss_cause::exit_code: return proto::ExecutorLossCause::EXIT_CODE;
+    case executor_loss_cause::signal: return proto::ExecutorLossCause::SIGNAL;
+    case executor_loss_cause::memory_limit: return proto::ExecutorLossCause::MEMORY_LIMIT;
+    case executor_loss_cause::heartbeat_timeout: return proto::ExecutorLossCause::HEARTBEAT_TIMEOUT;
+    case executor_loss_cause::connection_lost: return proto::ExecutorLossCause::CONNECTION_LOST;
+    case executor_loss_cause::killed_by_driver: return proto::ExecutorLossCause::KILLED_BY_DRIVER;
+    case executor_loss_cause::worker_lost: return proto::ExecutorLossCause::WORKER_LOST;
+  }
+  return proto::ExecutorLossCause::EXIT_CODE;
+}
+
+deploy::properties to_properties(capnp::List<proto::Property>::Reader list) {
+  deploy::properties out;
+  for (auto p : list)
+    out.emplace_back(str(p.getKey()), str(p.getValue()));
+  return out;
+}
+
+std::vector<std::string> to_strings(capnp::List<capnp::Text>::Reader list) {
+  std::vector<std::string> out;
+  for (auto s : list)
+    out.push_back(str(s));
+  return out;
+}
+
+deploy::executor_launch to_launch(proto::LaunchExecutor::Reader r) {
+  deploy::executor_launch l;
+  l.app_id = str(r.getAppId());
+  l.executor_id = str(r.getExecutorId());
+  l.cores = r.getCores();
+  l.memory = r.getMemoryBytes();
+  l.binary.path = str(r.getBinary().getPath());
+  l.binary.content_hash = str(r.getBinary().getContentHash());
+  l.args = to_strings(r.getArgs());
+  l.conf = to_properties(r.getConf());
+  l.driver_host = str(r.getDriverHost());
+  l.driver_port = r.getDriverPort();
+  return l;
+}
+
+deploy::driver_launch to_launch(proto::LaunchDriver::Reader r) {
+  auto desc = r.getDescription();
+  deploy::driver_launch l;
+  l.driver_id = str(r.getDriverId());
+  l.binary.path = str(desc.getBinary().getPath());
+  l.binary.content_hash = str(desc.getBinary().getContentHash());
+  l.args = to_strings(desc.getArgs());
+  l.supervise = desc.getSupervise();
+  return l;
+}
+
+template <class Builder>
+void fill(Builder b, const deploy::worker_report& running) {
+  auto executors = b.initExecutors(static_cast<unsigned>(running.executors.size()));
+  for (unsigned i = 0; i < running.executors.size(); ++i) {
+    auto& e = running.executors[i];
+    auto x = executors[i];
+    x.setAppId(e.app_id);
+    x.setExecutorId(e.executor_id);
+    x.setCores(e.cores);
+    x.setMemoryBytes(e.memory);
+    x.setState(to_proto(e.state));
+  }
+  auto drivers = b.initDriverIds(static_cast<unsigned>(running.driver_ids.size()));
+  for (unsigned i = 0; i < running.driver_ids.size(); ++i)
+    drivers.set(i, running.driver_ids[i]);
+}
 
 std::string make_stamp() {
   std::time_t now = std::time(nullptr);
@@ -103,77 +151,6 @@ std::string make_stamp() {
   char stamp[32];
   std::strftime(stamp, sizeof stamp, "%Y%m%d%H%M%S", &tm);
   return stamp;
-}
-
-std::chrono::milliseconds backoff(const worker_state& st) {
-  if (st.lost_master)
-    return st.opt.retry_interval;
-  auto factor = std::min<std::uint32_t>(st.attempt, 4);  // 1, 2, 4, 8, 16 times the interval
-  return st.opt.retry_interval * (1u << factor);
-}
-
-// -- master connection -------------------------------------------------------------------------
-
-void send_registration(worker_actor* self);
-
-void connect(worker_actor* self) {
-  auto& st = self->state;
-  if (st.connecting || st.master || st.shutting_down)
-    return;
-  st.connecting = true;
-  auto mm = self->system().middleman().actor_handle();
-  self->request(mm, st.opt.ask_timeout, caf::connect_atom::value, st.opt.master_host, st.opt.master_port)
-      .then(
-          [self](const caf::node_id&, caf::strong_actor_ptr& ptr, const std::set<std::string>&) {
-            auto& st = self->state;
-            st.connecting = false;
-            if (st.master)
-              return;  // a recovering master reached this worker first (MasterChanged)
-            if (!ptr) {
-              st.log->warn("no actor published at {}", st.url);
-              ++st.attempt;
-              self->delayed_send(self, backoff(st), connect_tick_atom::value);
-              return;
-            }
-            st.master = caf::actor_cast<caf::actor>(ptr);
-            self->monitor(st.master);
-            send_registration(self);
-          },
-          [self](caf::error& err) {
-            auto& st = self->state;
-            st.connecting = false;
-            auto wait = backoff(st);
-            st.log->warn("cannot reach master {} ({}); retrying in {} ms", st.url, describe(err), wait.count());
-            ++st.attempt;
-            self->delayed_send(self, wait, connect_tick_atom::value);
-          });
-}
-
-// What runs here, for a master that lost track of it (RegisterWorker, WorkerSchedulerState).
-template <class Builder>
-void fill_running(worker_state& st, Builder b) {
-  auto executors = b.initExecutors(static_cast<unsigned>(st.executors.size()));
-  unsigned i = 0;
-  for (auto& [key, e] : st.executors) {
-    auto x = executors[i++];
-    auto r = e.launch.reader();
-    x.setAppId(key.first);
-    x.setExecutorId(key.second);
-    x.setCores(r.getCores());
-    x.setMemoryBytes(r.getMemoryBytes());
-    x.setState(e.pid != 0 ? proto::ExecutorState::RUNNING : proto::ExecutorState::LAUNCHING);
-  }
-  auto drivers = b.initDriverIds(static_cast<unsigned>(st.drivers.size()));
-  i = 0;
-  for (auto& [id, d] : st.drivers)
-    drivers.set(i++, id);
-}
-
-void flush_unsent(worker_actor* self) {
-  auto& st = self->state;
-  for (auto& m : st.unsent)
-    self->send(st.master, m);
-  st.unsent.clear();
 }
 
 // Every regular file under the data dirs (recursively), as (absolute path, size), sorted. A dir
@@ -199,699 +176,499 @@ std::vector<std::pair<std::string, std::uint64_t>> data_files(const std::vector<
   return out;
 }
 
-void send_registration(worker_actor* self) {
-  auto& st = self->state;
-  if (!st.master || st.shutting_down)
-    return;
-  st.registered = false;
-  flush_unsent(self);
-  self->send(st.master, make_wire<proto::RegisterWorker>([&](proto::RegisterWorker::Builder b) {
-               b.setWorkerId(st.opt.id);
-               b.setHost(st.opt.host);
-               b.setPort(st.opt.port);
-               b.setCores(st.opt.cores);
-               b.setMemoryBytes(st.opt.memory);
-               auto dirs = b.initDataDirs(static_cast<unsigned>(st.opt.data_dirs.size()));
-               for (unsigned i = 0; i < st.opt.data_dirs.size(); ++i)
-                 dirs.set(i, st.opt.data_dirs[i]);
-               // Scanned at every registration (the worker is detached: blocking is fine here).
-               auto files = data_files(st.opt.data_dirs, *st.log);
-               auto list = b.initDataFiles(static_cast<unsigned>(files.size()));
-               for (unsigned i = 0; i < files.size(); ++i) {
-                 list[i].setPath(files[i].first);
-                 list[i].setSize(files[i].second);
-               }
-               fill_running(st, b);
-             }));
-  // No answer in time: send again (the master may be busy or just restarted).
-  self->delayed_send(self, backoff(st), register_tick_atom::value, st.attempt);
-  ++st.attempt;
-}
+// -- the actor -----------------------------------------------------------------------------------
 
-void report_executor(worker_actor* self, const exec_key& key, proto::ExecutorState state, int exit_code, int signal,
-                     const std::string& message, pid_t pid) {
-  auto& st = self->state;
-  auto msg = make_wire<proto::ExecutorStateChanged>([&](proto::ExecutorStateChanged::Builder b) {
-    b.setAppId(key.first);
-    b.setExecutorId(key.second);
-    b.setState(state);
-    b.setExitCode(exit_code);
-    b.setSignal(signal);
-    b.setMessage(message);
-    b.setWorkerId(st.opt.id);
-    b.setPid(static_cast<std::uint32_t>(pid));
+// Detached (a thread of its own): the worker hashes binaries, writes fetched chunks to disk and
+// forks executors, blocking work that must not hold one of CAF's scheduler threads.
+class worker_actor : public caf::event_based_actor, private deploy::binary_lookup {
+public:
+  worker_actor(caf::actor_config& cfg, worker_options options)
+      : caf::event_based_actor(cfg),
+        opt_(std::move(options)),
+        cache_(opt_.work_dir / "binaries"),
+        logic_(settings(opt_), deploy::cpu_pool::of_this_process(), *this) {
+    // nop
+  }
+
+  const char* name() const override {
+    return "ember.worker";
+  }
+
+  caf::behavior make_behavior() override;
+
+  // Handles to actors (the promise holds this actor too) must go now, not in the destructor: a
+  // detached actor is destroyed only once nothing refers to it any more.
+  void on_exit() override {
+    reaper_.reset();  // joins the reaper thread
+    fetches_.clear();
+    master_ = caf::actor{};
+    candidate_ = caf::actor{};
+    shutdown_promise_ = caf::response_promise{};
+  }
+
+private:
+  // The I/O side of one binary fetch; the logic knows which executors wait for it.
+  struct fetch_io {
+    std::unique_ptr<deploy::binary_assembly> assembly;
+    caf::actor source;
+    std::string source_text;  // host:port, for errors
+  };
+
+  static deploy::worker_settings settings(const worker_options& o) {
+    deploy::worker_settings s;
+    s.host = o.host;
+    s.work_dir = o.work_dir;
+    s.local_dir = o.local_dir;
+    s.master_url = "ember://" + o.master_host + ":" + std::to_string(o.master_port);
+    s.heartbeat_interval = o.heartbeat_interval;
+    s.retry_interval = o.retry_interval;
+    s.kill_grace = o.kill_grace;
+    s.driver_restart_backoff = o.driver_restart_backoff;
+    return s;
+  }
+
+  std::optional<fs::path> find(const std::string& hash, const std::string& path) override {
+    if (auto p = cache_.lookup(hash))
+      return p;
+    return cache_.local_match(path, hash);
+  }
+
+  // -- events --
+
+  void on_start(std::uint16_t port);
+  void connect_to_master();
+  void master_changed(const wire<proto::MasterChanged>& msg);
+  void master_down(const caf::down_msg& dm);
+  bool from_master(const char* what);
+  void guarded(const char* what, const std::function<void()>& f);
+
+  // -- enacting decisions --
+
+  void enact(deploy::worker_decisions ds, caf::actor candidate = {});
+  void enact_one(const deploy::connect_master&) { connect_to_master(); }
+  void enact_one(const deploy::adopt_master&);
+  void enact_one(const deploy::send_registration& x);
+  void enact_one(const deploy::send_scheduler_state& x);
+  void enact_one(const deploy::send_heartbeat& x);
+  void enact_one(const deploy::report_executor& x);
+  void enact_one(const deploy::report_driver& x);
+  void enact_one(const deploy::announce_registered& x) {
+    if (opt_.on_registered)
+      opt_.on_registered(x.worker_id, x.master_url);
+  }
+  void enact_one(const deploy::connect_later& x) { delayed_send(this, x.delay, connect_tick_atom::value); }
+  void enact_one(const deploy::register_later& x) {
+    delayed_send(this, x.delay, register_tick_atom::value, x.attempt);
+  }
+  void enact_one(const deploy::heartbeat_later& x) { delayed_send(this, x.delay, heartbeat_atom::value); }
+  void enact_one(const deploy::escalate_later& x) {
+    delayed_send(this, x.delay, escalate_atom::value, static_cast<std::int32_t>(x.pid));
+  }
+  void enact_one(const deploy::restart_driver_later& x) {
+    delayed_send(this, x.delay, restart_atom::value, x.driver_id);
+  }
+  void enact_one(const deploy::spawn_executor& x);
+  void enact_one(const deploy::spawn_driver& x);
+  void enact_one(const deploy::terminate_child& x) {
+    deploy::kill_group(x.pid, SIGTERM);
+    // A stopped (SIGSTOPped, hung in a debugger...) process acts on SIGTERM only once continued:
+    // without this, the driver's kill of a hung executor would wait the whole grace period.
+    deploy::kill_group(x.pid, SIGCONT);
+  }
+  void enact_one(const deploy::force_kill_child& x) { deploy::kill_group(x.pid, SIGKILL); }
+  void enact_one(const deploy::fetch_binary& x);
+  void enact_one(const deploy::cancel_fetches&) { fetches_.clear(); }
+  void enact_one(const deploy::remove_cgroup_dir& x) { deploy::remove_cgroup(x.cgroup); }
+  void enact_one(const deploy::remove_executor_dirs& x) {
+    for (auto& dir : x.dirs) {
+      std::error_code ec;
+      fs::remove_all(dir, ec);
+      fs::remove(dir.parent_path(), ec);  // fails, as it should, while another executor uses it
+    }
+  }
+  void enact_one(const deploy::remove_app_dir& x) {
+    std::error_code ec;
+    fs::remove_all(opt_.work_dir / x.app_id, ec);
+  }
+  void enact_one(const deploy::log_line& x);
+  void enact_one(const deploy::finish_shutdown&) {
+    if (shutdown_promise_.pending())
+      shutdown_promise_.deliver(caf::unit);
+    quit();
+  }
+  void enact_one(const deploy::quit_refused& x) { quit(caf::make_error(caf::sec::runtime_error, x.reason)); }
+
+  // -- binary fetch --
+
+  void fetch_next(const std::string& hash);
+  void chunk_arrived(const std::string& hash, const wire<proto::BinaryChunk>& chunk);
+  void fail_fetch(const std::string& hash, const std::string& message);
+  std::vector<fs::path> executor_local_dirs(const deploy::spawn_executor& x);
+
+  worker_options opt_;
+  deploy::binary_cache cache_;
+  deploy::worker_logic logic_;
+  std::unique_ptr<deploy::reaper> reaper_;
+  caf::actor master_;
+  caf::actor candidate_;  // the actor an adopt_master decision refers to
+  std::map<std::string, fetch_io> fetches_;  // by content hash
+  caf::response_promise shutdown_promise_;
+  std::shared_ptr<spdlog::logger> log_ = ember::log::get("worker");
+};
+
+caf::behavior worker_actor::make_behavior() {
+  auto weak = caf::actor_cast<caf::weak_actor_ptr>(this);
+  reaper_ = std::make_unique<deploy::reaper>([weak](pid_t pid, int status) {
+    if (auto strong = weak.lock())
+      caf::anon_send(caf::actor_cast<caf::actor>(strong), reaped_atom::value, static_cast<std::int32_t>(pid),
+                     static_cast<std::int32_t>(status));
   });
-  if (!st.master || !st.registered) {
-    st.unsent.push_back(caf::make_message(std::move(msg)));  // for the next master
-    return;
-  }
-  self->send(st.master, std::move(msg));
-}
-
-void report_driver(worker_actor* self, const std::string& id, proto::DriverState state, int exit_code, int signal,
-                   const std::string& message, pid_t pid = 0) {
-  auto& st = self->state;
-  auto msg = make_wire<proto::DriverStateChanged>([&](proto::DriverStateChanged::Builder b) {
-    b.setDriverId(id);
-    b.setState(state);
-    b.setExitCode(exit_code);
-    b.setSignal(signal);
-    b.setMessage(message);
-    b.setPid(static_cast<std::uint32_t>(pid));
+  set_down_handler([this](const caf::down_msg& dm) { master_down(dm); });
+  set_exit_handler([this](const caf::exit_msg& em) {
+    // Stop children on any exit request (shutdown included); quits once every child is reaped.
+    log_->info("exit requested ({})", caf::to_string(em.reason));
+    enact(logic_.exit_requested());
   });
-  if (!st.master || !st.registered) {
-    st.unsent.push_back(caf::make_message(std::move(msg)));
+  return {
+    [this](start_atom, std::uint16_t port) { on_start(port); },
+    [this](connect_tick_atom) { enact(logic_.connect_tick()); },
+    [this](register_tick_atom, std::uint32_t attempt) { enact(logic_.register_tick(attempt)); },
+    [this](heartbeat_atom) { enact(logic_.heartbeat_tick()); },
+    [this](const wire<proto::RegisteredWorker>& msg) {
+      if (from_master("RegisteredWorker"))
+        enact(logic_.registered(str(msg.reader().getMasterUrl())));
+    },
+    [this](const wire<proto::MasterChanged>& msg) { master_changed(msg); },
+    [this](const wire<proto::RegisterWorkerFailed>& msg) {
+      if (from_master("RegisterWorkerFailed"))
+        enact(logic_.registration_refused(str(msg.reader().getReason())));
+    },
+    [this](const wire<proto::ReconnectWorker>&) {
+      if (from_master("ReconnectWorker"))
+        enact(logic_.reconnect_requested());
+    },
+    // -- executors --
+    [this](const wire<proto::LaunchExecutor>& msg) {
+      if (from_master("LaunchExecutor"))
+        guarded("LaunchExecutor", [&] { enact(logic_.launch_executor(to_launch(msg.reader()))); });
+    },
+    [this](const wire<proto::KillExecutor>& msg) {
+      auto r = msg.reader();
+      if (from_master("KillExecutor"))
+        enact(logic_.kill_executor({str(r.getAppId()), str(r.getExecutorId())}, str(r.getReason())));
+    },
+    [this](const wire<proto::ApplicationFinished>& msg) {
+      if (from_master("ApplicationFinished"))
+        enact(logic_.application_finished(str(msg.reader().getAppId())));
+    },
+    // -- drivers --
+    [this](const wire<proto::LaunchDriver>& msg) {
+      if (from_master("LaunchDriver"))
+        guarded("LaunchDriver", [&] { enact(logic_.launch_driver(to_launch(msg.reader()))); });
+    },
+    [this](const wire<proto::KillDriver>& msg) {
+      if (from_master("KillDriver"))
+        enact(logic_.kill_driver(str(msg.reader().getDriverId())));
+    },
+    [this](restart_atom, const std::string& id) { enact(logic_.restart_driver_tick(id)); },
+    // -- children --
+    [this](reaped_atom, std::int32_t pid, std::int32_t status) {
+      auto cgroup = logic_.cgroup_of(pid);
+      bool oom = deploy::cgroup_oom_killed(cgroup);
+      enact(logic_.child_exited(pid, deploy::exit_status::from_wait(status), oom));
+    },
+    [this](escalate_atom, std::int32_t pid) { enact(logic_.escalate_tick(pid)); },
+    [this](shutdown_atom) {
+      shutdown_promise_ = make_response_promise();
+      enact(logic_.shutdown());
+    },
+  };
+}
+
+// -- events --------------------------------------------------------------------------------------
+
+void worker_actor::on_start(std::uint16_t port) {
+  opt_.port = port;
+  if (opt_.id.empty())
+    opt_.id = "worker-" + make_stamp() + "-" + opt_.host + "-" + std::to_string(port);
+  log_->info("worker {} ({} cores, {}, memory limit by {}) connecting to {}", opt_.id, opt_.cores,
+             config::format_size(static_cast<std::int64_t>(opt_.memory)), opt_.limiter.describe(),
+             logic_.master_url());
+  enact(logic_.start(opt_.id));
+}
+
+void worker_actor::connect_to_master() {
+  auto mm = system().middleman().actor_handle();
+  request(mm, opt_.ask_timeout, caf::connect_atom::value, opt_.master_host, opt_.master_port)
+      .then(
+          [this](const caf::node_id&, caf::strong_actor_ptr& ptr, const std::set<std::string>&) {
+            if (!ptr)
+              enact(logic_.master_not_published());
+            else
+              enact(logic_.master_reached(), caf::actor_cast<caf::actor>(ptr));
+          },
+          [this](caf::error& err) { enact(logic_.master_unreachable(describe(err))); });
+}
+
+void worker_actor::master_changed(const wire<proto::MasterChanged>& msg) {
+  // A restarted master recovered this worker: it is the master now; tell it what runs here.
+  auto sender = caf::actor_cast<caf::actor>(current_sender());
+  if (!sender)
     return;
-  }
-  self->send(st.master, std::move(msg));
+  enact(logic_.master_changed(str(msg.reader().getMasterUrl())), sender);
 }
 
-// -- processes -----------------------------------------------------------------------------------
-
-bool no_children(const worker_state& st) {
-  return st.executor_pids.empty() && st.driver_pids.empty();
-}
-
-void maybe_finish_shutdown(worker_actor* self) {
-  auto& st = self->state;
-  if (st.shutting_down && no_children(st)) {
-    st.log->info("all child processes reaped; worker {} stops", st.opt.id);
-    if (st.shutdown_promise.pending())
-      st.shutdown_promise.deliver(caf::unit);
-    self->quit();
-  }
-}
-
-void remove_app_dir_if_done(worker_actor* self, const std::string& app_id) {
-  auto& st = self->state;
-  if (st.finished_apps.count(app_id) == 0)
+void worker_actor::master_down(const caf::down_msg& dm) {
+  if (!master_ || dm.source != master_.address())
     return;
-  for (auto& [key, e] : st.executors)
-    if (key.first == app_id)
-      return;
-  std::error_code ec;
-  fs::remove_all(st.opt.work_dir / app_id, ec);
-  st.finished_apps.erase(app_id);
+  master_ = caf::actor{};
+  enact(logic_.master_lost(caf::to_string(dm.reason)));
 }
 
-void fail_executor(worker_actor* self, const exec_key& key, const std::string& message) {
-  auto& st = self->state;
-  st.log->error("executor {}/{} failed to start: {}", key.first, key.second, message);
-  st.executors.erase(key);
-  report_executor(self, key, proto::ExecutorState::FAILED, 0, 0, message, 0);
-  remove_app_dir_if_done(self, key.first);
+// Orders come from the master this worker registered with (or that recovered it), nobody else.
+bool worker_actor::from_master(const char* what) {
+  if (master_ && caf::actor_cast<caf::actor>(current_sender()) == master_)
+    return true;
+  log_->warn("dropped {}: not sent by this worker's master", what);
+  return false;
+}
+
+void worker_actor::guarded(const char* what, const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const std::exception& e) {
+    log_->error("dropped {}: {}", what, e.what());
+  }
+}
+
+// -- enacting decisions --------------------------------------------------------------------------
+
+void worker_actor::enact(deploy::worker_decisions ds, caf::actor candidate) {
+  for (auto& d : ds) {
+    candidate_ = candidate;
+    std::visit([this](const auto& x) { enact_one(x); }, d);
+  }
+  candidate_ = caf::actor{};
+}
+
+void worker_actor::enact_one(const deploy::adopt_master&) {
+  if (master_ == candidate_)
+    return;
+  if (master_)
+    demonitor(master_);
+  master_ = candidate_;
+  monitor(master_);
+}
+
+void worker_actor::enact_one(const deploy::send_registration& x) {
+  send(master_, make_wire<proto::RegisterWorker>([&](proto::RegisterWorker::Builder b) {
+         b.setWorkerId(opt_.id);
+         b.setHost(opt_.host);
+         b.setPort(opt_.port);
+         b.setCores(opt_.cores);
+         b.setMemoryBytes(opt_.memory);
+         auto dirs = b.initDataDirs(static_cast<unsigned>(opt_.data_dirs.size()));
+         for (unsigned i = 0; i < opt_.data_dirs.size(); ++i)
+           dirs.set(i, opt_.data_dirs[i]);
+         // Scanned at every registration (the worker is detached: blocking is fine here).
+         auto files = data_files(opt_.data_dirs, *log_);
+         auto list = b.initDataFiles(static_cast<unsigned>(files.size()));
+         for (unsigned i = 0; i < files.size(); ++i) {
+           list[i].setPath(files[i].first);
+           list[i].setSize(files[i].second);
+         }
+         fill(b, x.running);
+       }));
+}
+
+void worker_actor::enact_one(const deploy::send_scheduler_state& x) {
+  send(master_, make_wire<proto::WorkerSchedulerState>([&](proto::WorkerSchedulerState::Builder b) {
+         b.setWorkerId(opt_.id);
+         fill(b, x.running);
+       }));
+}
+
+void worker_actor::enact_one(const deploy::send_heartbeat& x) {
+  send(master_, make_wire<proto::WorkerHeartbeat>([&](proto::WorkerHeartbeat::Builder b) {
+         b.setWorkerId(opt_.id);
+         b.setCoresUsed(x.cores_used);
+         b.setMemoryUsed(x.memory_used);
+       }));
+}
+
+void worker_actor::enact_one(const deploy::report_executor& x) {
+  send(master_, make_wire<proto::ExecutorStateChanged>([&](proto::ExecutorStateChanged::Builder b) {
+         b.setAppId(x.app_id);
+         b.setExecutorId(x.executor_id);
+         b.setState(to_proto(x.state));
+         b.setExitCode(x.exit_code);
+         b.setSignal(x.signal);
+         b.setMessage(x.message);
+         b.setWorkerId(opt_.id);
+         b.setPid(static_cast<std::uint32_t>(x.pid));
+         b.setCause(to_proto(x.cause));
+       }));
+}
+
+void worker_actor::enact_one(const deploy::report_driver& x) {
+  send(master_, make_wire<proto::DriverStateChanged>([&](proto::DriverStateChanged::Builder b) {
+         b.setDriverId(x.driver_id);
+         b.setState(to_proto(x.state));
+         b.setExitCode(x.exit_code);
+         b.setSignal(x.signal);
+         b.setMessage(x.message);
+         b.setPid(static_cast<std::uint32_t>(x.pid));
+       }));
+}
+
+void worker_actor::enact_one(const deploy::log_line& x) {
+  switch (x.level) {
+    case deploy::log_level::info: log_->info("{}", x.text); break;
+    case deploy::log_level::warn: log_->warn("{}", x.text); break;
+    case deploy::log_level::error: log_->error("{}", x.text); break;
+  }
 }
 
 // The directories an executor keeps its shuffle files and spills in, <ember.local.dir>/ember-<app>-
 // <driver port>/<id>, resolved at its launch as the executor itself resolves them (this worker's
 // ember.worker.localDir, else its --conf, then the defaults file). Empty, with a warning, if the
 // configuration cannot be read.
-std::vector<fs::path> executor_local_dirs(worker_actor* self, const exec_key& key, proto::LaunchExecutor::Reader r) {
+std::vector<fs::path> worker_actor::executor_local_dirs(const deploy::spawn_executor& x) {
   std::vector<fs::path> out;
   try {
     config::load_options lo;
-    for (auto p : r.getConf())
-      lo.conf.push_back(str(p.getKey()) + "=" + str(p.getValue()));
-    if (!self->state.opt.local_dir.empty())
-      lo.conf.push_back(std::string(config::keys::local_dir.name) + "=" + self->state.opt.local_dir);
+    for (auto& [k, v] : x.conf)
+      lo.conf.push_back(k + "=" + v);
+    if (!opt_.local_dir.empty())
+      lo.conf.push_back(std::string(config::keys::local_dir.name) + "=" + opt_.local_dir);
     for (auto& d : config::split_list(config::load(lo).get(config::keys::local_dir)))
-      out.push_back(fs::path{d} / ("ember-" + key.first + "-" + std::to_string(r.getDriverPort())) / key.second);
+      out.push_back(fs::path{d} / ("ember-" + x.app_id + "-" + std::to_string(x.driver_port)) / x.executor_id);
   } catch (const std::exception& ex) {
-    self->state.log->warn("executor {}/{}: cannot tell its local dirs to clean them later: {}", key.first,
-                          key.second, ex.what());
+    log_->warn("executor {}/{}: cannot tell its local dirs to clean them later: {}", x.app_id, x.executor_id,
+               ex.what());
   }
   return out;
 }
 
-void start_executor(worker_actor* self, const exec_key& key, const fs::path& binary) {
-  auto& st = self->state;
-  auto it = st.executors.find(key);
-  if (it == st.executors.end())
-    return;  // killed while its binary was fetched
-  auto& e = it->second;
-  auto r = e.launch.reader();
-  deploy::launch_spec spec;
-  spec.program = binary.string();
-  spec.args = {"--ember-executor",
-               "--ember-driver", str(r.getDriverHost()) + ":" + std::to_string(r.getDriverPort()),
-               "--ember-app-id", key.first,
-               "--ember-executor-id", key.second,
-               "--ember-worker-id", st.opt.id,
-               "--ember-host", st.opt.host,
-               "--ember-cores", std::to_string(r.getCores()),
-               "--ember-memory", std::to_string(r.getMemoryBytes())};
-  for (auto p : r.getConf()) {
-    spec.args.push_back("--conf");
-    spec.args.push_back(str(p.getKey()) + "=" + str(p.getValue()));
-  }
-  if (!st.opt.local_dir.empty()) { // the last --conf wins
-    spec.args.push_back("--conf");
-    spec.args.push_back(std::string(config::keys::local_dir.name) + "=" + st.opt.local_dir);
-  }
-  for (auto a : r.getArgs())
-    spec.args.push_back(str(a));
-  spec.cwd = st.opt.work_dir / key.first / key.second;
-  spec.memory_limit = r.getMemoryBytes();
-  spec.name = key.first + "-" + key.second;
-  spec.parent_death_signal = SIGTERM; // an orphaned executor cleans up its local dirs, then exits
-  bool pin = false;
-  for (auto p : r.getConf())
-    if (str(p.getKey()) == config::keys::executor_pin_cores.name)
-      pin = str(p.getValue()) == "true";
-  if (pin) {
-    if (auto cpus = st.cpus.take(r.getCores()))
-      spec.cpus = std::move(*cpus);
-    else
-      st.log->warn("executor {}/{}: no {} free CPUs to pin it to (ember.executor.pinCores); it runs unpinned", key.first,
-                   key.second, r.getCores());
-  }
+void worker_actor::enact_one(const deploy::spawn_executor& x) {
+  deploy::executor_key key{x.app_id, x.executor_id};
+  deploy::launched_process p;
   try {
-    auto p = deploy::launch(spec, st.opt.limiter);
-    e.cpus = spec.cpus;
-    e.local_dirs = executor_local_dirs(self, key, r);
-    st.reaper->notify_launched();
-    e.pid = p.pid;
-    e.cgroup = p.cgroup;
-    st.executor_pids[p.pid] = key;
-    st.log->info("executor {}/{} started as pid {} in {}", key.first, key.second, p.pid, spec.cwd.string());
-    report_executor(self, key, proto::ExecutorState::RUNNING, 0, 0, "", p.pid);
+    p = deploy::launch(x.spec, opt_.limiter);
   } catch (const std::exception& ex) {
-    st.cpus.give(spec.cpus);
-    fail_executor(self, key, ex.what());
+    enact(logic_.executor_start_failed(key, ex.what()));
+    return;
   }
+  auto local_dirs = executor_local_dirs(x);
+  reaper_->notify_launched();
+  enact(logic_.executor_started(key, p.pid, p.cgroup, std::move(local_dirs)));
 }
 
-void fail_fetch(worker_actor* self, const std::string& hash, const std::string& message) {
-  auto& st = self->state;
-  auto it = st.fetches.find(hash);
-  if (it == st.fetches.end())
-    return;
-  auto waiting = std::move(it->second.waiting);
-  st.fetches.erase(it);
-  for (auto& key : waiting)
-    if (st.executors.count(key) != 0)
-      fail_executor(self, key, message);
-}
-
-void fetch_next(worker_actor* self, const std::string& hash) {
-  auto& st = self->state;
-  auto& f = st.fetches.at(hash);
-  auto msg = make_wire<proto::FetchBinary>([&](proto::FetchBinary::Builder b) {
-    b.setContentHash(hash);
-    b.setOffset(f.assembly->next_offset());
-    b.setMaxChunkSize(st.opt.max_chunk_size);
-  });
-  self->request(f.source, st.opt.ask_timeout, msg)
-      .then(
-          [self, hash](const wire<proto::BinaryChunk>& chunk) {
-            auto& st = self->state;
-            auto it = st.fetches.find(hash);
-            if (it == st.fetches.end())
-              return;
-            auto r = chunk.reader();
-            deploy::binary_chunk c;
-            c.offset = r.getOffset();
-            c.total_size = r.getTotalSize();
-            c.data = std::string{view(r.getData())};
-            c.checksum = r.getChecksum();
-            c.last = r.getLast();
-            if (str(r.getContentHash()) != hash) {
-              fail_fetch(self, hash, "driver sent a chunk of " + str(r.getContentHash()) + " for " + hash);
-              return;
-            }
-            if (auto err = it->second.assembly->add(c)) {
-              fail_fetch(self, hash, "fetching the application binary failed: " + *err);
-              return;
-            }
-            if (!it->second.assembly->complete()) {
-              fetch_next(self, hash);
-              return;
-            }
-            fs::path path;
-            try {
-              path = it->second.assembly->finish();
-            } catch (const std::exception& ex) {
-              fail_fetch(self, hash, std::string{"fetching the application binary failed: "} + ex.what());
-              return;
-            }
-            st.log->info("fetched binary {} ({} bytes) from {}", hash, c.total_size, it->second.source_text);
-            auto waiting = std::move(it->second.waiting);
-            st.fetches.erase(it);
-            for (auto& key : waiting)
-              start_executor(self, key, path);
-          },
-          [self, hash](caf::error& err) {
-            auto& st = self->state;
-            auto it = st.fetches.find(hash);
-            auto from = it == st.fetches.end() ? std::string{} : it->second.source_text;
-            fail_fetch(self, hash, "fetching binary " + hash + " from the driver at " + from + " failed: " + describe(err));
-          });
-}
-
-void resolve_binary(worker_actor* self, const exec_key& key) {
-  auto& st = self->state;
-  auto r = st.executors.at(key).launch.reader();
-  auto bin = r.getBinary();
-  auto hash = str(bin.getContentHash());
-  if (!deploy::valid_content_hash(hash)) {
-    fail_executor(self, key, "bad content hash '" + hash + "' for the application binary");
-    return;
-  }
-  if (auto p = st.cache->lookup(hash)) {
-    start_executor(self, key, *p);
-    return;
-  }
-  if (auto p = st.cache->local_match(str(bin.getPath()), hash)) {
-    start_executor(self, key, *p);
-    return;
-  }
-  auto [it, fresh] = st.fetches.try_emplace(hash);
-  it->second.waiting.push_back(key);
-  if (!fresh)
-    return;  // a fetch of this binary is under way
-  auto host = str(r.getDriverHost());
-  auto port = r.getDriverPort();
-  it->second.source_text = host + ":" + std::to_string(port);
+void worker_actor::enact_one(const deploy::spawn_driver& x) {
+  deploy::launched_process p;
   try {
-    it->second.assembly = std::make_unique<deploy::binary_assembly>(*st.cache, hash);
+    p = deploy::launch(x.spec, opt_.limiter);
   } catch (const std::exception& ex) {
-    fail_fetch(self, hash, ex.what());
+    enact(logic_.driver_start_failed(x.driver_id, ex.what()));
     return;
   }
-  st.log->info("fetching binary {} from the driver at {}:{}", hash, host, port);
-  auto mm = self->system().middleman().actor_handle();
-  self->request(mm, st.opt.ask_timeout, caf::connect_atom::value, host, port)
+  reaper_->notify_launched();
+  enact(logic_.driver_started(x.driver_id, p.pid, p.cgroup));
+}
+
+// -- binary fetch --------------------------------------------------------------------------------
+
+void worker_actor::enact_one(const deploy::fetch_binary& x) {
+  auto hash = x.content_hash;
+  auto& f = fetches_[hash];
+  f.source_text = x.host + ":" + std::to_string(x.port);
+  try {
+    f.assembly = std::make_unique<deploy::binary_assembly>(cache_, hash);
+  } catch (const std::exception& ex) {
+    fail_fetch(hash, ex.what());
+    return;
+  }
+  log_->info("fetching binary {} from the driver at {}:{}", hash, x.host, x.port);
+  auto mm = system().middleman().actor_handle();
+  request(mm, opt_.ask_timeout, caf::connect_atom::value, x.host, x.port)
       .then(
-          [self, hash](const caf::node_id&, caf::strong_actor_ptr& ptr, const std::set<std::string>&) {
-            auto& st = self->state;
-            auto it = st.fetches.find(hash);
-            if (it == st.fetches.end())
+          [this, hash](const caf::node_id&, caf::strong_actor_ptr& ptr, const std::set<std::string>&) {
+            auto it = fetches_.find(hash);
+            if (it == fetches_.end())
               return;
             if (!ptr) {
-              fail_fetch(self, hash, "no driver endpoint published at " + it->second.source_text);
+              fail_fetch(hash, "no driver endpoint published at " + it->second.source_text);
               return;
             }
             it->second.source = caf::actor_cast<caf::actor>(ptr);
-            fetch_next(self, hash);
+            fetch_next(hash);
           },
-          [self, hash](caf::error& err) {
-            auto& st = self->state;
-            auto it = st.fetches.find(hash);
-            auto from = it == st.fetches.end() ? std::string{} : it->second.source_text;
-            fail_fetch(self, hash, "cannot reach the driver at " + from + " to fetch the application binary: "
-                                     + describe(err));
+          [this, hash](caf::error& err) {
+            auto it = fetches_.find(hash);
+            auto from = it == fetches_.end() ? std::string{} : it->second.source_text;
+            fail_fetch(hash, "cannot reach the driver at " + from + " to fetch the application binary: "
+                               + describe(err));
           });
 }
 
-void kill_process(worker_actor* self, pid_t pid) {
-  if (pid <= 0)
-    return;
-  deploy::kill_group(pid, SIGTERM);
-  // A stopped (SIGSTOPped, hung in a debugger...) process acts on SIGTERM only once continued:
-  // without this, the driver's kill of a hung executor would wait the whole grace period.
-  deploy::kill_group(pid, SIGCONT);
-  self->delayed_send(self, self->state.opt.kill_grace, escalate_atom::value, static_cast<std::int32_t>(pid));
+void worker_actor::fetch_next(const std::string& hash) {
+  auto& f = fetches_.at(hash);
+  auto msg = make_wire<proto::FetchBinary>([&](proto::FetchBinary::Builder b) {
+    b.setContentHash(hash);
+    b.setOffset(f.assembly->next_offset());
+    b.setMaxChunkSize(opt_.max_chunk_size);
+  });
+  request(f.source, opt_.ask_timeout, msg)
+      .then([this, hash](const wire<proto::BinaryChunk>& chunk) { chunk_arrived(hash, chunk); },
+            [this, hash](caf::error& err) {
+              auto it = fetches_.find(hash);
+              auto from = it == fetches_.end() ? std::string{} : it->second.source_text;
+              fail_fetch(hash, "fetching binary " + hash + " from the driver at " + from + " failed: " + describe(err));
+            });
 }
 
-void kill_executor(worker_actor* self, const exec_key& key, const std::string& reason) {
-  auto& st = self->state;
-  auto it = st.executors.find(key);
-  if (it == st.executors.end())
-    return;
-  auto& e = it->second;
-  if (e.pid == 0) {
-    // Still waiting for its binary: it never started.
-    st.executors.erase(it);
-    report_executor(self, key, proto::ExecutorState::KILLED, 0, 0, reason, 0);
-    return;
-  }
-  if (!e.kill_requested) {
-    st.log->info("killing executor {}/{} (pid {}): {}", key.first, key.second, e.pid, reason);
-    e.kill_requested = true;
-    kill_process(self, e.pid);
-  }
-}
-
-void start_driver(worker_actor* self, const std::string& id) {
-  auto& st = self->state;
-  auto it = st.drivers.find(id);
-  if (it == st.drivers.end())
-    return;
-  auto& d = it->second;
-  auto desc = d.launch.reader().getDescription();
-  auto bin = desc.getBinary();
-  auto hash = str(bin.getContentHash());
-  auto path = str(bin.getPath());
-  std::optional<fs::path> binary = st.cache->lookup(hash);
-  if (!binary)
-    binary = st.cache->local_match(path, hash);
-  if (!binary) {
-    auto msg = "driver " + id + ": binary " + path + " with hash " + hash + " is not on worker " + st.opt.id
-               + " (cluster deploy mode needs the binary at the same path on every worker)";
-    st.log->error("{}", msg);
-    st.drivers.erase(it);
-    report_driver(self, id, proto::DriverState::ERROR, 0, 0, msg);
+void worker_actor::chunk_arrived(const std::string& hash, const wire<proto::BinaryChunk>& chunk) {
+  auto it = fetches_.find(hash);
+  if (it == fetches_.end())
+    return;  // cancelled by a shutdown, or failed
+  auto r = chunk.reader();
+  deploy::binary_chunk c;
+  c.offset = r.getOffset();
+  c.total_size = r.getTotalSize();
+  c.data = std::string{view(r.getData())};
+  c.checksum = r.getChecksum();
+  c.last = r.getLast();
+  if (str(r.getContentHash()) != hash) {
+    fail_fetch(hash, "driver sent a chunk of " + str(r.getContentHash()) + " for " + hash);
     return;
   }
-  deploy::launch_spec spec;
-  spec.program = binary->string();
-  for (auto a : desc.getArgs())
-    spec.args.push_back(str(a));
-  spec.cwd = st.opt.work_dir / id;
-  spec.memory_limit = 0;  // a driver is accounted by the master, not limited (as Spark's DriverRunner)
-  spec.name = id;
+  if (auto err = it->second.assembly->add(c)) {
+    fail_fetch(hash, "fetching the application binary failed: " + *err);
+    return;
+  }
+  if (!it->second.assembly->complete()) {
+    fetch_next(hash);
+    return;
+  }
+  fs::path path;
   try {
-    auto p = deploy::launch(spec, st.opt.limiter);
-    st.reaper->notify_launched();
-    d.pid = p.pid;
-    st.driver_pids[p.pid] = id;
-    st.log->info("driver {} started as pid {} in {}", id, p.pid, spec.cwd.string());
-    report_driver(self, id, proto::DriverState::RUNNING, 0, 0, "pid " + std::to_string(p.pid), p.pid);
+    path = it->second.assembly->finish();
   } catch (const std::exception& ex) {
-    st.drivers.erase(it);
-    report_driver(self, id, proto::DriverState::ERROR, 0, 0, std::string{"driver "} + id + ": " + ex.what());
-  }
-}
-
-// An executor removes its local dirs on a clean exit and on SIGTERM, but not when killed with
-// SIGKILL or by the memory limit; nobody else reads its files then (its outputs die with its
-// block server and the driver unregisters them). The application's directory goes once no other
-// executor of it on this host has files there.
-void remove_executor_local_dirs(const executor_proc& e) {
-  for (auto& dir : e.local_dirs) {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-    fs::remove(dir.parent_path(), ec); // fails, as it should, while another executor uses it
-  }
-}
-
-void on_executor_exit(worker_actor* self, const exec_key& key, const deploy::exit_status& status) {
-  auto& st = self->state;
-  auto it = st.executors.find(key);
-  if (it == st.executors.end())
-    return;
-  auto e = std::move(it->second);
-  st.executors.erase(it);
-  st.cpus.give(e.cpus);
-  auto memory = e.launch.reader().getMemoryBytes();
-  bool oom = (status.exited && status.exit_code == deploy::oom_exit_code) || deploy::cgroup_oom_killed(e.cgroup);
-  deploy::remove_cgroup(e.cgroup);
-  proto::ExecutorState state;
-  std::string message;
-  if (e.kill_requested) {
-    state = proto::ExecutorState::KILLED;
-    message = "executor " + key.second + " killed by the worker (" + status.describe() + ")";
-  } else if (oom) {
-    state = proto::ExecutorState::FAILED;
-    message = memory_exceeded_message(key.second, st.opt.host, memory);
-  } else {
-    state = status.exited ? proto::ExecutorState::EXITED : proto::ExecutorState::FAILED;
-    message = "executor " + key.second + " on host " + st.opt.host + " ended with " + status.describe();
-  }
-  st.log->info("executor {}/{} (pid {}): {}", key.first, key.second, e.pid, message);
-  remove_executor_local_dirs(e);
-  if (!st.shutting_down)
-    report_executor(self, key, state, status.exit_code, status.signal, message, e.pid);
-  remove_app_dir_if_done(self, key.first);
-}
-
-void on_driver_exit(worker_actor* self, const std::string& id, const deploy::exit_status& status) {
-  auto& st = self->state;
-  auto it = st.drivers.find(id);
-  if (it == st.drivers.end())
-    return;
-  auto& d = it->second;
-  d.pid = 0;
-  deploy::remove_cgroup(d.cgroup);
-  bool supervise = d.launch.reader().getDescription().getSupervise();
-  auto text = "driver " + id + " ended with " + status.describe();
-  st.log->info("{}", text);
-  if (d.kill_requested || st.shutting_down) {
-    st.drivers.erase(it);
-    if (!st.shutting_down)
-      report_driver(self, id, proto::DriverState::KILLED, status.exit_code, status.signal, text);
+    fail_fetch(hash, std::string{"fetching the application binary failed: "} + ex.what());
     return;
   }
-  if (status.success()) {
-    st.drivers.erase(it);
-    report_driver(self, id, proto::DriverState::FINISHED, 0, 0, text);
-    return;
-  }
-  if (!supervise) {
-    st.drivers.erase(it);
-    report_driver(self, id, proto::DriverState::FAILED, status.exit_code, status.signal, text);
-    return;
-  }
-  // Supervised: restart here with a doubling backoff (as Spark's DriverRunner).
-  auto factor = std::min<std::uint32_t>(d.restarts, 6);
-  auto wait = st.opt.driver_restart_backoff * (1u << factor);
-  ++d.restarts;
-  report_driver(self, id, proto::DriverState::RELAUNCHING, status.exit_code, status.signal,
-                text + "; restarting in " + std::to_string(wait.count()) + " ms");
-  self->delayed_send(self, wait, restart_atom::value, id);
+  log_->info("fetched binary {} ({} bytes) from {}", hash, c.total_size, it->second.source_text);
+  fetches_.erase(it);
+  enact(logic_.fetch_succeeded(hash, path));
 }
 
-void stop_everything(worker_actor* self) {
-  auto& st = self->state;
-  st.shutting_down = true;
-  for (auto& [pid, key] : st.executor_pids)
-    kill_process(self, pid);
-  for (auto& [pid, id] : st.driver_pids)
-    kill_process(self, pid);
-  // Executors still waiting for a binary never started.
-  for (auto it = st.executors.begin(); it != st.executors.end();)
-    it = it->second.pid == 0 ? st.executors.erase(it) : std::next(it);
-  st.fetches.clear();
-  maybe_finish_shutdown(self);
-}
-
-caf::behavior worker(worker_actor* self, worker_options options) {
-  auto& st = self->state;
-  st.opt = std::move(options);
-  st.url = "ember://" + st.opt.master_host + ":" + std::to_string(st.opt.master_port);
-  st.cache = std::make_unique<deploy::binary_cache>(st.opt.work_dir / "binaries");
-  auto weak = caf::actor_cast<caf::weak_actor_ptr>(self);
-  st.reaper = std::make_unique<deploy::reaper>([weak](pid_t pid, int status) {
-    if (auto strong = weak.lock())
-      caf::anon_send(caf::actor_cast<caf::actor>(strong), reaped_atom::value, static_cast<std::int32_t>(pid),
-                     static_cast<std::int32_t>(status));
-  });
-  self->set_down_handler([self](const caf::down_msg& dm) {
-    auto& st = self->state;
-    if (dm.source != st.master.address())
-      return;
-    st.log->warn("lost the master {} ({}); executors and drivers keep running; reconnecting every {} ms", st.url,
-                 caf::to_string(dm.reason), st.opt.retry_interval.count());
-    st.master = caf::actor{};
-    st.registered = false;
-    st.lost_master = true;
-    st.attempt = 0;
-    self->delayed_send(self, st.opt.retry_interval, connect_tick_atom::value);
-  });
-  self->set_exit_handler([self](const caf::exit_msg& em) {
-    // Stop children on any exit request (shutdown included), then quit.
-    self->state.log->info("exit requested ({})", caf::to_string(em.reason));
-    stop_everything(self);  // quits once every child is reaped
-  });
-  auto guarded = [self](const char* what, auto&& f) {
-    try {
-      f();
-    } catch (const std::exception& e) {
-      self->state.log->error("dropped {}: {}", what, e.what());
-    }
-  };
-  return {
-    [self](start_atom, std::uint16_t port) {
-      auto& st = self->state;
-      st.opt.port = port;
-      if (st.opt.id.empty())
-        st.opt.id = "worker-" + make_stamp() + "-" + st.opt.host + "-" + std::to_string(port);
-      st.log->info("worker {} ({} cores, {}, memory limit by {}) connecting to {}", st.opt.id, st.opt.cores,
-                   config::format_size(static_cast<std::int64_t>(st.opt.memory)), st.opt.limiter.describe(), st.url);
-      connect(self);
-    },
-    [self](connect_tick_atom) { connect(self); },
-    [self](register_tick_atom, std::uint32_t attempt) {
-      auto& st = self->state;
-      // Only the latest attempt's timer counts; an answer in between cancels it.
-      if (!st.registered && st.master && attempt + 1 == st.attempt)
-        send_registration(self);
-    },
-    [self](const wire<proto::RegisteredWorker>& msg) {
-      auto& st = self->state;
-      st.registered = true;
-      st.lost_master = false;
-      st.attempt = 0;
-      st.url = str(msg.reader().getMasterUrl());
-      st.log->info("registered with {}", st.url);
-      flush_unsent(self);
-      if (!st.announced) {
-        st.announced = true;
-        if (st.opt.on_registered)
-          st.opt.on_registered(st.opt.id, st.url);
-      }
-      if (!st.heartbeating) {
-        st.heartbeating = true;
-        self->delayed_send(self, st.opt.heartbeat_interval, heartbeat_atom::value);
-      }
-    },
-    [self](const wire<proto::MasterChanged>& msg) {
-      // A restarted master recovered this worker: it is the master now; tell it what runs here.
-      auto& st = self->state;
-      auto sender = caf::actor_cast<caf::actor>(self->current_sender());
-      if (!sender || st.shutting_down)
-        return;
-      if (st.master && st.master != sender)
-        self->demonitor(st.master);
-      if (st.master != sender)
-        self->monitor(sender);
-      st.master = sender;
-      st.url = str(msg.reader().getMasterUrl());
-      st.registered = true;
-      st.lost_master = false;
-      st.attempt = 0;
-      st.log->info("master changed to {}: reporting {} executor(s) and {} driver(s)", st.url, st.executors.size(),
-                   st.drivers.size());
-      flush_unsent(self);
-      self->send(st.master, make_wire<proto::WorkerSchedulerState>([&](proto::WorkerSchedulerState::Builder b) {
-                   b.setWorkerId(st.opt.id);
-                   fill_running(st, b);
-                 }));
-      if (!st.heartbeating) {
-        st.heartbeating = true;
-        self->delayed_send(self, st.opt.heartbeat_interval, heartbeat_atom::value);
-      }
-    },
-    [self](const wire<proto::RegisterWorkerFailed>& msg) {
-      auto reason = str(msg.reader().getReason());
-      self->state.log->error("the master refused this worker: {}", reason);
-      stop_everything(self);
-      self->quit(caf::make_error(caf::sec::runtime_error, "registration refused: " + reason));
-    },
-    [self](const wire<proto::ReconnectWorker>&) {
-      self->state.log->warn("the master asks this worker to register again");
-      self->state.attempt = 0;
-      send_registration(self);
-    },
-    [self](heartbeat_atom) {
-      auto& st = self->state;
-      if (st.registered && st.master) {
-        std::uint32_t cores = 0;
-        std::uint64_t memory = 0;
-        for (auto& [key, e] : st.executors) {
-          cores += e.launch.reader().getCores();
-          memory += e.launch.reader().getMemoryBytes();
-        }
-        self->send(st.master, make_wire<proto::WorkerHeartbeat>([&](proto::WorkerHeartbeat::Builder b) {
-                     b.setWorkerId(st.opt.id);
-                     b.setCoresUsed(cores);
-                     b.setMemoryUsed(memory);
-                   }));
-      }
-      self->delayed_send(self, st.opt.heartbeat_interval, heartbeat_atom::value);
-    },
-    // -- executors --
-    [self, guarded](const wire<proto::LaunchExecutor>& msg) {
-      guarded("LaunchExecutor", [&] {
-        auto& st = self->state;
-        auto r = msg.reader();
-        exec_key key{str(r.getAppId()), str(r.getExecutorId())};
-        if (st.shutting_down || st.executors.count(key) != 0)
-          return;  // idempotent: a repeated launch changes nothing
-        st.finished_apps.erase(key.first);
-        st.executors[key].launch = msg;
-        resolve_binary(self, key);
-      });
-    },
-    [self](const wire<proto::KillExecutor>& msg) {
-      auto r = msg.reader();
-      kill_executor(self, {str(r.getAppId()), str(r.getExecutorId())}, str(r.getReason()));
-    },
-    [self](const wire<proto::ApplicationFinished>& msg) {
-      auto& st = self->state;
-      auto app_id = str(msg.reader().getAppId());
-      if (app_id.empty() || app_id.find('/') != std::string::npos || app_id == "." || app_id == ".."
-          || app_id == "binaries")
-        return;
-      st.finished_apps.insert(app_id);
-      std::vector<exec_key> keys;
-      for (auto& [key, e] : st.executors)
-        if (key.first == app_id)
-          keys.push_back(key);
-      for (auto& key : keys)
-        kill_executor(self, key, "application " + app_id + " finished");
-      remove_app_dir_if_done(self, app_id);
-    },
-    // -- drivers --
-    [self, guarded](const wire<proto::LaunchDriver>& msg) {
-      guarded("LaunchDriver", [&] {
-        auto& st = self->state;
-        auto id = str(msg.reader().getDriverId());
-        if (st.shutting_down || st.drivers.count(id) != 0 || id.find('/') != std::string::npos)
-          return;
-        st.drivers[id].launch = msg;
-        start_driver(self, id);
-      });
-    },
-    [self](const wire<proto::KillDriver>& msg) {
-      auto& st = self->state;
-      auto id = str(msg.reader().getDriverId());
-      auto it = st.drivers.find(id);
-      if (it == st.drivers.end())
-        return;
-      it->second.kill_requested = true;
-      if (it->second.pid == 0) {  // waiting for a supervised restart
-        st.drivers.erase(it);
-        report_driver(self, id, proto::DriverState::KILLED, 0, 0, "driver " + id + " killed");
-        return;
-      }
-      kill_process(self, it->second.pid);
-    },
-    [self](restart_atom, const std::string& id) {
-      auto& st = self->state;
-      auto it = st.drivers.find(id);
-      if (it == st.drivers.end() || it->second.pid != 0 || st.shutting_down)
-        return;
-      start_driver(self, id);
-    },
-    // -- children --
-    [self](reaped_atom, std::int32_t pid, std::int32_t status) {
-      auto& st = self->state;
-      auto s = deploy::exit_status::from_wait(status);
-      if (auto i = st.executor_pids.find(pid); i != st.executor_pids.end()) {
-        auto key = i->second;
-        st.executor_pids.erase(i);
-        on_executor_exit(self, key, s);
-      } else if (auto j = st.driver_pids.find(pid); j != st.driver_pids.end()) {
-        auto id = j->second;
-        st.driver_pids.erase(j);
-        on_driver_exit(self, id, s);
-      }
-      maybe_finish_shutdown(self);
-    },
-    [self](escalate_atom, std::int32_t pid) {
-      auto& st = self->state;
-      if (st.executor_pids.count(pid) != 0 || st.driver_pids.count(pid) != 0) {
-        st.log->warn("pid {} still alive {} ms after SIGTERM: SIGKILL", pid, st.opt.kill_grace.count());
-        deploy::kill_group(pid, SIGKILL);
-      }
-    },
-    [self](shutdown_atom) {
-      auto& st = self->state;
-      st.log->info("worker {} stopping: killing {} executor(s) and {} driver(s)", st.opt.id, st.executor_pids.size(),
-                   st.driver_pids.size());
-      st.shutdown_promise = self->make_response_promise();
-      stop_everything(self);
-    },
-  };
+void worker_actor::fail_fetch(const std::string& hash, const std::string& message) {
+  if (fetches_.erase(hash) == 0)
+    return;
+  enact(logic_.fetch_failed(hash, message));
 }
 
 } // namespace
-
-std::string memory_exceeded_message(const std::string& executor_id, const std::string& host, std::uint64_t memory) {
-  return "executor " + executor_id + " on host " + host + " killed: exceeded ember.executor.memory ("
-         + config::format_size(static_cast<std::int64_t>(memory)) + ")";
-}
 
 worker_options worker_options::from(const config::config& c) {
   worker_options o;
@@ -911,9 +688,7 @@ worker_options worker_options::from(const config::config& c) {
 }
 
 caf::actor spawn_worker(caf::actor_system& sys, worker_options options) {
-  // Detached (a thread of its own): the worker hashes binaries, writes fetched chunks to disk and
-  // forks executors, blocking work that must not hold one of CAF's scheduler threads.
-  return sys.spawn<caf::detached>(worker, std::move(options));
+  return sys.spawn<worker_actor, caf::detached>(std::move(options));
 }
 
 } // namespace ember::actors

@@ -1,9 +1,11 @@
-// The standalone worker actor (`ember worker`): connects and registers with the master (retrying
-// with backoff, again after ReconnectWorker or a lost master), heartbeats, and runs executor and
-// cluster-mode driver processes: binary from the cache, the local path or FetchBinary from the
-// driver endpoint; fork/exec with a memory limit (deploy/process); reaping on a reaper thread
-// that messages this actor; state changes reported to the master. A shutdown_atom kills every
-// child process group (SIGTERM, SIGKILL after the grace period) and quits once all are reaped.
+// The standalone worker actor (`ember worker`): a thin shell around deploy::worker_logic, which
+// decides registration with the master (backoff, ReconnectWorker, a lost or recovered master),
+// executor and cluster-mode driver processes, kills, exit reports and shutdown. The actor turns
+// messages, timers and reaped children into logic calls and enacts the decisions: messages to
+// the master, delayed self-messages, fork/exec with a memory limit (deploy/process), FetchBinary
+// from the driver endpoint into the binary cache, signals, directory removal. A shutdown_atom
+// kills every child process group (SIGTERM, SIGKILL after the grace period) and quits once all
+// are reaped.
 #pragma once
 
 #include <chrono>
@@ -58,8 +60,5 @@ struct worker_options {
 /// Spawns the worker; it does nothing until (start_atom, port) arrives, sent once the caller has
 /// published it (see cli/worker_command.cpp). The middleman must be loaded.
 caf::actor spawn_worker(caf::actor_system& sys, worker_options options);
-
-/// "executor 3 on host A killed: exceeded ember.executor.memory (4g)".
-std::string memory_exceeded_message(const std::string& executor_id, const std::string& host, std::uint64_t memory);
 
 } // namespace ember::actors

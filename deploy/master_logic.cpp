@@ -171,6 +171,7 @@ decisions master_logic::worker_lost(const std::string& worker_id, const std::str
     u.state = executor_state::lost;
     u.message = "worker " + worker_id + " lost: " + reason;
     u.worker_lost = true;
+    u.cause = executor_loss_cause::worker_lost;
     out.push_back(std::move(u));
     remove_executor(a->second, exec_id);
   }
@@ -292,7 +293,8 @@ decisions master_logic::finish_application(const std::string& app_id, app_state 
 
 decisions master_logic::executor_state_changed(const std::string& app_id, const std::string& executor_id,
                                                executor_state state, int exit_code, int signal,
-                                               const std::string& message, std::uint32_t pid) {
+                                               const std::string& message, std::uint32_t pid,
+                                               executor_loss_cause cause) {
   auto a = apps_.find(app_id);
   if (a == apps_.end())
     return {};  // late report about a finished application
@@ -301,7 +303,7 @@ decisions master_logic::executor_state_changed(const std::string& app_id, const 
   if (e == app.executors.end())
     return {};  // already removed (killed on request, worker lost): nothing to relay
   decisions out;
-  executor_updated u{app_id, executor_id, state, exit_code, signal, message, false};
+  executor_updated u{app_id, executor_id, state, exit_code, signal, message, false, cause};
   if (pid != 0)
     e->second.pid = pid;
   if (!is_finished(state)) {
@@ -355,7 +357,7 @@ decisions master_logic::kill_executors(const std::string& app_id, const std::vec
       continue;
     out.push_back(kill_executor{e->second.worker_id, app_id, id, "released by the application"});
     out.push_back(executor_updated{app_id, id, executor_state::killed, 0, 0, "killed at the application's request",
-                                   false});
+                                   false, executor_loss_cause::killed_by_driver});
     remove_executor(app, id);
   }
   if (!app.executor_limit)

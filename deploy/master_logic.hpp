@@ -34,6 +34,11 @@ struct master_settings {
 enum class executor_state { launching, running, killed, failed, lost, exited };
 enum class app_state { waiting, running, finished, failed, killed };
 enum class driver_state { submitted, running, finished, relaunching, unknown, killed, failed, error };
+/// Why an executor ended (common.capnp's ExecutorLossCause): decided by the worker that saw the
+/// process end, or by the master (worker lost, released on request), relayed to the driver.
+enum class executor_loss_cause {
+  exit_code, signal, memory_limit, heartbeat_timeout, connection_lost, killed_by_driver, worker_lost
+};
 
 bool is_finished(executor_state s);
 bool is_finished(driver_state s);
@@ -194,6 +199,7 @@ struct executor_updated {
   int signal = 0;
   std::string message;
   bool worker_lost = false;
+  executor_loss_cause cause = executor_loss_cause::exit_code;
 };
 /// master -> worker KillExecutor.
 struct kill_executor {
@@ -261,8 +267,10 @@ public:
   decisions register_application(const std::string& app_id, app_description desc, std::uint64_t now_ms);
   /// The driver finished (UnregisterApplication or its actor died): kill its executors.
   decisions finish_application(const std::string& app_id, app_state final_state, const std::string& reason);
+  /// `cause` (the worker's) is relayed to the driver with the update.
   decisions executor_state_changed(const std::string& app_id, const std::string& executor_id, executor_state state,
-                                   int exit_code, int signal, const std::string& message, std::uint32_t pid);
+                                   int exit_code, int signal, const std::string& message, std::uint32_t pid,
+                                   executor_loss_cause cause = executor_loss_cause::exit_code);
   /// Dynamic allocation: the app wants `total` executors in all.
   decisions request_executors(const std::string& app_id, std::uint32_t total);
   /// Dynamic allocation: release these executors. An app without an executor limit gets one

@@ -141,6 +141,10 @@ struct ExecutorStateChanged {
   message @5 :Text;
   workerId @6 :Text;
   pid @7 :UInt32;          # the executor process (0 if it never started)
+  cause @8 :Common.ExecutorLossCause = exitCode;
+  # Why it ended (finished states only): memoryLimit (exit code 52 or a cgroup OOM kill),
+  # killedByDriver (the worker stopped it on request), signal, exitCode. A worker older than
+  # this field sends none and reads as exitCode.
 }
 
 struct ExecutorAdded {
@@ -160,6 +164,10 @@ struct ExecutorUpdated {
   signal @3 :Int32;
   message @4 :Text;
   workerLost @5 :Bool;   # its worker is gone too (local shuffle files lost)
+  cause @6 :Common.ExecutorLossCause = exitCode;
+  # Why it ended: the worker's cause relayed, or the master's own (workerLost, killedByDriver
+  # for a release the application asked for). A master older than this field sends none and
+  # reads as exitCode.
 }
 
 struct RequestExecutors {
