@@ -24,18 +24,6 @@ namespace ember::deploy {
 
 // -- what a cluster manager reports ---------------------------------------------------------------
 
-// Why an executor ended, as its cluster manager saw it (mirrors common.capnp's ExecutorLossCause).
-// exit_code, signal and memory_limit mean its own tasks ended it (they count as task failures).
-enum class executor_loss_cause {
-  exit_code,         // the process exited by itself with a non-zero code
-  signal,            // killed by a signal the driver did not ask for
-  memory_limit,      // exceeded ember.executor.memory (or the OOM killer took it)
-  heartbeat_timeout, // silent for longer than ember.network.timeout
-  connection_lost,   // its connection to the driver ended
-  killed_by_driver,  // released by dynamic allocation or killed on request
-  worker_lost,       // the host supervising it is gone, and its local shuffle files with it
-};
-
 struct executor_grant {
   std::string executor_id;
   std::string host;

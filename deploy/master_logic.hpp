@@ -35,9 +35,17 @@ enum class executor_state { launching, running, killed, failed, lost, exited };
 enum class app_state { waiting, running, finished, failed, killed };
 enum class driver_state { submitted, running, finished, relaunching, unknown, killed, failed, error };
 /// Why an executor ended (common.capnp's ExecutorLossCause): decided by the worker that saw the
-/// process end, or by the master (worker lost, released on request), relayed to the driver.
+/// process end, or by the master (worker lost, released on request), relayed to the driver; a
+/// cluster manager backend reports it with each loss (deploy/cluster_manager.hpp). exit_code,
+/// signal and memory_limit mean its own tasks ended it (they count as task failures).
 enum class executor_loss_cause {
-  exit_code, signal, memory_limit, heartbeat_timeout, connection_lost, killed_by_driver, worker_lost
+  exit_code,         // the process exited by itself with a non-zero code
+  signal,            // killed by a signal the driver did not ask for
+  memory_limit,      // exceeded ember.executor.memory (or the OOM killer took it)
+  heartbeat_timeout, // silent for longer than ember.network.timeout
+  connection_lost,   // its connection to the driver ended
+  killed_by_driver,  // released by dynamic allocation or killed on request
+  worker_lost,       // the host supervising it is gone, and its local shuffle files with it
 };
 
 bool is_finished(executor_state s);
