@@ -15,12 +15,12 @@
 #define EMBER_WIRE_MESSAGES(X)                                                                   \
   /* executor.capnp: driver <-> executor */                                                      \
   X(RegisterExecutor) X(ExecutorRegistered) X(RegisterExecutorFailed) X(Heartbeat)               \
-  X(HeartbeatResponse) X(LaunchTask) X(KillTask) X(StatusUpdate) X(StopExecutor) X(ExecutorLost) \
+  X(HeartbeatResponse) X(KillTask) X(StatusUpdate) X(StopExecutor) X(ExecutorLost) \
   X(LaunchTasks) X(ForgetStages) X(StatusUpdates)                                               \
   /* shuffle.capnp: map outputs, blocks, broadcast */                                            \
   X(MapStatus) X(RegisterShuffle) X(GetMapOutputs) X(MapOutputs) X(UnregisterMapOutput)          \
-  X(UnregisterShuffle) X(FetchBlocks) X(BlockChunk) X(FetchBlockFailed) X(UpdateBlockInfo)       \
-  X(RemoveBlock) X(RemoveRdd) X(RemoveBroadcast) X(GetBlockLocations) X(BlockLocations)          \
+  X(FetchBlocks) X(BlockChunk) X(FetchBlockFailed) X(UpdateBlockInfo)       \
+  X(RemoveRdd) X(RemoveBroadcast) X(GetBlockLocations) X(BlockLocations)          \
   X(GetBroadcastManifest) X(BroadcastManifest) X(BroadcastPiecesStored)                          \
   X(GetBroadcastPieceHolders) X(BroadcastPieceHolders) X(ReplicateBlock)                             \
   /* events.capnp: listener bus */                                                               \
@@ -38,7 +38,7 @@
   X(LaunchDriver) X(KillDriver) X(DriverStateChanged) X(RequestMasterState) X(ExecutorInfo)     \
   X(WorkerInfo) X(ApplicationInfo) X(DriverInfo) X(MasterState)                                  \
   /* driver.capnp: between the driver's own actors */                                            \
-  X(SubmitJob) X(JobResult) X(SubmitTaskSet) X(TaskEnded) X(TaskSetFailed) X(CancelStage)      \
+  X(SubmitJob) X(JobResult) X(SubmitTaskSet) X(TaskSetFailed) X(CancelStage)      \
   /* scheduler.capnp: batches between the driver's schedulers */                                 \
   X(TaskEndedBatch)
 // clang-format on

@@ -61,11 +61,6 @@ struct UnregisterMapOutput {
   reason @4 :Text;
 }
 
-struct UnregisterShuffle {
-  # driver -> map_output_tracker and block managers: the shuffle is no longer needed; delete files.
-  shuffleId @0 :UInt32;
-}
-
 # -- block transfer -----------------------------------------------------------------------
 
 struct FetchBlocks {
@@ -116,11 +111,6 @@ struct UpdateBlockInfo {
   diskSize @4 :UInt64;
   host @5 :Text;            # the executor's block server, which serves the block to other
   port @6 :UInt16;          # executors (FetchBlocks with an rdd BlockId); port 0 = none (local mode)
-}
-
-struct RemoveBlock {
-  # block_manager_master -> block manager: delete one block (unpersist, broadcast destroy).
-  blockId @0 :BlockId;
 }
 
 struct RemoveRdd {
