@@ -823,22 +823,4 @@ caf::expected<started_master> start_master(caf::actor_system& sys, const master_
   return m;
 }
 
-bool parse_master_url(const std::string& url, std::string& host, std::uint16_t& port) {
-  constexpr std::string_view scheme = "ember://";
-  if (url.rfind(scheme, 0) != 0)
-    return false;
-  auto rest = url.substr(scheme.size());
-  auto colon = rest.rfind(':');
-  if (colon == std::string::npos || colon == 0 || colon + 1 == rest.size())
-    return false;
-  unsigned value = 0;
-  auto digits = std::string_view{rest}.substr(colon + 1);
-  auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
-  if (ec != std::errc{} || p != digits.data() + digits.size() || value == 0 || value > 65535)
-    return false;
-  host = rest.substr(0, colon);
-  port = static_cast<std::uint16_t>(value);
-  return true;
-}
-
 } // namespace ember::actors

@@ -54,7 +54,4 @@ struct started_master {
 /// Spawns the master and publishes it on options.host:options.port (the middleman must be loaded).
 caf::expected<started_master> start_master(caf::actor_system& sys, const master_options& options);
 
-/// "ember://host:port" -> (host, port); nothing for anything else.
-bool parse_master_url(const std::string& url, std::string& host, std::uint16_t& port);
-
 } // namespace ember::actors

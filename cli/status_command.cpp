@@ -2,7 +2,6 @@
 
 #include "cli/status_command.hpp"
 
-#include <charconv>
 #include <cstdio>
 #include <iostream>
 #include <sstream>
@@ -13,6 +12,7 @@
 
 #include "actors/remoting.hpp"
 #include "config/registry.hpp"
+#include "deploy/cluster_manager.hpp"
 
 namespace ember::cli {
 
@@ -41,26 +41,14 @@ std::string enum_name(E value) {
 // -- master client ---------------------------------------------------------------------------
 
 master_url parse_master_url(std::string_view url) {
-  auto bad = [&] {
-    return config::config_error("master URL '" + std::string(url) + "': expected ember://host:port");
-  };
-  constexpr std::string_view scheme = "ember://";
-  if (!url.starts_with(scheme))
-    throw bad();
-  auto rest = url.substr(scheme.size());
-  auto colon = rest.rfind(':');
-  if (colon == std::string_view::npos || colon == 0)
-    throw bad();
-  auto port_text = rest.substr(colon + 1);
-  unsigned port = 0;
-  auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-  if (ec != std::errc{} || end != port_text.data() + port_text.size() || port == 0 || port > 65535)
-    throw bad();
+  auto parsed = deploy::parse_standalone_master(url);
+  if (!parsed)
+    throw config::config_error("master URL '" + std::string(url) + "': expected ember://host:port");
   master_url m;
-  m.host = std::string(rest.substr(0, colon));
-  if (m.host.size() > 2 && m.host.front() == '[' && m.host.back() == ']')  // [::1]
+  m.host = parsed->host;
+  if (m.host.size() > 2 && m.host.front() == '[' && m.host.back() == ']') // [::1]
     m.host = m.host.substr(1, m.host.size() - 2);
-  m.port = static_cast<std::uint16_t>(port);
+  m.port = parsed->port;
   m.text = std::string(url);
   return m;
 }

@@ -16,6 +16,7 @@
 #include "cli/master_command.hpp"
 #include "config/config.hpp"
 #include "config/log.hpp"
+#include "deploy/cluster_manager.hpp"
 #include "protocol/wire.hpp"
 
 namespace ember::cli {
@@ -45,10 +46,13 @@ std::uint64_t default_memory() {
 
 int run_worker(const config::config& c, const worker_command_options& options) {
   actors::worker_options opt;
-  if (!actors::parse_master_url(options.master_url, opt.master_host, opt.master_port)) {
+  auto master = deploy::parse_standalone_master(options.master_url);
+  if (!master) {
     std::cerr << "ember: bad master URL '" << options.master_url << "' (expected ember://host:port)\n";
     return 2;
   }
+  opt.master_host = master->host;
+  opt.master_port = master->port;
   std::uint64_t memory = default_memory();
   if (options.memory) {
     auto parsed = config::parse_size(*options.memory, config::mib);
