@@ -10,6 +10,7 @@
 #include "actors/cluster_manager_backend.hpp"
 #include "actors/heartbeat_receiver.hpp"
 #include "actors/conversions.hpp"
+#include "actors/deploy_conversions.hpp"
 #include "actors/task_scheduler_actor.hpp"
 #include "config/log.hpp"
 #include "deploy/binary_cache.hpp"

@@ -6,6 +6,7 @@
 
 #include "actors/local_backend.hpp"
 #include "actors/conversions.hpp"
+#include "actors/deploy_conversions.hpp"
 #include "actors/standalone_backend.hpp"
 #include "actors/task_scheduler_actor.hpp"
 #include "protocol/deploy.capnp.h"
@@ -22,48 +23,6 @@ const deploy::cluster_manager_registry& cluster_managers() {
     return deploy::cluster_manager_registry{{std::move(local), std::move(standalone)}};
   }();
   return registry;
-}
-
-proto::ExecutorLossCause to_proto(deploy::executor_loss_cause cause) {
-  using c = deploy::executor_loss_cause;
-  switch (cause) {
-    case c::exit_code:
-      return proto::ExecutorLossCause::EXIT_CODE;
-    case c::signal:
-      return proto::ExecutorLossCause::SIGNAL;
-    case c::memory_limit:
-      return proto::ExecutorLossCause::MEMORY_LIMIT;
-    case c::heartbeat_timeout:
-      return proto::ExecutorLossCause::HEARTBEAT_TIMEOUT;
-    case c::connection_lost:
-      return proto::ExecutorLossCause::CONNECTION_LOST;
-    case c::killed_by_driver:
-      return proto::ExecutorLossCause::KILLED_BY_DRIVER;
-    case c::worker_lost:
-      return proto::ExecutorLossCause::WORKER_LOST;
-  }
-  return proto::ExecutorLossCause::EXIT_CODE;
-}
-
-deploy::executor_loss_cause from_proto(proto::ExecutorLossCause cause) {
-  using c = deploy::executor_loss_cause;
-  switch (cause) {
-    case proto::ExecutorLossCause::EXIT_CODE:
-      return c::exit_code;
-    case proto::ExecutorLossCause::SIGNAL:
-      return c::signal;
-    case proto::ExecutorLossCause::MEMORY_LIMIT:
-      return c::memory_limit;
-    case proto::ExecutorLossCause::HEARTBEAT_TIMEOUT:
-      return c::heartbeat_timeout;
-    case proto::ExecutorLossCause::CONNECTION_LOST:
-      return c::connection_lost;
-    case proto::ExecutorLossCause::KILLED_BY_DRIVER:
-      return c::killed_by_driver;
-    case proto::ExecutorLossCause::WORKER_LOST:
-      return c::worker_lost;
-  }
-  return c::exit_code;
 }
 
 namespace {

@@ -65,7 +65,4 @@ caf::actor spawn_cluster_manager_backend(caf::actor_system& sys, std::unique_ptr
                                          deploy::app_description app, caf::actor task_scheduler,
                                          caf::actor dag_scheduler);
 
-proto::ExecutorLossCause to_proto(deploy::executor_loss_cause cause);
-deploy::executor_loss_cause from_proto(proto::ExecutorLossCause cause);
-
 } // namespace ember::actors

@@ -15,6 +15,7 @@
 #include <caf/io/middleman.hpp>
 #include <caf/send.hpp>
 
+#include "actors/deploy_conversions.hpp"
 #include "config/config.hpp"
 #include "config/log.hpp"
 #include "deploy/binary_cache.hpp"
@@ -43,48 +44,6 @@ std::string str(capnp::Text::Reader t) {
 
 std::string_view view(capnp::Data::Reader d) {
   return {reinterpret_cast<const char*>(d.begin()), d.size()};
-}
-
-proto::ExecutorState to_proto(deploy::executor_state s) {
-  using deploy::executor_state;
-  switch (s) {
-    case executor_state::launching: return proto::ExecutorState::LAUNCHING;
-    case executor_state::running: return proto::ExecutorState::RUNNING;
-    case executor_state::killed: return proto::ExecutorState::KILLED;
-    case executor_state::failed: return proto::ExecutorState::FAILED;
-    case executor_state::lost: return proto::ExecutorState::LOST;
-    case executor_state::exited: return proto::ExecutorState::EXITED;
-  }
-  return proto::ExecutorState::FAILED;
-}
-
-proto::DriverState to_proto(deploy::driver_state s) {
-  using deploy::driver_state;
-  switch (s) {
-    case driver_state::submitted: return proto::DriverState::SUBMITTED;
-    case driver_state::running: return proto::DriverState::RUNNING;
-    case driver_state::finished: return proto::DriverState::FINISHED;
-    case driver_state::relaunching: return proto::DriverState::RELAUNCHING;
-    case driver_state::unknown: return proto::DriverState::UNKNOWN;
-    case driver_state::killed: return proto::DriverState::KILLED;
-    case driver_state::failed: return proto::DriverState::FAILED;
-    case driver_state::error: return proto::DriverState::ERROR;
-  }
-  return proto::DriverState::ERROR;
-}
-
-proto::ExecutorLossCause to_proto(deploy::executor_loss_cause c) {
-  using deploy::executor_loss_cause;
-  switch (c) {
-    case executor_loss_cause::exit_code: return proto::ExecutorLossCause::EXIT_CODE;
-    case executor_loss_cause::signal: return proto::ExecutorLossCause::SIGNAL;
-    case executor_loss_cause::memory_limit: return proto::ExecutorLossCause::MEMORY_LIMIT;
-    case executor_loss_cause::heartbeat_timeout: return proto::ExecutorLossCause::HEARTBEAT_TIMEOUT;
-    case executor_loss_cause::connection_lost: return proto::ExecutorLossCause::CONNECTION_LOST;
-    case executor_loss_cause::killed_by_driver: return proto::ExecutorLossCause::KILLED_BY_DRIVER;
-    case executor_loss_cause::worker_lost: return proto::ExecutorLossCause::WORKER_LOST;
-  }
-  return proto::ExecutorLossCause::EXIT_CODE;
 }
 
 deploy::properties to_properties(capnp::List<proto::Property>::Reader list) {

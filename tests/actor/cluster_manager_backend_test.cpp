@@ -6,6 +6,7 @@
 #include "tests/actor/actor_fixture.hpp"
 
 #include "actors/cluster_manager_backend.hpp"
+#include "actors/deploy_conversions.hpp"
 #include "actors/conversions.hpp"
 #include "actors/task_scheduler_actor.hpp"
 #include "protocol/deploy.capnp.h"
