@@ -206,7 +206,10 @@ void remove_local_dir_on_sigterm(std::filesystem::path dir, std::shared_ptr<spdl
     while (sigwait(&term, &sig) != 0) {
     }
     std::error_code ignore;
-    std::filesystem::remove_all(dir, ignore);
+    // Task threads still run: a file one creates after remove_all listed the dir keeps the dir
+    // (its rmdir fails, silently). Remove until the dir stays gone.
+    for (int i = 0; i < 100 && std::filesystem::exists(dir, ignore); ++i)
+      std::filesystem::remove_all(dir, ignore);
     std::filesystem::remove(dir.parent_path(), ignore); // the application's dir, unless shared
     log->info("SIGTERM: local dir removed; executor exits");
     log->flush();
