@@ -64,9 +64,11 @@ wire<proto::ListenerEvent> stage_completed_event(uint32_t stage_id, const stage_
 
 // -- task_scheduler ------------------------------------------------------------------------------
 
-wire<proto::ListenerEvent> task_start_event(uint64_t task_id, const launched_task& t, bool speculative) {
-  return make_wire<proto::ListenerEvent>([&](proto::ListenerEvent::Builder e) {
-    auto b = e.initTaskStart();
+namespace {
+
+// The fields taskStart and taskEnd share: which attempt, where, since when.
+template <class Builder>
+void fill_task_fields(Builder b, uint64_t task_id, const launched_task& t) {
     b.setTaskId(task_id);
     b.setAttempt(t.attempt);
     b.setStageId(t.stage_id);
@@ -76,6 +78,14 @@ wire<proto::ListenerEvent> task_start_event(uint64_t task_id, const launched_tas
     b.setHost(t.host);
     b.setLocality(t.locality);
     b.setLaunchTime(t.launch_time);
+}
+
+} // namespace
+
+wire<proto::ListenerEvent> task_start_event(uint64_t task_id, const launched_task& t, bool speculative) {
+  return make_wire<proto::ListenerEvent>([&](proto::ListenerEvent::Builder e) {
+    auto b = e.initTaskStart();
+    fill_task_fields(b, task_id, t);
     b.setSpeculative(speculative);
   });
 }
@@ -85,15 +95,7 @@ wire<proto::ListenerEvent> task_end_event(uint64_t task_id, const launched_task&
                                           std::optional<proto::TaskMetrics::Reader> metrics) {
   return make_wire<proto::ListenerEvent>([&](proto::ListenerEvent::Builder e) {
     auto b = e.initTaskEnd();
-    b.setTaskId(task_id);
-    b.setAttempt(t.attempt);
-    b.setStageId(t.stage_id);
-    b.setStageAttempt(t.stage_attempt);
-    b.setPartition(t.partition);
-    b.setExecutorId(t.executor_id);
-    b.setHost(t.host);
-    b.setLocality(t.locality);
-    b.setLaunchTime(t.launch_time);
+    fill_task_fields(b, task_id, t);
     b.setFinishTime(epoch_ms());
     b.setState(state);
     b.setReason(reason);

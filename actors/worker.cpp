@@ -15,6 +15,7 @@
 #include <caf/io/middleman.hpp>
 #include <caf/send.hpp>
 
+#include "actors/conversions.hpp"
 #include "actors/deploy_conversions.hpp"
 #include "config/config.hpp"
 #include "config/log.hpp"
@@ -37,14 +38,6 @@ using escalate_atom = caf::atom_constant<caf::atom("wescalate")>;
 using restart_atom = caf::atom_constant<caf::atom("wrestart")>;
 
 // -- conversions ---------------------------------------------------------------------------------
-
-std::string str(capnp::Text::Reader t) {
-  return {t.cStr(), t.size()};
-}
-
-std::string_view view(capnp::Data::Reader d) {
-  return {reinterpret_cast<const char*>(d.begin()), d.size()};
-}
 
 deploy::properties to_properties(capnp::List<proto::Property>::Reader list) {
   deploy::properties out;
