@@ -71,9 +71,15 @@ void check_relations(const config& c) {
     if (max != 0 && initial > max)
       fail(dynamic_allocation_initial_executors, "must not exceed", dynamic_allocation_max_executors);
   }
-  if (c.get(authenticate) && c.get(authenticate_secret).empty())
-    throw config_error(describe(c.at(authenticate)) + " requires " + std::string(authenticate_secret.name)
-                       + " to be set");
+  // Where the secret comes from (a file, a descriptor from the worker, the value) is checked by
+  // security::resolve, which is what reads it.
+  if ((c.get(authenticate) || c.get(ssl_enabled)) && !c.get(network_crypto_enabled))
+    throw config_error(describe(c.at(network_crypto_enabled))
+                       + ": Ember authenticates peers through TLS, which always encrypts; leave it true");
+  if (c.get(ssl_enabled))
+    for (auto key : {ssl_certificate, ssl_key, ssl_ca_file})
+      if (c.get(key).empty())
+        throw config_error(describe(c.at(ssl_enabled)) + " requires " + std::string(key.name) + " to be set");
   if (c.get(deploy_recovery_mode) == "FILESYSTEM" && c.get(deploy_recovery_directory).empty())
     throw config_error(describe(c.at(deploy_recovery_mode)) + " requires "
                        + std::string(deploy_recovery_directory.name) + " to be set");

@@ -49,9 +49,12 @@ struct key_ref {
 
 // X(handle, key_type, name), sorted by name as the registry is.
 #define EMBER_CONFIG_KEYS(X) \
+  X(acls_enable, boolean, "ember.acls.enable") \
+  X(admin_acls, string, "ember.admin.acls") \
   X(app_name, string, "ember.app.name") \
   X(authenticate, boolean, "ember.authenticate") \
   X(authenticate_secret, string, "ember.authenticate.secret") \
+  X(authenticate_secret_file, string, "ember.authenticate.secret.file") \
   X(broadcast_block_size, size, "ember.broadcast.blockSize") \
   X(broadcast_compress, boolean, "ember.broadcast.compress") \
   X(broadcast_max_size, size, "ember.broadcast.maxSize") \
@@ -108,6 +111,8 @@ struct key_ref {
   X(master_worker_check_interval, duration, "ember.master.workerCheckInterval") \
   X(memory_fraction, real, "ember.memory.fraction") \
   X(memory_storage_fraction, real, "ember.memory.storageFraction") \
+  X(modify_acls, string, "ember.modify.acls") \
+  X(network_crypto_enabled, boolean, "ember.network.crypto.enabled") \
   X(network_max_chunk_size, size, "ember.network.maxChunkSize") \
   X(network_timeout, duration, "ember.network.timeout") \
   X(network_timeout_interval, duration, "ember.network.timeoutInterval") \
@@ -128,6 +133,10 @@ struct key_ref {
   X(speculation_min_task_runtime, duration, "ember.speculation.minTaskRuntime") \
   X(speculation_multiplier, real, "ember.speculation.multiplier") \
   X(speculation_quantile, real, "ember.speculation.quantile") \
+  X(ssl_ca_file, string, "ember.ssl.caFile") \
+  X(ssl_certificate, string, "ember.ssl.certificate") \
+  X(ssl_enabled, boolean, "ember.ssl.enabled") \
+  X(ssl_key, string, "ember.ssl.key") \
   X(stage_max_consecutive_attempts, integer, "ember.stage.maxConsecutiveAttempts") \
   X(task_cpus, integer, "ember.task.cpus") \
   X(task_max_failures, integer, "ember.task.maxFailures") \
@@ -147,6 +156,7 @@ struct key_ref {
   X(topology_script, string, "ember.topology.script") \
   X(topology_script_timeout, duration, "ember.topology.script.timeout") \
   X(ui_show_console_progress, boolean, "ember.ui.showConsoleProgress") \
+  X(ui_view_acls, string, "ember.ui.view.acls") \
   X(worker_address_space_overhead, size, "ember.worker.addressSpaceOverhead") \
   X(worker_cgroup_enabled, boolean, "ember.worker.cgroup.enabled") \
   X(worker_data_dirs, string, "ember.worker.dataDirs") \

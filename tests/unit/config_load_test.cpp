@@ -185,8 +185,11 @@ TEST_CASE("relations between keys are checked after resolution") {
                          "ember.network.timeout = 120s (default)");
   o.conf = {"ember.task.cpus=2"};
   CHECK(load_error(o) == "ember.task.cpus = 2 (--conf) must not exceed ember.executor.cores = 1 (default)");
-  o.conf = {"ember.authenticate=true"};
-  CHECK(load_error(o) == "ember.authenticate = true (--conf) requires ember.authenticate.secret to be set");
+  o.conf = {"ember.authenticate=true", "ember.network.crypto.enabled=false"};
+  CHECK(load_error(o) == "ember.network.crypto.enabled = false (--conf): Ember authenticates peers through TLS, "
+                         "which always encrypts; leave it true");
+  o.conf = {"ember.ssl.enabled=true", "ember.ssl.certificate=/c.pem"};
+  CHECK(load_error(o) == "ember.ssl.enabled = true (--conf) requires ember.ssl.key to be set");
   o.conf = {"ember.deploy.recoveryMode=filesystem"};
   CHECK(load_error(o)
         == "ember.deploy.recoveryMode = FILESYSTEM (--conf) requires ember.deploy.recoveryDirectory to be set");
