@@ -1,4 +1,5 @@
 #include "actors/block_server.hpp"
+#include "actors/remoting.hpp"
 
 #include <xxhash.h>
 
@@ -236,7 +237,7 @@ std::string fetch_remote_block(caf::actor_system& sys, const scheduler::map_stat
   // In flight from the request on (connecting included) until the block or the failure is back:
   // the attempt's heartbeats say so (running_tasks, executorMetricsUpdate).
   executor::running_tasks::fetch_scope in_flight;
-  auto server = sys.middleman().remote_actor(s.host, s.port); // reuses the connection to that node
+  auto server = remote_actor(sys, s.host, s.port); // reuses the connection to that node
   if (!server)
     throw failed(describe(server.error()));
   std::string out, error;
@@ -255,7 +256,7 @@ std::string fetch_remote_block(caf::actor_system& sys, const scheduler::map_stat
 std::optional<std::string> fetch_rdd_block(caf::actor_system& sys, const std::string& host, uint16_t port,
                                            uint32_t rdd_id, uint32_t partition, size_t max_chunk_size,
                                            std::chrono::milliseconds timeout, std::chrono::milliseconds retry_wait) {
-  auto server = sys.middleman().remote_actor(host, port);
+  auto server = remote_actor(sys, host, port);
   if (!server)
     return std::nullopt;
   std::string out, error;

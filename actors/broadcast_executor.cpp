@@ -1,4 +1,5 @@
 #include "actors/broadcast_executor.hpp"
+#include "actors/remoting.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -108,7 +109,7 @@ public:
     };
     caf::actor server = driver_;
     if (from) {
-      auto peer = sys_.middleman().remote_actor(from->host, from->port); // reuses the connection
+      auto peer = remote_actor(sys_, from->host, from->port); // reuses the connection
       if (!peer)
         throw failed(describe(peer.error()));
       server = *peer;

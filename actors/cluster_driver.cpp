@@ -1,4 +1,5 @@
 #include "actors/cluster_driver.hpp"
+#include "actors/remoting.hpp"
 
 #include <optional>
 #include <set>
@@ -172,7 +173,7 @@ void reconnect(app_client_actor* self, const deploy::app_description& app, const
   if (st.master || st.connecting || opt.master_host.empty())
     return;
   st.connecting = true;
-  auto mm = self->system().middleman().actor_handle();
+  auto mm = middleman_handle(self->system());
   self->request(mm, opt.reconnect_interval * 4, caf::connect_atom::value, opt.master_host, opt.master_port)
     .then(
       [self, app, opt](const caf::node_id&, caf::strong_actor_ptr& ptr, const std::set<std::string>&) {
@@ -337,7 +338,7 @@ caf::behavior app_client(app_client_actor* self, caf::actor master, deploy::app_
       // The master is away, perhaps restarting: one attempt to tell it the application ended, so
       // that a recovered master releases the application (and its workers its work dirs) now
       // rather than after ember.worker.timeout.
-      auto mm = self->system().middleman().actor_handle();
+      auto mm = middleman_handle(self->system());
       self->request(mm, opt.reconnect_interval, caf::connect_atom::value, opt.master_host, opt.master_port)
         .then(
           [self, unregister](const caf::node_id&, caf::strong_actor_ptr& ptr, const std::set<std::string>&) {

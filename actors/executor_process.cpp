@@ -250,12 +250,12 @@ void run_executor_process(int argc, char** argv) {
   remove_local_dir_on_sigterm(dir, log);
 
   caf::actor_system_config cfg;
-  configure_remoting(cfg, conf);
+  configure_remoting(cfg, conf, "executor");
   cfg.set("scheduler.max-threads", size_t{2});
   int code = 0;
   {
     caf::actor_system sys{cfg};
-    auto driver = sys.middleman().remote_actor(args.driver_host, args.driver_port);
+    auto driver = remote_actor(sys, args.driver_host, args.driver_port);
     if (!driver) {
       log->error("executor {}: cannot reach the driver at {}:{}: {}", args.executor_id, args.driver_host,
                  args.driver_port, describe(driver.error()));
@@ -270,7 +270,7 @@ void run_executor_process(int argc, char** argv) {
       memory_settings_from(conf, static_cast<std::int64_t>(args.memory)),
       dir / "blocks");
     auto server = spawn_block_server(sys, outputs, max_chunk_size, broadcast_pieces, blocks);
-    auto port = sys.middleman().publish(server, 0, args.host.c_str(), true);
+    auto port = publish(sys, server, 0, args.host.c_str(), true);
     if (!port) {
       log->error("executor {}: cannot serve blocks on {}: {}", args.executor_id, args.host, describe(port.error()));
       log->flush();

@@ -1,4 +1,5 @@
 #include "actors/master.hpp"
+#include "actors/remoting.hpp"
 
 #include <charconv>
 #include <ctime>
@@ -92,6 +93,7 @@ void fill(proto::DriverDescription::Builder b, const driver_description& d) {
   b.setCores(d.cores);
   b.setMemoryBytes(d.memory);
   b.setSupervise(d.supervise);
+  b.setUser(d.user);
 }
 
 // "app-20261125213000-0003": a timestamp (local time, as Spark) and a per-master counter.
@@ -135,6 +137,7 @@ struct master_state {
   std::uint32_t next_driver = 0;
   std::shared_ptr<filesystem_persistence> persistence;
   bool workers_contacted = false;  // MasterChanged sent to the recovered workers
+  deploy::acls acls;
   std::shared_ptr<spdlog::logger> log = ember::log::get("master");
   static inline const char* name = "ember.master";
 };
@@ -333,7 +336,7 @@ void contact_recovered_workers(master_actor* self, std::chrono::milliseconds tim
   if (st.workers_contacted || !st.logic->recovering() || st.url.empty())
     return;
   st.workers_contacted = true;
-  auto mm = self->system().middleman().actor_handle();
+  auto mm = middleman_handle(self->system());
   for (auto& [id, w] : st.logic->workers()) {
     if (!w.recovering || w.desc.port == 0)
       continue;
@@ -356,7 +359,8 @@ void contact_recovered_workers(master_actor* self, std::chrono::milliseconds tim
   }
 }
 
-wire<proto::MasterState> master_state_message(master_actor* self, bool include_finished) {
+// With ember.acls.enable, applications and drivers `user` may not view are left out.
+wire<proto::MasterState> master_state_message(master_actor* self, bool include_finished, const std::string& user) {
   auto& st = self->state;
   auto& logic = *st.logic;
   return make_wire<proto::MasterState>([&](proto::MasterState::Builder b) {
@@ -379,6 +383,7 @@ wire<proto::MasterState> master_state_message(master_actor* self, bool include_f
     if (include_finished)
       for (auto& a : logic.finished_apps())
         apps.push_back(&a);
+    std::erase_if(apps, [&](const app_record* a) { return !st.acls.can_view(user, a->desc.user); });
     auto ab = b.initApps(static_cast<unsigned>(apps.size()));
     for (unsigned k = 0; k < apps.size(); ++k) {
       auto& a = *apps[k];
@@ -412,6 +417,7 @@ wire<proto::MasterState> master_state_message(master_actor* self, bool include_f
     if (include_finished)
       for (auto& d : logic.finished_drivers())
         drivers.push_back(&d);
+    std::erase_if(drivers, [&](const driver_record* d) { return !st.acls.can_view(user, d->desc.user); });
     auto db = b.initDrivers(static_cast<unsigned>(drivers.size()));
     for (unsigned k = 0; k < drivers.size(); ++k) {
       auto& d = *drivers[k];
@@ -432,6 +438,7 @@ wire<proto::MasterState> master_state_message(master_actor* self, bool include_f
 caf::behavior master(master_actor* self, master_options options) {
   auto& st = self->state;
   st.logic = std::make_unique<master_logic>(options.logic);
+  st.acls = options.acls;
   st.log->info("master starting: spreadOut={}, worker timeout {} ms, recoveryMode {}", options.logic.spread_out,
                options.logic.worker_timeout.count(), options.recovery_mode);
   if (options.persistence) {
@@ -666,6 +673,7 @@ caf::behavior master(master_actor* self, master_options options) {
       d.cores = r.getCores() == 0 ? 1 : r.getCores();
       d.memory = r.getMemoryBytes();
       d.supervise = r.getSupervise();
+      d.user = str(r.getUser());
       auto id = make_id("driver", st.next_driver++);
       st.log->info("driver {} submitted ({})", id, d.binary.path);
       auto out = st.logic->submit_driver(id, std::move(d));
@@ -679,6 +687,15 @@ caf::behavior master(master_actor* self, master_options options) {
     },
     [self](const wire<proto::RequestKillDriver>& msg) {
       auto id = str(msg.reader().getDriverId());
+      auto user = str(msg.reader().getUser());
+      if (auto* d = self->state.logic->driver(id); d && !self->state.acls.can_modify(user, d->desc.user)) {
+        self->state.log->warn("user '{}' may not kill driver {} of '{}' (ember.modify.acls)", user, id, d->desc.user);
+        return make_wire<proto::KillDriverResponse>([&](proto::KillDriverResponse::Builder b) {
+          b.setDriverId(id);
+          b.setSuccess(false);
+          b.setMessage("user '" + user + "' may not kill driver " + id + " (ember.modify.acls)");
+        });
+      }
       auto [found, out] = self->state.logic->kill_driver(id);
       enact(self, out);
       return make_wire<proto::KillDriverResponse>([&](proto::KillDriverResponse::Builder b) {
@@ -690,6 +707,8 @@ caf::behavior master(master_actor* self, master_options options) {
     [self](const wire<proto::RequestDriverStatus>& msg) {
       auto id = str(msg.reader().getDriverId());
       auto* d = self->state.logic->driver(id);
+      if (d && !self->state.acls.can_view(str(msg.reader().getUser()), d->desc.user))
+        d = nullptr;  // as if unknown: a user who may not view it learns nothing about it
       return make_wire<proto::DriverStatusResponse>([&](proto::DriverStatusResponse::Builder b) {
         b.setFound(d != nullptr);
         b.setDriverId(id);
@@ -705,7 +724,7 @@ caf::behavior master(master_actor* self, master_options options) {
     },
     // -- state --
     [self](const wire<proto::RequestMasterState>& msg) {
-      return master_state_message(self, msg.reader().getIncludeFinished());
+      return master_state_message(self, msg.reader().getIncludeFinished(), str(msg.reader().getUser()));
     },
   };
 }
@@ -722,6 +741,7 @@ master_options master_options::from(const config::config& c) {
   o.check_interval = c.get(config::keys::master_worker_check_interval);
   o.recovery_mode = c.get(config::keys::deploy_recovery_mode);
   o.recovery_dir = c.get(config::keys::deploy_recovery_directory);
+  o.acls = deploy::acls::from(c);
   return o;
 }
 
@@ -735,7 +755,7 @@ void master_options::make_persistence() {
 
 caf::expected<started_master> start_master(caf::actor_system& sys, const master_options& options) {
   auto actor = sys.spawn(master, options);
-  auto port = sys.middleman().publish(actor, options.port, options.host.empty() ? nullptr : options.host.c_str(), true);
+  auto port = publish(sys, actor, options.port, options.host.empty() ? nullptr : options.host.c_str(), true);
   if (!port) {
     caf::anon_send_exit(actor, caf::exit_reason::user_shutdown);
     return std::move(port.error());

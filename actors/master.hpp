@@ -16,6 +16,7 @@
 #include <caf/actor_system.hpp>
 #include <caf/expected.hpp>
 
+#include "deploy/acls.hpp"
 #include "deploy/master_logic.hpp"
 #include "deploy/persistence.hpp"
 
@@ -35,6 +36,7 @@ struct master_options {
   std::string recovery_dir;                         // ember.deploy.recoveryDirectory
   /// Set by the caller for FILESYSTEM (make_persistence); the master reads it back at start.
   std::shared_ptr<deploy::filesystem_persistence> persistence;
+  deploy::acls acls;  // ember.acls.enable and the lists
 
   /// From ember.deploy.spreadOut, ember.worker.timeout, ember.deploy.maxExecutorRetries,
   /// ember.deploy.defaultCores, ember.master.workerCheckInterval, ember.master.port.

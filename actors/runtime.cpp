@@ -1,6 +1,5 @@
 #include "actors/runtime.hpp"
 
-#include <pwd.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -20,6 +19,7 @@
 #include "actors/listener_bus.hpp"
 #include "actors/map_output_tracker.hpp"
 #include "actors/remoting.hpp"
+#include "security/secret.hpp"
 #include "actors/settings_wiring.hpp"
 #include "actors/task_scheduler_actor.hpp"
 #include "config/log.hpp"
@@ -52,13 +52,6 @@ std::string host_name() {
   return buf;
 }
 
-std::string user_name() {
-  if (const auto* pw = ::getpwuid(::getuid()); pw != nullptr && pw->pw_name != nullptr)
-    return pw->pw_name;
-  if (const char* u = std::getenv("USER"))
-    return u;
-  return {};
-}
 
 // Local mode's stand-in for the driver endpoint (actors/cluster_driver.hpp): the in-process
 // executor has one handle for the driver's map outputs and blocks, as a remote one has.
@@ -91,7 +84,7 @@ void driver_runtime::start_schedulers(bool remoting) {
     tc.allocation = allocation_settings_from(conf_); // throws when Spark would refuse them
   cfg_ = std::make_unique<caf::actor_system_config>();
   if (remoting) {
-    configure_remoting(*cfg_, conf_);
+    configure_remoting(*cfg_, conf_, "driver");
   } else {
     register_types(*cfg_);
     cfg_->set("logger.verbosity", caf::atom("quiet"));
@@ -153,7 +146,7 @@ void driver_runtime::post_application_start() {
     auto b = e.initApplicationStart();
     b.setAppId(app_id_);
     b.setAppName(conf_.get(config::keys::app_name));
-    b.setUser(user_name());
+    b.setUser(security::os_user());
     b.setTime(epoch_ms());
   }));
 }
@@ -164,7 +157,9 @@ std::vector<std::pair<std::string, std::string>> explicit_settings(const config:
   std::vector<std::pair<std::string, std::string>> out;
   for (const auto& e : c.entries()) {
     auto k = e.origin.what;
-    if (k == config::origin::kind::file || k == config::origin::kind::conf || k == config::origin::kind::flag)
+    // The secret never travels: executors get it from their worker, not from the application.
+    if ((k == config::origin::kind::file || k == config::origin::kind::conf || k == config::origin::kind::flag)
+        && !security::is_secret_key(e.spec->name))
       out.emplace_back(e.spec->name, c.text(e.spec->name));
   }
   return out;
@@ -242,7 +237,7 @@ driver_runtime::driver_runtime(config::config conf, std::vector<std::string> app
     host = conf_.get(config::keys::driver_host);
     if (host.empty())
       host = host_name();
-    auto published = sys_->middleman().publish(endpoint_, static_cast<uint16_t>(conf_.get(config::keys::driver_port)),
+    auto published = publish(*sys_, endpoint_, static_cast<uint16_t>(conf_.get(config::keys::driver_port)),
                                                host.c_str(), true);
     if (!published)
       fail("cannot listen for executors on " + host + ":" + conf_.text(config::keys::driver_port)

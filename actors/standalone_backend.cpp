@@ -1,4 +1,5 @@
 #include "actors/standalone_backend.hpp"
+#include "actors/remoting.hpp"
 
 #include <stdexcept>
 
@@ -59,7 +60,7 @@ private:
 
 std::unique_ptr<deploy::cluster_manager_backend> make_standalone_backend(deploy::driver_services& services) {
   auto master = deploy::parse_standalone_master(services.master).value();
-  auto handle = services.system.middleman().remote_actor(master.host, master.port);
+  auto handle = remote_actor(services.system, master.host, master.port);
   if (!handle)
     throw std::runtime_error("cannot reach the master at " + master.url() + ": " + describe(handle.error()));
   app_client_options options;

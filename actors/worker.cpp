@@ -1,4 +1,5 @@
 #include "actors/worker.hpp"
+#include "actors/remoting.hpp"
 
 #include <unistd.h>
 
@@ -21,6 +22,7 @@
 #include "config/log.hpp"
 #include "deploy/binary_cache.hpp"
 #include "deploy/worker_logic.hpp"
+#include "security/secret.hpp"
 #include "protocol/deploy.capnp.h"
 #include "protocol/wire.hpp"
 
@@ -176,6 +178,8 @@ private:
     s.retry_interval = o.retry_interval;
     s.kill_grace = o.kill_grace;
     s.driver_restart_backoff = o.driver_restart_backoff;
+    s.child_conf = o.child_conf;
+    s.secret = o.secret;
     return s;
   }
 
@@ -350,7 +354,7 @@ void worker_actor::on_start(std::uint16_t port) {
 }
 
 void worker_actor::connect_to_master() {
-  auto mm = system().middleman().actor_handle();
+  auto mm = middleman_handle(system());
   request(mm, opt_.ask_timeout, caf::connect_atom::value, opt_.master_host, opt_.master_port)
       .then(
           [this](const caf::node_id&, caf::strong_actor_ptr& ptr, const std::set<std::string>&) {
@@ -541,7 +545,7 @@ void worker_actor::enact_one(const deploy::fetch_binary& x) {
     return;
   }
   log_->info("fetching binary {} from the driver at {}:{}", hash, x.host, x.port);
-  auto mm = system().middleman().actor_handle();
+  auto mm = middleman_handle(system());
   request(mm, opt_.ask_timeout, caf::connect_atom::value, x.host, x.port)
       .then(
           [this, hash](const caf::node_id&, caf::strong_actor_ptr& ptr, const std::set<std::string>&) {
@@ -636,6 +640,18 @@ worker_options worker_options::from(const config::config& c) {
   o.limiter = deploy::memory_limiter::detect(c.get(config::keys::worker_cgroup_enabled),
                                              static_cast<std::uint64_t>(c.get(config::keys::worker_address_space_overhead)),
                                              "ember-worker-" + std::to_string(::getpid()));
+  std::vector<std::string> warnings;  // configure_remoting already logged them
+  auto security = security::resolve(c, warnings);
+  namespace k = config::keys;
+  if (security.mode == security::cluster_security::kind::shared_secret) {
+    o.child_conf.push_back(std::string{k::authenticate.name} + "=true");
+    o.secret = security.secret;
+  } else if (security.mode == security::cluster_security::kind::certificates) {
+    o.child_conf.push_back(std::string{k::ssl_enabled.name} + "=true");
+    o.child_conf.push_back(std::string{k::ssl_certificate.name} + "=" + fs::absolute(security.certificate).string());
+    o.child_conf.push_back(std::string{k::ssl_key.name} + "=" + fs::absolute(security.key).string());
+    o.child_conf.push_back(std::string{k::ssl_ca_file.name} + "=" + fs::absolute(security.ca_file).string());
+  }
   return o;
 }
 

@@ -50,6 +50,8 @@ struct worker_options {
   std::chrono::milliseconds ask_timeout{120000};
   std::uint32_t max_chunk_size = 1 << 20;
   deploy::memory_limiter limiter;
+  std::vector<std::string> child_conf;  // security settings every child gets (deploy::worker_settings)
+  std::string secret;                   // the shared secret children inherit; empty = none
   /// Called once (on the actor's thread) when the master first accepts the registration.
   std::function<void(const std::string& worker_id, const std::string& master_url)> on_registered;
 

@@ -52,6 +52,8 @@ int run_chaos(const std::vector<std::string>& args) {
   app.add_option("scenarios", files, "Scenario files (JSON, see docs/chaos.md)")->required()->type_name("SCENARIO.json");
   app.add_option("--report", report, "Write the JSON report here")->type_name("FILE.json");
   auto* seed_opt = app.add_option("--seed", seed, "Seed for every scenario (default: each scenario's own)");
+  bool secure = false;
+  app.add_flag("--secure", secure, "Run every scenario on a secured cluster (ember.authenticate, docs/security.md)");
   app.add_flag("--keep", options.keep, "Keep each scenario's temp dir (logs, event log, input, output)");
   app.add_option("--bin-dir", options.bin_dir, "Where ember, the examples and the bench tools are")
       ->capture_default_str();
@@ -75,6 +77,9 @@ int run_chaos(const std::vector<std::string>& args) {
   try {
     for (auto& f : files)
       scenarios.push_back(chaos::load_scenario(f));
+    if (secure)
+      for (auto& s : scenarios)
+        s.cluster.secure = true;
   } catch (const chaos::scenario_error& e) {
     std::cerr << "ember chaos: " << e.what() << '\n';
     return exit_usage;

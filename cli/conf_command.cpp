@@ -1,4 +1,5 @@
 #include "cli/conf_command.hpp"
+#include "security/secret.hpp"
 
 #include <algorithm>
 #include <array>
@@ -53,8 +54,8 @@ void print_effective(std::ostream& out, const config::config& c) {
   rows.push_back({"KEY", "VALUE", "SOURCE"});
   for (const auto& e : c.entries()) {
     std::string value = config::format_value(*e.spec, e.value);
-    if (e.spec->name == config::keys::authenticate_secret.name && !value.empty())
-      value = "********";  // never echo the secret
+    if (security::is_secret_key(e.spec->name) && !value.empty())
+      value = security::redacted;  // never echo the secret
     else if (value.empty())
       value = "(empty)";
     rows.push_back({std::string(e.spec->name), std::move(value), e.origin.describe()});

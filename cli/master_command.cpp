@@ -74,7 +74,7 @@ int run_master(const config::config& c, const master_command_options& options) {
   signal_waiter signals;
   log::configure(c);
   caf::actor_system_config cfg;
-  actors::configure_remoting(cfg, c);
+  actors::configure_remoting(cfg, c, "master");
   caf::actor_system sys{cfg};
   auto opts = actors::master_options::from(c);
   opts.host = options.host;
@@ -94,10 +94,10 @@ int run_master(const config::config& c, const master_command_options& options) {
     return 1;
   }
   std::cout << "ember master listening on " << started->url << std::endl;
+  actors::warn_if_open(sys, "ember master", options.host, started->port);
   auto master = started->actor;
   int code = serve_until_down(sys, master, signals,
                               [master] { caf::anon_send_exit(master, caf::exit_reason::user_shutdown); }, "master");
-  sys.middleman().unpublish(master, started->port);
   return code;
 }
 

@@ -13,6 +13,7 @@
 #include "actors/remoting.hpp"
 #include "config/registry.hpp"
 #include "deploy/cluster_manager.hpp"
+#include "security/secret.hpp"
 
 namespace ember::cli {
 
@@ -57,12 +58,13 @@ master_client::master_client(const master_url& url, const config::config& conf)
   : url_(url), timeout_(conf.get(config::keys::rpc_ask_timeout)) {
   cfg_ = std::make_unique<caf::actor_system_config>();
   // A hung master must not hang the command: the connection heartbeat detects a dead peer.
-  actors::configure_remoting(*cfg_, conf);
+  actors::configure_remoting(*cfg_, conf, "client");
   cfg_->set("scheduler.max-threads", 2);
   sys_ = std::make_unique<caf::actor_system>(*cfg_);
-  auto master = sys_->middleman().remote_actor(url_.host, url_.port);
+  auto master = actors::remote_actor(*sys_, url_.host, url_.port);
   if (!master)
-    throw master_unreachable("cannot reach the master at " + url_.text + ": " + describe(master.error()));
+    throw master_unreachable("cannot reach the master at " + url_.text + ": "
+                             + actors::explain_connect_error(*sys_, master.error()));
   master_ = std::move(*master);
 }
 
@@ -198,7 +200,8 @@ int run_status(const std::vector<std::string>& args) {
     auto url = parse_master_url(master);
     master_client client{url, conf};
     auto state = client.ask<proto::MasterState>(
-        make_wire<proto::RequestMasterState>([&](proto::RequestMasterState::Builder b) { b.setIncludeFinished(all); }));
+        make_wire<proto::RequestMasterState>([&](proto::RequestMasterState::Builder b) { b.setIncludeFinished(all);
+          b.setUser(security::os_user()); }));
     if (json)
       std::cout << to_json(state.reader()).dump() << '\n';
     else

@@ -3,6 +3,7 @@
 
 #include "cli/submit_command.hpp"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -11,12 +12,14 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <string_view>
 
 
 #include "cli/status_command.hpp"
 #include "deploy/binary_cache.hpp"
 #include "protocol/deploy.capnp.h"
+#include "security/secret.hpp"
 
 namespace ember::cli {
 
@@ -68,7 +71,8 @@ std::vector<std::pair<std::string, std::string>> explicit_pairs(const config::co
     auto what = e.origin.what;
     bool explicit_value = what == config::origin::kind::conf || what == config::origin::kind::flag
                           || what == config::origin::kind::file;
-    if (!explicit_value || e.spec->name == config::keys::master.name || e.spec->name == config::keys::app_name.name)
+    if (!explicit_value || e.spec->name == config::keys::master.name || e.spec->name == config::keys::app_name.name
+        || security::is_secret_key(e.spec->name))  // never on a command line (see exec_client)
       continue;
     pairs.emplace_back(std::string(e.spec->name), conf.text(e.spec->name));
   }
@@ -89,7 +93,16 @@ std::vector<std::string> driver_args(const submit_options& o, const config::conf
   return args;
 }
 
-[[noreturn]] void exec_client(const std::string& binary, const std::vector<std::string>& args) {
+[[noreturn]] void exec_client(const std::string& binary, const std::vector<std::string>& args,
+                              const std::string& secret) {
+  // A secret given as a value reaches the driver through an inherited memory file, as a worker's
+  // children get theirs: never through its command line.
+  std::optional<security::memory_file> secret_file;
+  if (!secret.empty()) {
+    secret_file.emplace("ember-secret", secret);
+    ::fcntl(secret_file->fd(), F_SETFD, 0);
+    ::setenv(security::secret_fd_variable, std::to_string(secret_file->fd()).c_str(), 1);
+  }
   std::vector<char*> argv;
   std::string arg0 = binary;
   argv.push_back(arg0.data());
@@ -135,6 +148,7 @@ int submit_cluster(const submit_options& o, const config::config& conf, const ma
     d.setCores(1);  // Spark's driver default; there is no ember.driver.cores key
     d.setMemoryBytes(static_cast<std::uint64_t>(conf.get(config::keys::driver_memory)));
     d.setSupervise(o.supervise);
+    d.setUser(security::os_user());
   });
   master_client client{url, conf};
   auto resp = client.ask<proto::SubmitDriverResponse>(req).reader();
@@ -151,7 +165,10 @@ int kill_driver(const std::string& id, const config::config& conf, const master_
   master_client client{url, conf};
   auto resp = client
                   .ask<proto::KillDriverResponse>(make_wire<proto::RequestKillDriver>(
-                      [&](proto::RequestKillDriver::Builder b) { b.setDriverId(id); }))
+                      [&](proto::RequestKillDriver::Builder b) {
+                        b.setDriverId(id);
+                        b.setUser(security::os_user());
+                      }))
                   .reader();
   if (!resp.getSuccess()) {
     std::cout << "Driver " << id << " not killed: " << resp.getMessage().cStr() << '\n';
@@ -168,7 +185,10 @@ int driver_status(const std::string& id, const config::config& conf, const maste
   master_client client{url, conf};
   auto resp = client
                   .ask<proto::DriverStatusResponse>(make_wire<proto::RequestDriverStatus>(
-                      [&](proto::RequestDriverStatus::Builder b) { b.setDriverId(id); }))
+                      [&](proto::RequestDriverStatus::Builder b) {
+                        b.setDriverId(id);
+                        b.setUser(security::os_user());
+                      }))
                   .reader();
   if (!resp.getFound()) {
     std::cout << "Driver " << id << " not found on " << url.text << '\n';
@@ -334,7 +354,8 @@ int run_submit(const std::vector<std::string>& args) {
         std::cerr << ' ' << a;
       std::cerr << '\n';
     }
-    exec_client(binary.string(), argv);
+    exec_client(binary.string(), argv,
+                conf.get(config::keys::authenticate) ? conf.get(config::keys::authenticate_secret) : std::string{});
   } catch (const usage_error& e) {
     std::cerr << "ember submit: " << e.what() << " (see ember submit --help)\n";
     return exit_usage;

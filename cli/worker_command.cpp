@@ -104,17 +104,18 @@ int run_worker(const config::config& c, const worker_command_options& options) {
     std::cout << "ember worker " << id << " registered with " << url << std::endl;
   };
   caf::actor_system_config cfg;
-  actors::configure_remoting(cfg, c);
+  actors::configure_remoting(cfg, c, "worker");
   caf::actor_system sys{cfg};
   auto host = opt.host;
   auto worker = actors::spawn_worker(sys, std::move(opt));
-  auto port = sys.middleman().publish(worker, static_cast<std::uint16_t>(c.get(config::keys::worker_port)),
+  auto port = actors::publish(sys, worker, static_cast<std::uint16_t>(c.get(config::keys::worker_port)),
                                       host.c_str(), true);
   if (!port) {
     std::cerr << "ember: worker cannot listen on " << host << ": " << describe(port.error()) << '\n';
     caf::anon_send_exit(worker, caf::exit_reason::user_shutdown);
     return 1;
   }
+  actors::warn_if_open(sys, "ember worker", host, *port);
   caf::anon_send(worker, actors::start_atom::value, *port);
   return serve_until_down(sys, worker, signals, [worker] { caf::anon_send(worker, actors::shutdown_atom::value); },
                           "worker");

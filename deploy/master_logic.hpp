@@ -131,6 +131,7 @@ struct driver_description {
   std::uint32_t cores = 1;
   std::uint64_t memory = 0;
   bool supervise = false;
+  std::string user;  // the submitter, its owner
 };
 
 struct driver_record {

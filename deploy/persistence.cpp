@@ -110,6 +110,7 @@ driver_record driver_from(const json& j) {
   r.desc.cores = d.at("cores").get<std::uint32_t>();
   r.desc.memory = d.at("memory").get<std::uint64_t>();
   r.desc.supervise = d.at("supervise").get<bool>();
+  r.desc.user = d.value("user", std::string{});  // absent in files of earlier versions
   return r;
 }
 
@@ -195,7 +196,8 @@ void filesystem_persistence::unpersist_app(const std::string& app_id) {
 void filesystem_persistence::persist_driver(const driver_record& r) {
   auto& d = r.desc;
   json desc = {{"binary", to_json(d.binary)}, {"args", d.args},     {"conf", to_json(d.conf)},
-               {"cores", d.cores},            {"memory", d.memory}, {"supervise", d.supervise}};
+               {"cores", d.cores},            {"memory", d.memory}, {"supervise", d.supervise},
+               {"user", d.user}};
   json j = {{"id", r.id}, {"state", driver_state_name(r.state)}, {"restarts", r.restarts}, {"desc", desc}};
   write(checked_name("driver", r.id), j.dump());
 }

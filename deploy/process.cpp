@@ -9,12 +9,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
 #include <system_error>
+#include <optional>
+
+#include "security/secret.hpp"
 
 namespace ember::deploy {
 
@@ -139,21 +143,30 @@ const char* step_name(int step) {
   ::_exit(127);
 }
 
-void close_other_fds(int keep) {
+// Closes every descriptor from 3 up except `keep` (ascending; -1 entries ignored).
+void close_other_fds(std::array<int, 2> keep) {
   // The worker's sockets (CAF's connections to the master) must not live on in the child, or a
   // dead worker's connection would never close.
+  if (keep[0] > keep[1])
+    std::swap(keep[0], keep[1]);
 #ifdef SYS_close_range
-  if (keep > 3 && ::syscall(SYS_close_range, 3u, static_cast<unsigned>(keep - 1), 0u) != 0)
-    goto fallback;
-  if (::syscall(SYS_close_range, static_cast<unsigned>(keep + 1), ~0u, 0u) == 0)
+  unsigned next = 3;
+  bool ok = true;
+  for (int k : keep) {
+    if (k < static_cast<int>(next))
+      continue;
+    if (k > static_cast<int>(next) && ::syscall(SYS_close_range, next, static_cast<unsigned>(k - 1), 0u) != 0)
+      ok = false;
+    next = static_cast<unsigned>(k) + 1;
+  }
+  if (ok && ::syscall(SYS_close_range, next, ~0u, 0u) == 0)
     return;
-fallback:
 #endif
   long max = ::sysconf(_SC_OPEN_MAX);
   if (max < 0 || max > 65536)
     max = 65536;
   for (int fd = 3; fd < max; ++fd)
-    if (fd != keep)
+    if (fd != keep[0] && fd != keep[1])
       ::close(fd);
 }
 
@@ -191,6 +204,22 @@ launched_process launch(const launch_spec& spec, const memory_limiter& limiter) 
   for (auto& a : argv_store)
     argv.push_back(a.data());
   argv.push_back(nullptr);
+  // The cluster secret reaches the child through a memory file it inherits, named by number in
+  // its environment: never in argv or environ, never on disk.
+  std::optional<security::memory_file> secret;
+  std::vector<std::string> env_store;
+  for (char** e = environ; *e != nullptr; ++e)
+    if (!std::string_view{*e}.starts_with(std::string{security::secret_fd_variable} + "="))
+      env_store.emplace_back(*e);
+  if (!spec.secret.empty()) {
+    secret.emplace("ember-secret", spec.secret);
+    env_store.push_back(std::string{security::secret_fd_variable} + "=" + std::to_string(secret->fd()));
+  }
+  const int secret_fd = secret ? secret->fd() : -1;
+  std::vector<char*> envp;
+  for (auto& e : env_store)
+    envp.push_back(e.data());
+  envp.push_back(nullptr);
 
   int pipe_fds[2];
   if (::pipe2(pipe_fds, O_CLOEXEC) != 0)
@@ -250,8 +279,10 @@ launched_process launch(const launch_spec& spec, const memory_limiter& limiter) 
       if (::sched_setaffinity(0, sizeof set, &set) != 0)
         child_fail(wfd, child_step::affinity);
     }
-    close_other_fds(wfd);
-    ::execv(argv[0], argv.data());
+    if (secret_fd >= 0 && ::fcntl(secret_fd, F_SETFD, 0) != 0)
+      child_fail(wfd, child_step::exec);
+    close_other_fds({wfd, secret_fd});
+    ::execve(argv[0], argv.data(), envp.data());
     child_fail(wfd, child_step::exec);
   }
   // -- parent --

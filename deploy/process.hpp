@@ -50,6 +50,9 @@ struct launch_spec {
   // Sent to the child when the launching process dies (PR_SET_PDEATHSIG). Executors get SIGTERM,
   // which they catch to delete their local dirs before exiting; anything else SIGKILL.
   int parent_death_signal = SIGKILL;
+  // The cluster's shared secret, handed over through an inherited memory file (see
+  // security/secret.hpp); empty = none.
+  std::string secret;
 };
 
 /// The CPUs a worker hands out when an application sets ember.executor.pinCores: each pinned

@@ -309,6 +309,9 @@ void worker_logic::start_executor(const executor_key& key, const fs::path& binar
     spec.args.push_back("--conf");
     spec.args.push_back(std::string(config::keys::local_dir.name) + "=" + settings_.local_dir);
   }
+  for (auto& c : settings_.child_conf)
+    spec.args.insert(spec.args.end(), {"--conf", c});
+  spec.secret = settings_.secret;
   for (auto& a : l.args)
     spec.args.push_back(a);
   spec.cwd = settings_.work_dir / key.first / key.second;
@@ -492,7 +495,10 @@ void worker_logic::start_driver(const std::string& id, worker_decisions& out) {
   spawn_driver s;
   s.driver_id = id;
   s.spec.program = binary->string();
-  s.spec.args = l.args;
+  for (auto& c : settings_.child_conf)  // first: the submitter's own arguments end the list
+    s.spec.args.insert(s.spec.args.end(), {"--conf", c});
+  s.spec.args.insert(s.spec.args.end(), l.args.begin(), l.args.end());
+  s.spec.secret = settings_.secret;
   s.spec.cwd = settings_.work_dir / id;
   s.spec.memory_limit = 0;  // a driver is accounted by the master, not limited (as Spark's DriverRunner)
   s.spec.name = id;

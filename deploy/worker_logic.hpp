@@ -33,6 +33,11 @@ struct worker_settings {
   std::chrono::milliseconds retry_interval{1000};           // ember.worker.registrationRetryInterval
   std::chrono::milliseconds kill_grace{5000};               // ember.worker.killGracePeriod
   std::chrono::milliseconds driver_restart_backoff{1000};   // ember.worker.driverRestartBackoff
+  // A secured cluster: the worker's security settings ("ember.authenticate=true", or the
+  // ember.ssl.* files) given to every child over what its application asked for, and the shared
+  // secret, which reaches the child through an inherited descriptor (launch_spec::secret).
+  std::vector<std::string> child_conf;
+  std::string secret;
 };
 
 /// Where a binary already is on this host (the worker's cache, or the submitter's path when it

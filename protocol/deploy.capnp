@@ -236,6 +236,7 @@ struct DriverDescription {
   cores @3 :UInt32;
   memoryBytes @4 :UInt64;
   supervise @5 :Bool;     # restart the driver if it exits non-zero
+  user @6 :Text;          # who submitted it (its owner for ember.acls.enable)
 }
 
 struct RequestSubmitDriver {
@@ -254,6 +255,7 @@ struct SubmitDriverResponse {
 struct RequestKillDriver {
   # `ember submit --kill` -> master.
   driverId @0 :Text $Common.required;
+  user @1 :Text;          # who asks (ember.modify.acls)
 }
 
 struct KillDriverResponse {
@@ -266,6 +268,7 @@ struct KillDriverResponse {
 struct RequestDriverStatus {
   # `ember submit --status` -> master.
   driverId @0 :Text $Common.required;
+  user @1 :Text;          # who asks (ember.ui.view.acls)
 }
 
 struct DriverStatusResponse {
@@ -304,6 +307,7 @@ struct DriverStateChanged {
 struct RequestMasterState {
   # anyone -> master: describe the cluster now. Answered with MasterState.
   includeFinished @0 :Bool;   # also list finished applications and drivers
+  user @1 :Text;              # who asks: with ember.acls.enable, only what they may view is listed
 }
 
 struct ExecutorInfo {

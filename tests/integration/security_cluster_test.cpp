@@ -1,0 +1,283 @@
+// A secured standalone cluster (ember.authenticate with a secret file) as a user runs it: the word
+// count is exact in client and cluster deploy mode; `ember status` without the secret or with
+// another one fails with one line; a raw socket announcing a 1 GiB BASP message does not move the
+// master's memory; no process holds the secret in its command line or environment.
+#include <doctest/doctest.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <sstream>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/support/cluster.hpp"
+#include "tests/support/eventually.hpp"
+#include "tests/support/files.hpp"
+#include "tests/support/process.hpp"
+#include "tests/support/temp_dir.hpp"
+
+namespace fs = std::filesystem;
+using namespace ember_test;
+
+namespace {
+
+const std::string ember_bin = bin_dir + "/ember";
+
+// A configuration directory (ember-defaults.conf) turning authentication on with `secret`.
+// With `owner` (a uid), the directory and its files belong to that user.
+fs::path conf_dir(const fs::path& dir, const std::string& name, const std::string& secret, uid_t owner = ::geteuid()) {
+  auto d = dir / name;
+  fs::create_directories(d);
+  write_file(d / "secret", secret + "\n");
+  REQUIRE(::chmod((d / "secret").c_str(), 0600) == 0);
+  write_file(d / "ember-defaults.conf", "ember.authenticate true\nember.authenticate.secret.file " + (d / "secret").string()
+                                            + "\nember.acls.enable true\nember.admin.acls root\n");
+  for (auto p : {d, d / "secret", d / "ember-defaults.conf"})
+    REQUIRE(::chown(p.c_str(), owner, owner) == 0);
+  return d;
+}
+
+// Sets EMBER_CONF_DIR for this test process and every program it starts, restored at scope end.
+struct conf_env {
+  explicit conf_env(const fs::path& d) { ::setenv("EMBER_CONF_DIR", d.c_str(), 1); }
+  ~conf_env() { ::unsetenv("EMBER_CONF_DIR"); }
+};
+
+// Word count by coreutils, the independent reference: "word\tcount" lines, sorted.
+std::vector<std::string> reference_counts(const fs::path& input, const fs::path& dir) {
+  auto r = sh("cat '" + input.string() + "'/* | tr -s '[:space:]' '\\n' | grep -v '^$' | sort | uniq -c"
+              " | awk '{print $2 \"\\t\" $1}' | LC_ALL=C sort",
+              dir);
+  REQUIRE(r.exit_code == 0);
+  std::vector<std::string> lines;
+  std::istringstream in{r.out};
+  for (std::string l; std::getline(in, l);)
+    lines.push_back(l);
+  return lines;
+}
+
+std::vector<std::string> output_counts(const fs::path& out) {
+  auto lines = part_file_lines(out);
+  std::sort(lines.begin(), lines.end());
+  return lines;
+}
+
+void write_input(const fs::path& dir) {
+  fs::create_directories(dir);
+  for (int f = 0; f < 3; ++f) {
+    std::ofstream out{dir / ("in-" + std::to_string(f) + ".txt")};
+    for (int k = 1; k <= 200; ++k)
+      for (int i = 0; i < k; ++i)
+        out << 'w' << (k * 7 + f) % 150 << ((i % 9 == 8) ? '\n' : ' ');
+    out << '\n';
+  }
+}
+
+long rss_kib(pid_t pid) {
+  std::ifstream in{"/proc/" + std::to_string(pid) + "/status"};
+  for (std::string line; std::getline(in, line);)
+    if (line.starts_with("VmRSS:"))
+      return std::stol(line.substr(6));
+  return -1;
+}
+
+// NUL-separated /proc file of a process, "" when it is gone or unreadable.
+std::string proc_file(const std::string& pid, const char* name) {
+  std::ifstream in{"/proc/" + pid + "/" + name, std::ios::binary};
+  return std::string{std::istreambuf_iterator<char>{in}, {}};
+}
+
+// Opens a TCP connection to 127.0.0.1:port and sends a CAF BASP header (32 bytes, network byte
+// order) of a client handshake that declares a payload of `payload` bytes; returns the socket.
+int send_basp_header(int port, std::uint32_t payload) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<std::uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  std::array<unsigned char, 32> h{};
+  h[0] = 0x01;  // client_handshake
+  std::uint32_t len = htonl(payload);
+  std::memcpy(&h[4], &len, 4);
+  h[15] = 1;  // operation data: the BASP version
+  REQUIRE(::send(fd, h.data(), h.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(h.size()));
+  return fd;
+}
+
+}  // namespace
+
+TEST_CASE("a secured cluster: exact results, outsiders refused, the secret nowhere to be seen") {
+  temp_dir dir{"ember-secure"};
+  auto root = fs::weakly_canonical(dir.path);
+  const std::string secret = "s3cr3t-" + std::to_string(::getpid()) + "-0123456789abcdef";
+  auto conf = conf_dir(root, "conf", secret);
+  conf_env env{conf};
+  write_input(root / "input");
+  auto ref = reference_counts(root / "input", root);
+  REQUIRE(ref.size() == 150);
+
+  local_cluster c{root, {{"127.0.0.1", 2, "1g"}, {"127.0.0.1", 2, "1g"}}};
+  int port = std::stoi(c.url().substr(c.url().rfind(':') + 1));
+
+  SUBCASE("client and cluster deploy mode count every word exactly") {
+    auto client = sh("'" + ember_bin + "' submit --master " + c.url() + " --num-executors 2 --executor-cores 1 '"
+                         + bin_dir + "/wordcount' '" + (root / "input").string() + "' '" + (root / "client-out").string()
+                         + "'",
+                     root);
+    INFO("client stderr: " << client.err);
+    REQUIRE(client.exit_code == 0);
+    CHECK(output_counts(root / "client-out") == ref);
+
+    auto cluster = sh("'" + ember_bin + "' submit --master " + c.url() + " --deploy-mode cluster '" + bin_dir
+                          + "/wordcount' '" + (root / "input").string() + "' '" + (root / "cluster-out").string() + "'",
+                      root);
+    INFO("cluster stderr: " << cluster.err);
+    REQUIRE(cluster.exit_code == 0);
+    std::smatch m;
+    REQUIRE(std::regex_search(cluster.out, m, std::regex{"Submitted driver (\\S+)"}));
+    std::string id = m[1];
+    CHECK(eventually(
+        [&] {
+          auto s = sh("'" + ember_bin + "' submit --master " + c.url() + " --status " + id, root);
+          return s.out.find(" is FINISHED") != std::string::npos;
+        },
+        std::chrono::seconds{120}));
+    CHECK(output_counts(root / "cluster-out") == ref);
+  }
+
+  SUBCASE("ember status without the secret, or with another one, is refused in one line") {
+    auto ok = sh("'" + ember_bin + "' status --master " + c.url(), root);
+    CHECK(ok.exit_code == 0);
+    auto none = root / "no-conf";
+    fs::create_directories(none);
+    auto without = sh("EMBER_CONF_DIR='" + none.string() + "' '" + ember_bin + "' status --master " + c.url(), root);
+    INFO("without: " << without.err);
+    CHECK(without.exit_code != 0);
+    CHECK(std::count(without.err.begin(), without.err.end(), '\n') == 1);
+    CHECK(without.err.find("cannot reach the master at " + c.url()) != std::string::npos);
+    CHECK(without.err.find("authentication") != std::string::npos);
+    CHECK(without.out.empty());
+
+    auto other = conf_dir(root, "other", "another-secret-0123456789");
+    auto wrong = sh("EMBER_CONF_DIR='" + other.string() + "' '" + ember_bin + "' status --master " + c.url(), root);
+    INFO("wrong: " << wrong.err);
+    CHECK(wrong.exit_code != 0);
+    CHECK(std::count(wrong.err.begin(), wrong.err.end(), '\n') == 1);
+    CHECK(wrong.err.find("cannot reach the master at " + c.url()) != std::string::npos);
+    CHECK(wrong.out.empty());
+
+    auto submit = sh("EMBER_CONF_DIR='" + none.string() + "' '" + ember_bin + "' submit --master " + c.url()
+                         + " --deploy-mode cluster /bin/echo hello",
+                     root);
+    CHECK(submit.exit_code != 0);
+    CHECK(c.state(true)["drivers"].empty());  // nothing reached the master
+  }
+
+  SUBCASE("a BASP header announcing 1 GiB, before any handshake, does not grow the master") {
+    auto before = rss_kib(c.master().pid);
+    REQUIRE(before > 0);
+    std::vector<int> fds;
+    for (int i = 0; i < 3; ++i)
+      fds.push_back(send_basp_header(port, 1u << 30));
+    // The master answers garbage in place of a TLS handshake by closing the connection.
+    for (int fd : fds) {
+      timeval tv{10, 0};
+      ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+      char buf[512];
+      ssize_t n;
+      while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) {
+      }
+      INFO("recv: " << std::strerror(errno));
+      CHECK((n == 0 || errno == ECONNRESET));  // closed by the master, not timed out
+      ::close(fd);
+    }
+    auto after = rss_kib(c.master().pid);
+    INFO("master RSS before " << before << " KiB, after " << after << " KiB");
+    CHECK(after - before < 16 * 1024);
+    CHECK(c.state().value("aliveWorkers", 0) == 2);  // still serving
+    CHECK(slurp(root / "master.log").find("rejected a connection from 127.0.0.1:") != std::string::npos);
+  }
+
+  SUBCASE("ACLs: another user may neither see nor kill a driver they do not own") {
+    if (::geteuid() != 0)
+      return;  // needs a second user (nobody), so root
+    fs::permissions(root, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec
+                              | fs::perms::others_read | fs::perms::others_exec);
+    auto theirs = conf_dir(root, "nobody-conf", secret, 65534);
+    auto as_nobody = "runuser -u nobody -- env EMBER_CONF_DIR='" + theirs.string() + "' '" + ember_bin + "' ";
+    auto go = root / "go-acl";
+    auto sub = sh("'" + ember_bin + "' submit --master " + c.url() + " --deploy-mode cluster '" + bin_dir
+                      + "/cluster_probe' alloc 2 1 '" + go.string() + "'",
+                  root);
+    INFO("submit: " << sub.err);
+    std::smatch m;
+    REQUIRE(std::regex_search(sub.out, m, std::regex{"Submitted driver (\\S+)"}));
+    std::string id = m[1];
+
+    auto seen = sh(as_nobody + "status --json --all --master " + c.url(), root);
+    INFO("nobody's status: " << seen.err);
+    REQUIRE(seen.exit_code == 0);
+    auto state = nlohmann::json::parse(seen.out);
+    CHECK(state["drivers"].empty());
+    CHECK(state.value("aliveWorkers", 0) == 2);
+    CHECK(c.state(true)["drivers"].size() == 1);  // root, an admin, sees it
+
+    auto kill = sh(as_nobody + "submit --master " + c.url() + " --kill " + id, root);
+    CHECK(kill.exit_code == 1);
+    CHECK(kill.out == "Driver " + id + " not killed: user 'nobody' may not kill driver " + id + " (ember.modify.acls)\n");
+    auto own = sh("'" + ember_bin + "' submit --master " + c.url() + " --kill " + id, root);
+    CHECK(own.exit_code == 0);
+    CHECK(eventually([&] {
+      auto s = sh("'" + ember_bin + "' submit --master " + c.url() + " --status " + id, root);
+      return s.out.find(" is KILLED") != std::string::npos;
+    }));
+  }
+
+  SUBCASE("no process holds the secret in its command line or environment") {
+    auto go = root / "go";
+    spawn_options o;
+    o.log = root / "probe.log";
+    o.pipe_stdout = true;
+    child app{{bin_dir + "/cluster_probe", "--master", c.url(), "--conf", "ember.executor.instances=2",
+               "--conf", "ember.executor.cores=1", "alloc", "4", "1", go.string()},
+              o};
+    auto line = app.line(std::chrono::seconds{60});
+    REQUIRE(line);
+    CHECK(*line == "count 4");
+    int executors = 0, checked = 0;
+    for (auto& p : fs::directory_iterator("/proc")) {
+      auto pid = p.path().filename().string();
+      if (!std::all_of(pid.begin(), pid.end(), ::isdigit))
+        continue;
+      auto cmdline = proc_file(pid, "cmdline");
+      auto environ = proc_file(pid, "environ");
+      if (cmdline.empty())
+        continue;
+      ++checked;
+      if (cmdline.find("--ember-executor") != std::string::npos)
+        ++executors;
+      INFO("pid " << pid << ": " << cmdline);
+      CHECK(cmdline.find(secret) == std::string::npos);
+      CHECK(environ.find(secret) == std::string::npos);
+    }
+    CHECK(executors == 2);
+    CHECK(checked > 4);
+    write_file(go, "");
+    CHECK(app.wait() == 0);
+  }
+}
