@@ -23,6 +23,8 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
+#include <random>
 #include <sstream>
 #include <thread>
 
@@ -401,6 +403,8 @@ public:
       facts_.setup_error = e.what();
     }
     shut_down();
+    if (s_.cluster.secure)  // the next scenario may not be secured
+      restore_conf_dir();
     time_faults(records_, seen_);
     r.seen = seen_;
     r.faults = records_;
@@ -427,6 +431,39 @@ private:
   fs::path log(const std::string& name) const { return dir_ / "logs" / name; }
 
   bool sorting() const { return s_.job.app == "terasort"; }
+
+  // cluster.secure: a secret file and a configuration turning authentication on, read through
+  // EMBER_CONF_DIR by every process the run starts (this one's children inherit it).
+  void secure_cluster() {
+    auto conf = dir_ / "conf";
+    fs::create_directories(conf);
+    fs::permissions(conf, fs::perms::owner_all);
+    std::random_device rd;
+    std::string secret;
+    for (int i = 0; i < 32; ++i)
+      secret += "0123456789abcdef"[rd() % 16];
+    auto secret_file = conf / "secret";
+    int fd = ::open(secret_file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0 || ::write(fd, secret.data(), secret.size()) != static_cast<ssize_t>(secret.size()))
+      throw std::runtime_error("cannot write the secret file " + secret_file.string());
+    ::close(fd);
+    std::string defaults;
+    if (const char* old = std::getenv("EMBER_CONF_DIR")) {
+      saved_conf_dir_ = old;
+      defaults = slurp(fs::path{old} / "ember-defaults.conf");
+    }
+    std::ofstream{conf / "ember-defaults.conf"} << defaults << "\nember.authenticate true\n"
+                                                 << "ember.authenticate.secret.file " << secret_file.string() << '\n';
+    ::setenv("EMBER_CONF_DIR", conf.c_str(), 1);
+    say("secured: ember.authenticate with " + secret_file.string());
+  }
+
+  void restore_conf_dir() {
+    if (saved_conf_dir_)
+      ::setenv("EMBER_CONF_DIR", saved_conf_dir_->c_str(), 1);
+    else
+      ::unsetenv("EMBER_CONF_DIR");
+  }
 
   // Input files from bench/gen_records and the reference from bench/baseline_sort: the input
   // sorted by std::sort in one process, no Ember code involved.
@@ -460,6 +497,8 @@ private:
   void prepare() {
     for (auto sub : {"logs", "input", "events", "local", "work"})
       fs::create_directories(dir_ / sub);
+    if (s_.cluster.secure)
+      secure_cluster();
     if (sorting())
       return prepare_records();
     for (int i = 0; i < s_.job.input.files; ++i) {
@@ -1172,6 +1211,7 @@ private:
   const runner_options& o_;
   fs::path dir_;
   std::string marker_;
+  std::optional<std::string> saved_conf_dir_;  // EMBER_CONF_DIR before secure_cluster()
   process_table procs_;
   std::uint64_t seed_;
   trigger_engine engine_;

@@ -335,7 +335,7 @@ scenario parse_scenario(const std::string& text, const std::string& file) {
 
   if (top.has("cluster")) {
     auto c = top.object("cluster");
-    c.only({"workers", "cores", "memory", "master_conf", "worker_conf", "hosts", "local_dir_size"});
+    c.only({"workers", "cores", "memory", "master_conf", "worker_conf", "hosts", "local_dir_size", "secure"});
     s.cluster.workers = static_cast<int>(c.integer("workers", 2, 1, 16));
     s.cluster.cores = static_cast<int>(c.integer("cores", 2, 1, 256));
     s.cluster.memory = c.str("memory", "1g");
@@ -346,6 +346,7 @@ scenario parse_scenario(const std::string& text, const std::string& file) {
       c.fail("hosts", "'" + hosts + "' is not one of loopback, netns");
     s.cluster.netns = hosts == "netns";
     s.cluster.local_dir_size = c.str("local_dir_size", "");
+    s.cluster.secure = c.boolean("secure", false);
     if (!s.cluster.local_dir_size.empty()
         && s.cluster.local_dir_size.find_first_not_of("0123456789kmgKMG") != std::string::npos)
       c.fail("local_dir_size", "'" + s.cluster.local_dir_size + "' is not a size such as 16m");

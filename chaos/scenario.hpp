@@ -30,6 +30,10 @@ struct cluster_spec {
   // Each worker's local dir (ember.worker.localDir) on a tmpfs of this size, e.g. "16m" (needs
   // root); empty = a plain directory.
   std::string local_dir_size;
+  // A secured cluster: the harness writes a secret file (0600) and a configuration directory with
+  // ember.authenticate on, which the master, the workers, `ember submit` and `ember status` read
+  // (EMBER_CONF_DIR). Also set for every scenario by `ember chaos --secure`.
+  bool secure = false;
 };
 
 struct input_spec {
