@@ -269,7 +269,9 @@ TEST_CASE("a secured cluster: exact results, outsiders refused, the secret nowhe
       if (cmdline.empty())
         continue;
       ++checked;
-      if (cmdline.find("--ember-executor") != std::string::npos)
+      // Executors of this cluster (other tests may run clusters of their own meanwhile).
+      if (cmdline.find("--ember-executor") != std::string::npos
+          && environ.find("EMBER_CONF_DIR=" + conf.string() + '\0') != std::string::npos)
         ++executors;
       INFO("pid " << pid << ": " << cmdline);
       CHECK(cmdline.find(secret) == std::string::npos);
