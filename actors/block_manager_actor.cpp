@@ -52,15 +52,22 @@ void report_blocks(caf::actor_system& sys, const caf::actor& block_manager, cons
 
 namespace {
 
+// Replication runs on a fixed pool of detached actors (a fetch blocks its thread), never a thread
+// per ReplicateBlock: the requests come from the network, so neither threads nor queued requests
+// grow with them. Beyond max_pending_replications queued, a request is answered at once, unserved
+// (a replica is best effort: the block stays at its one holder and is recomputed if lost).
+constexpr std::size_t replication_threads = 2;
+constexpr std::size_t max_pending_replications = 256;
+
 // ReplicateBlock (the _2 levels): a copy of a block another executor holds, fetched from its
-// block server, stored at the block's level and reported like a task's block. Runs on a detached
-// actor of its own (the fetch blocks), which answers for the block manager actor and ends.
+// block server, stored at the block's level and reported like a task's block. One of the pool's
+// detached actors; `parent` is weak so that the pool does not keep the block manager actor alive.
 caf::behavior replicator(caf::event_based_actor* self, block_manager_actor_config cfg,
-                         std::shared_ptr<storage::block_manager> blocks, caf::actor parent) {
+                         std::shared_ptr<storage::block_manager> blocks, caf::actor_addr parent_addr) {
   return {
     [=](const wire<proto::ReplicateBlock>& msg) {
       auto r = msg.reader();
-      self->quit(); // one block per replicator
+      auto parent = caf::actor_cast<caf::actor>(parent_addr);
       if (!r.getBlockId().isRdd()) // the master replicates rdd blocks only
         return msg;
       auto rdd = r.getBlockId().getRdd();
@@ -121,9 +128,35 @@ private:
     return rp;
   }
 
-  caf::delegated<caf::message> replicate(const wire<proto::ReplicateBlock>& msg) {
-    auto worker = system().spawn<caf::detached>(replicator, cfg_, blocks_, caf::actor_cast<caf::actor>(this));
-    return delegate(worker, msg);
+  caf::result<wire<proto::ReplicateBlock>> replicate(const wire<proto::ReplicateBlock>& msg) {
+    if (pending_replications_ >= max_pending_replications) {
+      log::get("executor")->warn("executor {}: {} replications queued already: a ReplicateBlock is dropped",
+                                 cfg_.executor_id, pending_replications_);
+      return msg;
+    }
+    if (replicators_.empty())
+      for (std::size_t i = 0; i < replication_threads; ++i)
+        replicators_.push_back(system().spawn<caf::detached>(replicator, cfg_, blocks_, address()));
+    auto& worker = replicators_[next_replicator_++ % replicators_.size()];
+    ++pending_replications_;
+    auto rp = make_response_promise<wire<proto::ReplicateBlock>>();
+    request(worker, caf::infinite, msg)
+      .then(
+        [this, rp](const wire<proto::ReplicateBlock>& done) mutable {
+          --pending_replications_;
+          rp.deliver(done);
+        },
+        [this, rp](caf::error& err) mutable {
+          --pending_replications_;
+          rp.deliver(std::move(err));
+        });
+    return rp;
+  }
+
+  void on_exit() override {
+    for (auto& w : replicators_)
+      anon_send_exit(w, caf::exit_reason::user_shutdown);
+    replicators_.clear();
   }
 
   wire<proto::RemoveRdd> remove_rdd(const wire<proto::RemoveRdd>& msg) {
@@ -144,6 +177,9 @@ private:
   std::shared_ptr<storage::broadcast_store> pieces_;
   caf::actor master_;
   caf::actor broadcast_master_;
+  std::vector<caf::actor> replicators_;  // the pool, spawned at the first ReplicateBlock
+  std::size_t next_replicator_ = 0;
+  std::size_t pending_replications_ = 0;
 };
 
 } // namespace

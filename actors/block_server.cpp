@@ -22,6 +22,7 @@
 #include "api/task.hpp"
 #include "config/fault_injector.hpp"
 #include "config/log.hpp"
+#include "executor/fetch_limiter.hpp"
 #include "shuffle/shuffle_file.hpp"
 #include "storage/block_manager.hpp"
 
@@ -71,6 +72,17 @@ caf::behavior block_server(caf::event_based_actor* self, std::shared_ptr<const m
       auto req = msg.reader();
       auto to = caf::actor_cast<caf::actor>(self->current_sender());
       size_t chunk = std::min<size_t>(max_chunk_size, std::max<uint32_t>(req.getMaxChunkSize(), 4096));
+      if (req.getBlockIds().size() > max_blocks_per_request) {
+        if (req.getBlockIds().size() > 0)
+          self->send(to, make_wire<proto::FetchBlockFailed>([&](proto::FetchBlockFailed::Builder b) {
+            b.setRequestId(req.getRequestId());
+            b.setBlockId(req.getBlockIds()[0]);
+            b.setKind(proto::FetchFailureKind::NOT_FOUND);
+            b.setMessage("a FetchBlocks names " + std::to_string(req.getBlockIds().size())
+                         + " blocks; this block server serves at most " + std::to_string(max_blocks_per_request));
+          }));
+        return;
+      }
       std::string data;
       for (auto id : req.getBlockIds()) {
         auto fail = [&](proto::FetchFailureKind kind, const std::string& message) {
@@ -146,7 +158,7 @@ namespace {
 void fetch_chunks(caf::actor_system& sys, const caf::actor& server, const std::function<void(proto::BlockId::Builder)>& set_id,
                   size_t max_chunk_size, std::chrono::milliseconds timeout, std::chrono::milliseconds retry_wait,
                   config::fault_injector* faults, std::string& out, std::string& error, bool& corrupt,
-                  const std::function<bool()>& holder_lost = {}) {
+                  const std::function<bool()>& holder_lost = {}, std::optional<uint64_t> expected_size = {}) {
   static std::atomic<uint64_t> next_request{1};
   caf::scoped_actor self{sys};
   std::vector<uint64_t> asked;
@@ -189,11 +201,20 @@ void fetch_chunks(caf::actor_system& sys, const caf::actor& server, const std::f
         if (!ours(c.getRequestId()))
           return;
         auto data = view(c.getData());
+        // The size the block must have: the map status's for a shuffle block, else what the first
+        // chunk declares. Never more is kept, whatever the holder sends.
+        if (!expected_size)
+          expected_size = c.getTotalSize();
         if (c.getOffset() != out.size())
           error = "chunk at offset " + std::to_string(c.getOffset()) + ", expected " + std::to_string(out.size());
         else if (checksum_of(data) != c.getChecksum())
           error = "checksum mismatch in the chunk at offset " + std::to_string(c.getOffset());
+        else if (c.getTotalSize() != *expected_size || data.size() > *expected_size - out.size())
+          error = "the holder sends a block of " + std::to_string(c.getTotalSize()) + " bytes (chunk at offset "
+                  + std::to_string(c.getOffset()) + "), expected " + std::to_string(*expected_size);
         corrupt = !error.empty();
+        if (corrupt)
+          return;
         out.append(data);
         done = c.getLast();
       },
@@ -223,7 +244,7 @@ void fetch_chunks(caf::actor_system& sys, const caf::actor& server, const std::f
 std::string fetch_remote_block(caf::actor_system& sys, const scheduler::map_status& s, uint32_t p,
                                size_t max_chunk_size, std::chrono::milliseconds timeout,
                                std::chrono::milliseconds retry_wait, config::fault_injector* faults,
-                               const std::function<bool()>& holder_lost) {
+                               const std::function<bool()>& holder_lost, executor::fetch_limiter* limiter) {
   // corrupt: the holder answered with bad data (or could not read its file), so only this map
   // output is lost; otherwise (unreachable, silent, no such output) all of the holder's are.
   auto failed = [&](const std::string& why, bool corrupt = false) {
@@ -237,6 +258,10 @@ std::string fetch_remote_block(caf::actor_system& sys, const scheduler::map_stat
   // In flight from the request on (connecting included) until the block or the failure is back:
   // the attempt's heartbeats say so (running_tasks, executorMetricsUpdate).
   executor::running_tasks::fetch_scope in_flight;
+  const uint64_t expected = p < s.sizes.size() ? s.sizes[p] : 0;
+  std::optional<executor::fetch_limiter::permit> permit;
+  if (limiter)
+    permit.emplace(limiter->acquire(expected));
   auto server = remote_actor(sys, s.host, s.port); // reuses the connection to that node
   if (!server)
     throw failed(describe(server.error()));
@@ -247,7 +272,7 @@ std::string fetch_remote_block(caf::actor_system& sys, const scheduler::map_stat
     sh.setShuffleId(s.shuffle_id);
     sh.setMapId(s.map_task_id);
     sh.setReduceId(p);
-  }, max_chunk_size, timeout, retry_wait, faults, out, error, corrupt, holder_lost);
+  }, max_chunk_size, timeout, retry_wait, faults, out, error, corrupt, holder_lost, expected);
   if (!error.empty())
     throw failed(error, corrupt);
   return out;

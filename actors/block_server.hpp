@@ -25,6 +25,9 @@ class block_manager;
 namespace ember::config {
 class fault_injector;
 }
+namespace ember::executor {
+class fetch_limiter;
+}
 
 namespace ember::actors {
 
@@ -63,9 +66,16 @@ std::optional<std::string> fetch_rdd_block(caf::actor_system& sys, const std::st
 // has meanwhile declared its holder lost: a holder killed mid-fetch may never answer nor close
 // (CAF 0.17 keeps the node's proxy while it is reachable through another node), and waiting for
 // `timeout` (ember.network.timeout, 120 s) would stall the reducer for nothing.
+// `limiter`, if given, bounds this executor's fetches in flight (ember.reducer.maxReqsInFlight,
+// maxSizeInFlight); a holder that sends more bytes than the map status says is refused as corrupt.
 std::string fetch_remote_block(caf::actor_system& sys, const scheduler::map_status& s, uint32_t p,
                                size_t max_chunk_size, std::chrono::milliseconds timeout,
                                std::chrono::milliseconds retry_wait, config::fault_injector* faults = nullptr,
-                               const std::function<bool()>& holder_lost = {});
+                               const std::function<bool()>& holder_lost = {},
+                               executor::fetch_limiter* limiter = nullptr);
+
+// Most block ids one FetchBlocks may name (Ember's own clients name one): the server answers a
+// request in one go, so this bounds what one message of a peer makes it read and send.
+inline constexpr size_t max_blocks_per_request = 64;
 
 } // namespace ember::actors

@@ -18,6 +18,7 @@
 #include "actors/executor_services.hpp"
 #include "config/fault_injector.hpp"
 #include "config/log.hpp"
+#include "config/secure_fs.hpp"
 #include "executor/kill_list.hpp"
 #include "executor/launch.hpp"
 #include "executor/status_outbox.hpp"
@@ -203,8 +204,10 @@ private:
   void start() {
     auto args = std::move(start_);
     auto& c = args->cfg;
+    // Both private: every executor of the application on this host shares the app dir.
     auto dir = std::filesystem::path{c.app_dir} / c.executor_id;
-    std::filesystem::create_directories(dir);
+    config::make_private_dir(c.app_dir);
+    config::make_private_dir(dir);
     auto blocks = c.blocks ? c.blocks : std::make_shared<storage::block_manager>(c.storage_memory, dir / "blocks");
     block_manager_ = c.block_manager;
     if (!block_manager_) { // local mode: the block manager actor is this executor's own

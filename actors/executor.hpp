@@ -14,6 +14,7 @@
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 
+#include "executor/fetch_limiter.hpp"
 #include "executor/running_tasks.hpp"
 #include "storage/block_manager.hpp"
 
@@ -48,6 +49,9 @@ struct executor_config {
   size_t max_chunk_size = 1 << 20;            // ember.network.maxChunkSize
   std::chrono::milliseconds fetch_timeout{120000};
   std::chrono::milliseconds fetch_retry_wait{5000}; // ember.shuffle.io.retryWait
+  // This process's remote shuffle fetches in flight (ember.reducer.maxReqsInFlight,
+  // maxSizeInFlight); null = unbounded (local mode: nothing is fetched remotely).
+  std::shared_ptr<executor::fetch_limiter> fetches;
   // Injected message faults (ember.test.faults.*, docs/chaos.md); null or disabled = none. With
   // faults on, StatusUpdates are requests the scheduler acknowledges, resent every
   // `resend_interval` until acknowledged, so a dropped batch delays its tasks but loses none.

@@ -26,6 +26,8 @@
 #include "config/config.hpp"
 #include "config/fault_injector.hpp"
 #include "config/log.hpp"
+#include "config/secure_fs.hpp"
+#include "executor/fetch_limiter.hpp"
 
 namespace ember::actors {
 
@@ -244,8 +246,15 @@ void run_executor_process(int argc, char** argv) {
   const auto fetch_retry_wait = conf.get(config::keys::shuffle_io_retry_wait);
   // The driver's port in the name too: app ids are unique per master only, and two masters
   // started in the same second (tests, two clusters on one host) hand out the same one.
-  const auto app_dir = std::filesystem::path{config::split_list(conf.get(config::keys::local_dir)).at(0)}
-                       / ("ember-" + args.app_id + "-" + std::to_string(args.driver_port));
+  std::filesystem::path root;
+  try {
+    root = config::local_dirs(conf).at(0);
+  } catch (const std::exception& e) {
+    log->error("executor {}: ember.local.dir: {}", args.executor_id, e.what());
+    log->flush();
+    std::exit(1);
+  }
+  const auto app_dir = root / ("ember-" + args.app_id + "-" + std::to_string(args.driver_port));
   const auto dir = app_dir / args.executor_id;
   remove_local_dir_on_sigterm(dir, log);
 
@@ -293,6 +302,9 @@ void run_executor_process(int argc, char** argv) {
     ec.max_chunk_size = max_chunk_size;
     ec.fetch_timeout = network_timeout;
     ec.fetch_retry_wait = fetch_retry_wait;
+    ec.fetches = std::make_shared<executor::fetch_limiter>(
+      static_cast<size_t>(conf.get(config::keys::reducer_max_reqs_in_flight)),
+      static_cast<uint64_t>(conf.get(config::keys::reducer_max_size_in_flight)));
     auto faults = std::make_shared<config::fault_injector>(config::fault_settings::from(conf), args.executor_id);
     if (faults->enabled())
       log->warn("executor {}: injecting message faults (ember.test.faults.*, seed {})", args.executor_id,

@@ -75,7 +75,7 @@ std::string caf_task_services::fetch_remote(const scheduler::map_status& s, uint
     return lost;
   };
   return fetch_remote_block(sys_, s, p, cfg_.max_chunk_size, cfg_.fetch_timeout, cfg_.fetch_retry_wait,
-                            cfg_.faults.get(), holder_lost);
+                            cfg_.faults.get(), holder_lost, cfg_.fetches.get());
 }
 
 // A partition cached on another executor: ask the block_manager_master who holds it, then

@@ -21,6 +21,7 @@
 
 #include "actors/progress_bar.hpp"
 #include "config/log.hpp"
+#include "config/secure_fs.hpp"
 
 namespace ember::actors {
 
@@ -54,12 +55,11 @@ namespace {
 class event_log_file {
 public:
   event_log_file(const std::string& dir, const std::string& app_id, std::size_t buffer_limit)
-    : dir_(dir), path_(event_log_path(dir, app_id)), buffer_limit_(buffer_limit) {
-    std::error_code ec;
-    std::filesystem::create_directories(dir, ec);
-    if (ec)
-      throw std::runtime_error("ember.eventLog.dir: cannot create directory '" + dir + "': " + ec.message());
-    fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    : dir_(prepared(dir)), path_(event_log_path(dir_, app_id)), buffer_limit_(buffer_limit) {
+    // 0600 and never through a symlink: the log holds the application's configuration.
+    fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | config::private_open_flags, config::private_file_mode);
+    if (fd_ < 0 && errno == ELOOP)
+      throw std::runtime_error("ember.eventLog.dir: refusing to open event log '" + path_ + "': it is a symbolic link");
     if (fd_ < 0)
       throw std::runtime_error("ember.eventLog.dir: cannot open event log '" + path_ + "': " + std::strerror(errno));
   }
@@ -71,6 +71,17 @@ public:
   }
 
   const std::string& path() const { return path_; }
+
+private:
+  static std::string prepared(const std::string& dir) {
+    try {
+      return config::prepare_dir_setting(dir).string();
+    } catch (const std::exception& e) {
+      throw std::runtime_error("ember.eventLog.dir: cannot create directory '" + dir + "': " + e.what());
+    }
+  }
+
+public:
 
   // On a cluster the application id comes from the master after the log was opened under a
   // provisional one: the open file is renamed (its descriptor stays valid). Empty on success.

@@ -737,6 +737,9 @@ master_options master_options::from(const config::config& c) {
   o.logic.spread_out = c.get(config::keys::deploy_spread_out);
   o.logic.worker_timeout = c.get(config::keys::worker_timeout);
   o.logic.max_executor_retries = static_cast<std::uint32_t>(c.get(config::keys::deploy_max_executor_retries));
+  o.logic.retained_applications = static_cast<std::size_t>(c.get(config::keys::deploy_retained_applications));
+  o.logic.retained_drivers = static_cast<std::size_t>(c.get(config::keys::deploy_retained_drivers));
+  o.logic.dead_worker_persistence = static_cast<std::uint32_t>(c.get(config::keys::dead_worker_persistence));
   o.logic.default_cores = static_cast<std::uint32_t>(c.get(config::keys::deploy_default_cores));
   o.check_interval = c.get(config::keys::master_worker_check_interval);
   o.recovery_mode = c.get(config::keys::deploy_recovery_mode);

@@ -23,6 +23,7 @@
 #include "actors/settings_wiring.hpp"
 #include "actors/task_scheduler_actor.hpp"
 #include "config/log.hpp"
+#include "config/secure_fs.hpp"
 #include "deploy/binary_cache.hpp"
 #include "protocol/deploy.capnp.h"
 #include "protocol/register_types.hpp"
@@ -187,8 +188,9 @@ driver_runtime::driver_runtime(config::config conf, std::vector<std::string> app
   bool in_process = manager_->executors_in_process;
   app_id_ = in_process ? new_app_id() : "pending-" + new_app_id();
   if (in_process) {
-    app_dir_ = (std::filesystem::path{config::split_list(conf_.get(config::keys::local_dir)).at(0)} / ("ember-" + app_id_)).string();
-    std::filesystem::create_directories(app_dir_);
+    auto app_dir = config::local_dirs(conf_).at(0) / ("ember-" + app_id_);
+    config::make_private_dir(app_dir);
+    app_dir_ = app_dir.string();
   }
   start_schedulers(!in_process);
   auto fail = [&](const std::string& what) {

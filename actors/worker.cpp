@@ -20,6 +20,7 @@
 #include "actors/deploy_conversions.hpp"
 #include "config/config.hpp"
 #include "config/log.hpp"
+#include "config/secure_fs.hpp"
 #include "deploy/binary_cache.hpp"
 #include "deploy/worker_logic.hpp"
 #include "security/secret.hpp"
@@ -497,8 +498,8 @@ std::vector<fs::path> worker_actor::executor_local_dirs(const deploy::spawn_exec
       lo.conf.push_back(k + "=" + v);
     if (!opt_.local_dir.empty())
       lo.conf.push_back(std::string(config::keys::local_dir.name) + "=" + opt_.local_dir);
-    for (auto& d : config::split_list(config::load(lo).get(config::keys::local_dir)))
-      out.push_back(fs::path{d} / ("ember-" + x.app_id + "-" + std::to_string(x.driver_port)) / x.executor_id);
+    for (auto& d : config::local_dir_paths(config::load(lo)))
+      out.push_back(d / ("ember-" + x.app_id + "-" + std::to_string(x.driver_port)) / x.executor_id);
   } catch (const std::exception& ex) {
     log_->warn("executor {}/{}: cannot tell its local dirs to clean them later: {}", x.app_id, x.executor_id,
                ex.what());

@@ -131,6 +131,12 @@ nlohmann::json to_json(proto::MasterState::Reader state) {
   return out;
 }
 
+std::string to_json_text(proto::MasterState::Reader state) {
+  // Names come from clients and need not be UTF-8: a bad byte becomes U+FFFD, where a plain
+  // dump() throws type_error 316 (which aborted the command).
+  return to_json(state).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 std::string to_text(proto::MasterState::Reader state) {
   std::ostringstream out;
   out << "master: " << str(state.getMasterUrl()) << '\n';
@@ -203,7 +209,7 @@ int run_status(const std::vector<std::string>& args) {
         make_wire<proto::RequestMasterState>([&](proto::RequestMasterState::Builder b) { b.setIncludeFinished(all);
           b.setUser(security::os_user()); }));
     if (json)
-      std::cout << to_json(state.reader()).dump() << '\n';
+      std::cout << to_json_text(state.reader()) << '\n';
     else
       std::cout << to_text(state.reader());
     std::cout.flush();

@@ -79,6 +79,8 @@ class master_client {
 // The state as JSON: {"masterUrl", "aliveWorkers", "workers": [...], "apps": [{..., "executors":
 // [...]}], "drivers": [...]} (field names as in protocol/deploy.capnp, enums as lowercase text).
 nlohmann::json to_json(proto::MasterState::Reader state);
+// to_json as one line of text; bytes that are not UTF-8 (a name a client chose) become U+FFFD.
+std::string to_json_text(proto::MasterState::Reader state);
 
 // The state as text tables (workers, applications with executors, drivers).
 std::string to_text(proto::MasterState::Reader state);

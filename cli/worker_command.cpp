@@ -16,6 +16,7 @@
 #include "cli/master_command.hpp"
 #include "config/config.hpp"
 #include "config/log.hpp"
+#include "config/secure_fs.hpp"
 #include "deploy/cluster_manager.hpp"
 #include "protocol/wire.hpp"
 
@@ -73,10 +74,14 @@ int run_worker(const config::config& c, const worker_command_options& options) {
   }
   std::error_code ec;
   auto work_dir = std::filesystem::absolute(options.work_dir, ec);
-  if (!ec)
-    std::filesystem::create_directories(work_dir, ec);
   if (ec) {
     std::cerr << "ember: cannot create work directory " << options.work_dir << ": " << ec.message() << '\n';
+    return 2;
+  }
+  try {
+    config::prepare_dir_setting(work_dir.string());  // created 0700 if missing
+  } catch (const std::exception& e) {
+    std::cerr << "ember: cannot create work directory " << options.work_dir << ": " << e.what() << '\n';
     return 2;
   }
 

@@ -59,11 +59,14 @@ struct key_ref {
   X(broadcast_compress, boolean, "ember.broadcast.compress") \
   X(broadcast_max_size, size, "ember.broadcast.maxSize") \
   X(cores_max, integer, "ember.cores.max") \
+  X(dead_worker_persistence, integer, "ember.dead.worker.persistence") \
   X(default_parallelism, integer, "ember.default.parallelism") \
   X(deploy_default_cores, integer, "ember.deploy.defaultCores") \
   X(deploy_max_executor_retries, integer, "ember.deploy.maxExecutorRetries") \
   X(deploy_recovery_directory, string, "ember.deploy.recoveryDirectory") \
   X(deploy_recovery_mode, enumeration, "ember.deploy.recoveryMode") \
+  X(deploy_retained_applications, integer, "ember.deploy.retainedApplications") \
+  X(deploy_retained_drivers, integer, "ember.deploy.retainedDrivers") \
   X(deploy_spread_out, boolean, "ember.deploy.spreadOut") \
   X(driver_host, string, "ember.driver.host") \
   X(driver_max_result_size, size, "ember.driver.maxResultSize") \

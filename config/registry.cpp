@@ -276,11 +276,15 @@ std::vector<key_spec> make_registry() {
                "message when two executors connect to each other at once), until ember.network.timeout; "
                "plain number = seconds."),
       size(keys::reducer_max_size_in_flight, "48m", m, 1 * k, size_max,
-           "Most remote shuffle data one reduce task fetches at a time; plain number = MiB, as in Spark."),
+           "Most remote shuffle data an executor's reduce tasks fetch at a time (each task fetches one block at a "
+           "time; a larger block is fetched alone); plain number = MiB, as in Spark."),
       integer(keys::reducer_max_reqs_in_flight, "0", 0, int_max,
-              "Most remote fetch requests one reduce task has outstanding; 0 = unlimited (Spark: Int.MaxValue)."),
-      text(keys::local_dir, "/tmp",
-           "Scratch directories for shuffle files and spills, comma-separated (spread over disks).",
+              "Most remote fetch requests an executor's reduce tasks have outstanding together; 0 = unlimited "
+              "(Spark: Int.MaxValue)."),
+      text(keys::local_dir, "$TMPDIR/ember-$USER",
+           "Scratch directories for shuffle files and spills, comma-separated (spread over disks). $TMPDIR/ember-$USER "
+           "(TMPDIR unset: /tmp) is created 0700 and refused if another user owns it; Ember's dirs below any root are "
+           "0700, its files 0600.",
            check_not_empty),
       size(keys::files_max_partition_bytes, "128m", bytes, 1 * k, size_max,
            "Largest split of an input file read by one task (text_file)."),
@@ -306,6 +310,13 @@ std::vector<key_spec> make_registry() {
                "The master declares a worker lost after this long without a heartbeat; plain number = seconds."),
       integer(keys::deploy_max_executor_retries, "10", 0, int_max,
               "Executor failures in a row after which the master removes the application (Spark's maxExecutorRetries); 0 = never."),
+      integer(keys::deploy_retained_applications, "200", 1, 100000,
+              "Finished applications the master keeps for `ember status`; the oldest are forgotten first."),
+      integer(keys::deploy_retained_drivers, "200", 1, 100000,
+              "Finished cluster-mode drivers the master keeps for `ember status`; the oldest are forgotten first."),
+      integer(keys::dead_worker_persistence, "15", 1, 100000,
+              "A worker lost this many times ember.worker.timeout ago is forgotten by the master (Spark's "
+              "spark.dead.worker.persistence)."),
       duration(keys::master_worker_check_interval, "5s", s, 10, dur_max,
                "How often the master looks for workers silent longer than ember.worker.timeout; plain number = seconds."),
       integer(keys::worker_port, "0", 0, 65535,
@@ -347,7 +358,10 @@ std::vector<key_spec> make_registry() {
       boolean(keys::ui_show_console_progress, "true",
               "Show a progress bar of running stages on the driver's console (stderr)."),
       boolean(keys::event_log_enabled, "false", "Record scheduler events to ember.eventLog.dir for later replay."),
-      text(keys::event_log_dir, "/tmp/ember-events", "Directory of the event logs.", check_not_empty),
+      text(keys::event_log_dir, "$TMPDIR/ember-$USER/events",
+           "Directory of the event logs (files 0600, opened without following symlinks); below $TMPDIR/ember-$USER "
+           "every dir is created 0700 and refused if another user owns it.",
+           check_not_empty),
       size(keys::event_log_buffer, "64k", bytes, 0, size_max,
            "Event log bytes buffered before a write (also written at every job end); 0 writes each event at once, for readers following the log live (ember chaos)."),
       boolean(keys::authenticate, "false",
@@ -622,8 +636,8 @@ parsed<std::int64_t> parse_size(std::string_view text, std::int64_t plain_unit) 
   else
     return {std::nullopt, not_a_size};
   auto v = scaled(digits, unit);
-  if (!v)
-    return {std::nullopt, quoted(text) + " is too large for a size (at most 8191p)"};
+  if (!v || *v > max_size_bytes)
+    return {std::nullopt, quoted(text) + " is too large for a size (at most 1p)"};
   return {v, {}};
 }
 
@@ -651,8 +665,8 @@ parsed<std::int64_t> parse_duration(std::string_view text, std::int64_t plain_un
   else
     return {std::nullopt, not_a_duration};
   auto v = scaled(digits, unit);
-  if (!v)
-    return {std::nullopt, quoted(text) + " is too large for a duration"};
+  if (!v || *v > max_duration_ms)
+    return {std::nullopt, quoted(text) + " is too large for a duration (at most 365d)"};
   return {v, {}};
 }
 

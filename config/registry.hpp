@@ -31,6 +31,12 @@ inline constexpr std::int64_t gib = 1024 * mib;
 inline constexpr std::int64_t millis = 1;
 inline constexpr std::int64_t seconds = 1000;
 
+// Upper bounds of every size and duration, so that no use can overflow: a duration in ms turned
+// into ns (steady_clock) or added to a time point, a size multiplied by a small factor. 1 PiB and
+// 365 days are far beyond any real setting; larger values are refused when parsed.
+inline constexpr std::int64_t max_size_bytes = gib * 1024 * 1024;        // 1p
+inline constexpr std::int64_t max_duration_ms = std::int64_t{365} * 24 * 3600 * 1000;  // 365d
+
 // Extra validation of a string value; returns an error text ("expected ...") or nothing.
 using string_check = std::optional<std::string> (*)(std::string_view);
 

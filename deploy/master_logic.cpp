@@ -206,6 +206,21 @@ decisions master_logic::worker_lost(const std::string& worker_id, const std::str
 
 decisions master_logic::check_timeouts(time_point now) {
   std::vector<std::string> silent;
+  // A dead worker's record (shown by `ember status`) goes after dead_worker_persistence timeouts,
+  // counted from the first check that saw it dead: worker ids are chosen by the peers.
+  const auto keep_dead = settings_.worker_timeout * std::max<std::uint32_t>(settings_.dead_worker_persistence, 1);
+  for (auto it = workers_.begin(); it != workers_.end();) {
+    auto& w = it->second;
+    if (!w.alive && !w.recovering) {
+      if (!w.dead_since)
+        w.dead_since = now;
+      if (now - *w.dead_since > keep_dead) {
+        it = workers_.erase(it);
+        continue;
+      }
+    }
+    ++it;
+  }
   for (auto& [id, w] : workers_)
     if (w.alive && now - w.last_heartbeat > settings_.worker_timeout)
       silent.push_back(id);
@@ -213,6 +228,7 @@ decisions master_logic::check_timeouts(time_point now) {
   for (auto& id : silent) {
     auto d = worker_lost(id, "no heartbeat for more than "
                                + std::to_string(settings_.worker_timeout.count()) + " ms");
+    workers_.at(id).dead_since = now;
     out.insert(out.end(), d.begin(), d.end());
   }
   return out;
@@ -276,6 +292,8 @@ void master_logic::remove_app(const std::string& app_id, app_state state, const 
   app.state = state;
   app.end_reason = reason;
   finished_apps_.push_back(std::move(app));
+  if (finished_apps_.size() > std::max<std::size_t>(settings_.retained_applications, 1))
+    finished_apps_.erase(finished_apps_.begin());  // the oldest: app ids and names come from clients
   apps_.erase(i);
   app_order_.erase(std::remove(app_order_.begin(), app_order_.end(), app_id), app_order_.end());
 }
@@ -508,6 +526,8 @@ void master_logic::end_driver(const std::string& driver_id, driver_state state, 
   d.message = message;
   unpersist("driver", driver_id);
   finished_drivers_.push_back(std::move(d));
+  if (finished_drivers_.size() > std::max<std::size_t>(settings_.retained_drivers, 1))
+    finished_drivers_.erase(finished_drivers_.begin());  // the oldest
   drivers_.erase(i);
   driver_order_.erase(std::remove(driver_order_.begin(), driver_order_.end(), driver_id), driver_order_.end());
 }
@@ -649,6 +669,7 @@ std::pair<bool, decisions> master_logic::worker_recovered(const std::string& wor
   bool was_recovering = w.recovering;
   w.recovering = false;
   w.alive = true;
+  w.dead_since.reset();
   w.last_heartbeat = now;
   adopt(w, report, was_recovering, out);
   if (!recovering_) {

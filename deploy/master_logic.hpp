@@ -27,6 +27,11 @@ struct master_settings {
   std::chrono::milliseconds worker_timeout{60000};        // ember.worker.timeout
   std::uint32_t max_executor_retries = 10;                // ember.deploy.maxExecutorRetries
   std::uint32_t default_cores = 0;                        // ember.deploy.defaultCores (0 = unlimited)
+  // State kept for ids remote peers choose is bounded: finished applications and drivers beyond
+  // these are forgotten oldest first; a dead worker's record after dead_worker_persistence timeouts.
+  std::size_t retained_applications = 200;                // ember.deploy.retainedApplications
+  std::size_t retained_drivers = 200;                     // ember.deploy.retainedDrivers
+  std::uint32_t dead_worker_persistence = 15;             // ember.dead.worker.persistence
 };
 
 // -- states (mirror deploy.capnp's enums) ----------------------------------------------------
@@ -78,6 +83,7 @@ struct worker_record {
   std::set<std::pair<std::string, std::string>> executors;  // (app id, executor id)
   std::set<std::string> drivers;
   bool recovering = false;  // read back by a restarted master; not heard from yet (alive = false)
+  std::optional<time_point> dead_since;  // first check_timeouts after it was lost
 
   std::uint32_t cores_free() const { return desc.cores - cores_used; }
   std::uint64_t memory_free() const { return desc.memory - memory_used; }

@@ -12,6 +12,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "config/secure_fs.hpp"
+
 namespace ember::deploy {
 
 namespace fs = std::filesystem;
@@ -98,6 +100,10 @@ app_record app_from(const json& j) {
   return a;
 }
 
+// Names and arguments come from clients and need not be UTF-8: a bad byte is stored as U+FFFD
+// rather than failing the write (plain dump() throws type_error 316).
+std::string text_of(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
 driver_record driver_from(const json& j) {
   driver_record r;
   r.id = j.at("id").get<std::string>();
@@ -117,11 +123,12 @@ driver_record driver_from(const json& j) {
 } // namespace
 
 filesystem_persistence::filesystem_persistence(fs::path dir) : dir_(std::move(dir)) {
-  std::error_code ec;
-  fs::create_directories(dir_, ec);
-  if (ec || !fs::is_directory(dir_))
-    throw std::runtime_error("ember.deploy.recoveryDirectory: cannot create " + dir_.string() + ": "
-                             + (ec ? ec.message() : std::string{"not a directory"}));
+  // Private: the files describe every application and driver (their confs included).
+  try {
+    config::make_private_dirs(dir_);
+  } catch (const std::exception& e) {
+    throw std::runtime_error(std::string{"ember.deploy.recoveryDirectory: "} + e.what());
+  }
 }
 
 void filesystem_persistence::write(const std::string& name, const std::string& text) {
@@ -132,7 +139,8 @@ void filesystem_persistence::write(const std::string& name, const std::string& t
     ::unlink(temp.c_str());
     throw std::runtime_error("recovery file " + final_path.string() + ": " + what + ": " + err);
   };
-  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  // Not O_EXCL: a temp file a crash left behind is ours to overwrite; never through a symlink.
+  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | config::private_open_flags, config::private_file_mode);
   if (fd < 0)
     fail("cannot create");
   std::size_t done = 0;
@@ -154,16 +162,27 @@ void filesystem_persistence::write(const std::string& name, const std::string& t
   ::close(fd);
   if (::rename(temp.c_str(), final_path.c_str()) != 0)
     fail("cannot rename");
+  sync_dir_or_fail(final_path);
+}
+
+// The rename (or unlink) itself is durable only once the directory is synced.
+void filesystem_persistence::sync_dir_or_fail(const fs::path& file) {
+  try {
+    config::sync_dir(dir_);
+  } catch (const std::exception& e) {
+    throw std::runtime_error("recovery file " + file.string() + ": " + e.what());
+  }
 }
 
 void filesystem_persistence::remove(const std::string& name) {
   std::error_code ec;
-  fs::remove(dir_ / name, ec);
+  if (fs::remove(dir_ / name, ec))
+    sync_dir_or_fail(dir_ / name);
 }
 
 void filesystem_persistence::persist_worker(const worker_description& w) {
   json j = {{"id", w.id}, {"host", w.host}, {"port", w.port}, {"cores", w.cores}, {"memory", w.memory}};
-  write(checked_name("worker", w.id), j.dump());
+  write(checked_name("worker", w.id), text_of(j));
 }
 
 void filesystem_persistence::unpersist_worker(const std::string& worker_id) {
@@ -186,7 +205,7 @@ void filesystem_persistence::persist_app(const app_record& a) {
   json j = {{"id", a.id}, {"submitTimeMs", a.submit_time_ms}, {"nextExecutorId", a.next_executor_id}, {"desc", desc}};
   if (a.executor_limit)
     j["executorLimit"] = *a.executor_limit;
-  write(checked_name("app", a.id), j.dump());
+  write(checked_name("app", a.id), text_of(j));
 }
 
 void filesystem_persistence::unpersist_app(const std::string& app_id) {
@@ -199,7 +218,7 @@ void filesystem_persistence::persist_driver(const driver_record& r) {
                {"cores", d.cores},            {"memory", d.memory}, {"supervise", d.supervise},
                {"user", d.user}};
   json j = {{"id", r.id}, {"state", driver_state_name(r.state)}, {"restarts", r.restarts}, {"desc", desc}};
-  write(checked_name("driver", r.id), j.dump());
+  write(checked_name("driver", r.id), text_of(j));
 }
 
 void filesystem_persistence::unpersist_driver(const std::string& driver_id) {

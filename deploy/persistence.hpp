@@ -37,6 +37,7 @@ public:
 private:
   void write(const std::string& name, const std::string& text);
   void remove(const std::string& name);
+  void sync_dir_or_fail(const std::filesystem::path& file);
 
   std::filesystem::path dir_;
 };

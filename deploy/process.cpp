@@ -20,6 +20,8 @@
 
 #include "security/secret.hpp"
 
+#include "config/secure_fs.hpp"
+
 namespace ember::deploy {
 
 namespace fs = std::filesystem;
@@ -175,9 +177,11 @@ void close_other_fds(std::array<int, 2> keep) {
 launched_process launch(const launch_spec& spec, const memory_limiter& limiter) {
   // Everything the child needs is prepared here: after fork only async-signal-safe calls.
   std::error_code ec;
-  fs::create_directories(spec.cwd, ec);
-  if (ec)
-    throw std::runtime_error("cannot create work directory " + spec.cwd.string() + ": " + ec.message());
+  try {
+    config::make_private_dirs(spec.cwd);  // 0700: the child's files and logs are its own
+  } catch (const std::exception& e) {
+    throw std::runtime_error("work directory: " + std::string{e.what()});
+  }
   launched_process result;
   std::string procs_file;
   if (spec.memory_limit > 0 && limiter.uses_cgroup()) {
@@ -249,10 +253,12 @@ launched_process launch(const launch_spec& spec, const memory_limiter& limiter) 
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
     if (::chdir(cwd.c_str()) != 0)
       child_fail(wfd, child_step::chdir);
-    int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    // No O_CLOEXEC: were 1 or 2 closed in the worker, open would return that very descriptor.
+    constexpr int log_flags = O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW;
+    int out = ::open(out_path.c_str(), log_flags, config::private_file_mode);
     if (out < 0)
       child_fail(wfd, child_step::out);
-    int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    int err = ::open(err_path.c_str(), log_flags, config::private_file_mode);
     if (err < 0)
       child_fail(wfd, child_step::err);
     int devnull = ::open("/dev/null", O_RDONLY);

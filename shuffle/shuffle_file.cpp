@@ -13,6 +13,8 @@
 
 #include <xxhash.h>
 
+#include "config/secure_fs.hpp"
+
 namespace ember::shuffle {
 
 namespace {
@@ -38,11 +40,10 @@ void write_all(int fd, const char* p, size_t n, const std::string& path) {
   }
 }
 
+// Every shuffle and spill file is new (unique_temp_path) and private: a file or symlink already
+// at the path is an error, never reused or followed.
 int open_for_write(const std::string& path) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0)
-    throw_errno("cannot create", path);
-  return fd;
+  return config::open_private_file(path, O_WRONLY | O_CREAT | O_EXCL);
 }
 
 } // namespace

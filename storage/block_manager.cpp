@@ -1,10 +1,17 @@
 #include "storage/block_manager.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <stdexcept>
 #include <system_error>
 #include <utility>
+
+#include "config/secure_fs.hpp"
 
 namespace ember::storage {
 
@@ -43,16 +50,28 @@ void block_manager::drop_memory_locked(entry& e) {
 }
 
 void block_manager::write_disk_locked(const block_id& id, entry& e, const std::string& bytes) {
-  std::filesystem::create_directories(dir_);
+  config::make_private_dirs(dir_);
   auto path = path_of(id);
   auto tmp = path;
   tmp += ".tmp";
-  {
-    std::ofstream out{tmp, std::ios::binary | std::ios::trunc};
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    if (!out)
-      throw std::runtime_error("block manager: cannot write " + tmp.string());
+  // A leftover of a failed write is ours; then the file must be new (O_EXCL), 0600, no symlink.
+  ::unlink(tmp.c_str());
+  int fd = config::open_private_file(tmp, O_WRONLY | O_CREAT | O_EXCL);
+  const char* p = bytes.data();
+  size_t left = bytes.size();
+  while (left > 0) {
+    auto n = ::write(fd, p, left);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0) {
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      throw std::runtime_error("block manager: cannot write " + tmp.string() + ": " + std::strerror(errno));
+    }
+    p += n;
+    left -= static_cast<size_t>(n);
   }
+  ::close(fd);
   std::filesystem::rename(tmp, path);
   e.on_disk = true;
   e.disk_size = bytes.size();

@@ -337,3 +337,21 @@ TEST_CASE("an event log directory that cannot be created fails the bus at start-
   CHECK_THROWS_WITH_AS(ember::actors::spawn_listener_bus(sys, bc), doctest::Contains("ember.eventLog.dir: cannot create"),
                        std::runtime_error);
 }
+
+TEST_CASE("a symlink at the event log's path fails the bus at start-up; nothing is written through it") {
+  temp_dir tmp;
+  auto target = tmp.path / "target";
+  std::filesystem::create_symlink(target, ember::actors::event_log_path(tmp.path.string(), "app-test"));
+  quiet_system qs;
+  auto& sys = qs.sys;
+  ember::actors::listener_bus_config bc;
+  bc.app_id = "app-test";
+  bc.event_log = true;
+  bc.event_log_dir = tmp.path.string();
+  CHECK_THROWS_WITH_AS(ember::actors::spawn_listener_bus(sys, bc),
+                       ("ember.eventLog.dir: refusing to open event log '"
+                        + ember::actors::event_log_path(tmp.path.string(), "app-test") + "': it is a symbolic link")
+                         .c_str(),
+                       std::runtime_error);
+  CHECK_FALSE(std::filesystem::exists(target));
+}

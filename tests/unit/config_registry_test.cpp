@@ -4,6 +4,7 @@
 #include <set>
 #include <string>
 
+#include "config/config.hpp"
 #include "config/registry.hpp"
 
 using namespace ember::config;
@@ -25,7 +26,7 @@ TEST_CASE("sizes: suffixes are binary multiples, plain numbers use the key's uni
   CHECK(*parse_size("512m").value == 512LL * 1024 * 1024);
   CHECK(*parse_size("4g").value == 4LL * 1024 * 1024 * 1024);
   CHECK(*parse_size("1t").value == 1LL << 40);
-  CHECK(*parse_size("2p").value == 2LL << 50);
+  CHECK(*parse_size("1p").value == 1LL << 50);
   CHECK(*parse_size("4GB").value == 4LL << 30);
   CHECK(*parse_size(" 48m ").value == 48LL << 20);
   CHECK(*parse_size("0").value == 0);
@@ -41,10 +42,13 @@ TEST_CASE("sizes: invalid and overflowing values are rejected with a clear text"
     CHECK_FALSE(p);
     CHECK(p.error == quoted(bad) + " is not a size (expected e.g. 512m, 4g)");
   }
-  auto big = parse_size("8192p");
+  // Bounded so that no use overflows (issue 15): at most 1 PiB.
+  auto big = parse_size("1025t");
   CHECK_FALSE(big);
-  CHECK(big.error == "'8192p' is too large for a size (at most 8191p)");
-  CHECK(*parse_size("8191p").value == 8191LL << 50);
+  CHECK(big.error == "'1025t' is too large for a size (at most 1p)");
+  CHECK(*parse_size("1p").value == 1LL << 50);
+  CHECK(*parse_size("1024t").value == 1LL << 50);
+  CHECK_FALSE(parse_size("8191p"));
   CHECK_FALSE(parse_size("99999999999999999999"));
   CHECK_FALSE(parse_size("9223372036854775807", kib));
 }
@@ -67,7 +71,24 @@ TEST_CASE("durations: Spark's suffixes, m means minutes") {
   }
   auto big = parse_duration("9999999999999999d");
   CHECK_FALSE(big);
-  CHECK(big.error == "'9999999999999999d' is too large for a duration");
+  CHECK(big.error == "'9999999999999999d' is too large for a duration (at most 365d)");
+  // 106752d (~ INT64_MAX ns) once made every request time out at once; 365d is the bound.
+  CHECK(*parse_duration("365d").value == 365LL * 86'400'000);
+  CHECK(parse_duration("366d").error == "'366d' is too large for a duration (at most 365d)");
+  CHECK(parse_duration("106752d").error == "'106752d' is too large for a duration (at most 365d)");
+}
+
+TEST_CASE("a too large duration or size is one config_error naming the key and the limit") {
+  ember::config::load_options o;
+  o.conf = {"ember.rpc.askTimeout=106752d"};
+  CHECK_THROWS_WITH_AS(ember::config::load(o),
+                       "ember.rpc.askTimeout: '106752d' is too large for a duration (at most 365d)",
+                       ember::config::config_error);
+  o.conf = {"ember.rpc.askTimeout=365d"};
+  CHECK(ember::config::load(o).get(ember::config::keys::rpc_ask_timeout) == std::chrono::hours{365 * 24});
+  o.conf = {"ember.executor.memory=2p"};
+  CHECK_THROWS_WITH_AS(ember::config::load(o), "ember.executor.memory: '2p' is too large for a size (at most 1p)",
+                       ember::config::config_error);
 }
 
 TEST_CASE("formatting picks the largest exact unit") {
@@ -131,7 +152,7 @@ TEST_CASE("the keys the brief and design name exist with Spark's defaults") {
   CHECK(def("ember.stage.maxConsecutiveAttempts") == "4");
   CHECK(def("ember.speculation") == "false");
   CHECK(def("ember.reducer.maxSizeInFlight") == "48m");
-  CHECK(def("ember.local.dir") == "/tmp");
+  CHECK(def("ember.local.dir") == "$TMPDIR/ember-$USER");
   CHECK(def("ember.files.maxPartitionBytes") == "128m");
   CHECK(def("ember.memory.fraction") == "0.6");
   CHECK(def("ember.memory.storageFraction") == "0.5");

@@ -316,3 +316,59 @@ TEST_CASE("drivers: worker-side restarts counted, finish frees the worker") {
   CHECK(m.driver("d")->message == "exit code 0");
   CHECK(m.workers().at("w1").cores_used == 0);
 }
+
+TEST_CASE("bounded state: finished applications and drivers beyond the retained counts go, oldest first") {
+  master_settings s;
+  s.retained_applications = 3;
+  s.retained_drivers = 2;
+  master_logic m{s};
+  m.register_worker(worker("w1", 1, 64), t0);
+  for (int i = 0; i < 5; ++i) {
+    auto id = "app-" + std::to_string(i);
+    m.register_application(id, app(1), 0);
+    m.finish_application(id, app_state::finished, "done");
+  }
+  std::vector<std::string> kept;
+  for (auto& a : m.finished_apps())
+    kept.push_back(a.id);
+  CHECK(kept == std::vector<std::string>{"app-2", "app-3", "app-4"});
+  driver_description desc;
+  for (int i = 0; i < 4; ++i) {
+    auto id = "driver-" + std::to_string(i);
+    m.submit_driver(id, desc);
+    m.driver_state_changed(id, driver_state::finished, 0, 0, "", 0);
+  }
+  std::vector<std::string> drivers;
+  for (auto& d : m.finished_drivers())
+    drivers.push_back(d.id);
+  CHECK(drivers == std::vector<std::string>{"driver-2", "driver-3"});
+  CHECK(m.driver("driver-1") == nullptr);
+  CHECK(m.driver("driver-3")->state == driver_state::finished);
+}
+
+TEST_CASE("bounded state: a dead worker is forgotten after dead_worker_persistence timeouts") {
+  master_settings s;
+  s.worker_timeout = 10s;
+  s.dead_worker_persistence = 3;
+  master_logic m{s};
+  m.register_worker(worker("w1", 1, 4), t0);
+  m.register_worker(worker("w2", 2, 4), t0);
+  m.worker_heartbeat("w1", t0 + 15s);
+  m.check_timeouts(t0 + 11s);  // w2 lost; dead from here
+  REQUIRE_FALSE(m.workers().at("w2").alive);
+  m.worker_heartbeat("w1", t0 + 40s);
+  m.check_timeouts(t0 + 41s);  // 30 s dead: still listed
+  CHECK(m.workers().count("w2") == 1);
+  m.worker_heartbeat("w1", t0 + 42s);
+  m.check_timeouts(t0 + 42s);  // more than 3 x 10 s: gone
+  CHECK(m.workers().count("w2") == 0);
+  CHECK(m.workers().at("w1").alive);
+  // Lost by a broken connection (no time given): counted from the next check.
+  m.worker_lost("w1", "connection closed");
+  m.check_timeouts(t0 + 50s);
+  CHECK(m.workers().count("w1") == 1);
+  m.check_timeouts(t0 + 81s);
+  CHECK(m.workers().empty());
+  // It may register again under its id.
+  CHECK(m.register_worker(worker("w1", 1, 4), t0 + 90s).accepted);
+}

@@ -4,6 +4,8 @@
 // reports, unknown ones killed, completion removes the silent ones and resumes scheduling).
 #include <doctest/doctest.h>
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <fstream>
 #include <string>
@@ -291,4 +293,23 @@ TEST_CASE("no recovery (NONE): a re-registering worker's executors and drivers o
   CHECK(dk[0].driver_id == "driver-old");
   CHECK(m.workers().at("w1").cores_used == 0);
   CHECK(!m.application_reconnected("app-old"));
+}
+
+TEST_CASE("filesystem persistence: private dir and files; a name that is not UTF-8 is stored, not an error") {
+  ember_test::temp_dir tmp;
+  filesystem_persistence engine{tmp.path / "recovery"};
+  app_record a;
+  a.id = "app-1";
+  a.desc = app(1);
+  a.desc.name = "bad\xff" "name";
+  engine.persist_app(a);
+  struct stat st{};
+  REQUIRE(::stat((tmp.path / "recovery").c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0700);
+  REQUIRE(::stat((tmp.path / "recovery" / "app_app-1").c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+  auto r = engine.read();
+  REQUIRE(r.apps.size() == 1);
+  CHECK(r.apps[0].desc.name == "bad\xEF\xBF\xBDname");
+  CHECK(r.errors.empty());
 }
