@@ -49,6 +49,7 @@ struct worker_options {
   std::chrono::milliseconds driver_restart_backoff{1000};
   std::chrono::milliseconds ask_timeout{120000};
   std::uint32_t max_chunk_size = 1 << 20;
+  std::uint64_t binary_cache_max_size = std::uint64_t{1} << 30;  // ember.worker.binaryCache.maxSize
   deploy::memory_limiter limiter;
   /// Called once (on the actor's thread) when the master first accepts the registration.
   std::function<void(const std::string& worker_id, const std::string& master_url)> on_registered;

@@ -148,6 +148,7 @@ struct key_ref {
   X(topology_script_timeout, duration, "ember.topology.script.timeout") \
   X(ui_show_console_progress, boolean, "ember.ui.showConsoleProgress") \
   X(worker_address_space_overhead, size, "ember.worker.addressSpaceOverhead") \
+  X(worker_binary_cache_max_size, size, "ember.worker.binaryCache.maxSize") \
   X(worker_cgroup_enabled, boolean, "ember.worker.cgroup.enabled") \
   X(worker_data_dirs, string, "ember.worker.dataDirs") \
   X(worker_driver_restart_backoff, duration, "ember.worker.driverRestartBackoff") \
