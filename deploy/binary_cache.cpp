@@ -133,7 +133,13 @@ binary_cache::binary_cache(fs::path dir, std::uint64_t max_size) : dir_(std::mov
   for (auto& [mtime, name] : found) {
     std::error_code ec;
     record(name, fs::file_size(dir_ / name, ec));
+    entries_.at(name).verified = false;  // hashing up to maxSize here would delay every start
   }
+}
+
+void binary_cache::forget(std::map<std::string, entry>::iterator it) {
+  total_ -= it->second.size;
+  entries_.erase(it);
 }
 
 void binary_cache::record(const std::string& hash, std::uint64_t size) {
@@ -152,9 +158,21 @@ std::optional<fs::path> binary_cache::lookup(std::string_view hash) {
   auto p = path_for(hash);
   std::error_code ec;
   if (!fs::is_regular_file(p, ec)) {  // removed behind our back
-    total_ -= it->second.size;
-    entries_.erase(it);
+    forget(it);
     return std::nullopt;
+  }
+  if (!it->second.verified) {
+    std::string actual;
+    try {
+      actual = content_hash(p);
+    } catch (const std::exception&) {
+    }
+    if (actual != hash) {
+      fs::remove(p, ec);
+      forget(it);
+      return std::nullopt;
+    }
+    it->second.verified = true;
   }
   it->second.last_use = ++clock_;
   return p;
@@ -222,8 +240,7 @@ std::vector<std::string> binary_cache::evict(const std::set<std::string>& in_use
       break;
     std::error_code ec;
     fs::remove(path_for(hash), ec);
-    total_ -= entries_.at(hash).size;
-    entries_.erase(hash);
+    forget(entries_.find(hash));
     removed.push_back(hash);
   }
   return removed;

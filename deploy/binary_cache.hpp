@@ -50,13 +50,15 @@ binary_chunk read_chunk(const std::filesystem::path& file, std::uint64_t offset,
 /// computed over the very bytes written there, and cached files are read-only (0500).
 class binary_cache {
 public:
-  /// Creates `dir` and adopts the verified-looking files left in it by an earlier run (least
-  /// recently modified first); stray partial files and other names are removed.
+  /// Creates `dir` and adopts the files an earlier run left in it (least recently modified
+  /// first; each is verified against its name at its first lookup); stray partial files and
+  /// other names are removed.
   binary_cache(std::filesystem::path dir, std::uint64_t max_size);
 
   const std::filesystem::path& dir() const { return dir_; }
 
-  /// The cached executable for `hash`, if present; counts as a use for the LRU order.
+  /// The cached executable for `hash`, if present; counts as a use for the LRU order. A file left
+  /// by an earlier run whose content no longer has its digest is deleted, not returned.
   std::optional<std::filesystem::path> lookup(std::string_view hash);
 
   /// When `local` exists (the submitting host's path is visible here: same machine or a shared
@@ -81,8 +83,10 @@ private:
   struct entry {
     std::uint64_t size = 0;
     std::uint64_t last_use = 0;
+    bool verified = true;  // false for files adopted at start-up until their first lookup
   };
   void record(const std::string& hash, std::uint64_t size);
+  void forget(std::map<std::string, entry>::iterator it);
 
   std::filesystem::path dir_;
   std::uint64_t max_size_;

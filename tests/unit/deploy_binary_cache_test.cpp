@@ -203,3 +203,21 @@ TEST_CASE("binary cache: LRU eviction beyond maxSize, binaries in use kept") {
   CHECK(again.lookup(e));
   CHECK(again.total_size() == 100);
 }
+
+TEST_CASE("binary cache: a file left by an earlier run is verified before it runs") {
+  temp_dir t;
+  std::string good, bad;
+  {
+    binary_cache first{t.path / "binaries", 1 << 30};
+    good = store(first, t.path / "g", "good binary");
+    bad = store(first, t.path / "b", "other binary");
+  }
+  // Changed on disk while no worker ran (same size, so only the digest can tell).
+  fs::permissions(t.path / "binaries" / bad, fs::perms::owner_all);
+  write(t.path / "binaries" / bad, "other binarY");
+  binary_cache again{t.path / "binaries", 1 << 30};
+  CHECK(again.lookup(good) == t.path / "binaries" / good);
+  CHECK_FALSE(again.lookup(bad));
+  CHECK_FALSE(fs::exists(t.path / "binaries" / bad));
+  CHECK(again.total_size() == std::string{"good binary"}.size());
+}
