@@ -140,7 +140,7 @@ public:
   worker_actor(caf::actor_config& cfg, worker_options options)
       : caf::event_based_actor(cfg),
         opt_(std::move(options)),
-        cache_(opt_.work_dir / "binaries"),
+        cache_(opt_.work_dir / "binaries", opt_.binary_cache_max_size),
         logic_(settings(opt_), deploy::cpu_pool::of_this_process(), *this) {
     // nop
   }
@@ -187,7 +187,26 @@ private:
   std::optional<fs::path> find(const std::string& hash, const std::string& path) override {
     if (auto p = cache_.lookup(hash))
       return p;
-    return cache_.local_match(path, hash);
+    auto p = cache_.local_match(path, hash);
+    if (p)
+      evict_binaries();
+    return p;
+  }
+
+  // Digests of the binaries the logic's children run or are about to run (never evicted).
+  std::set<std::string> binaries_in_use() const {
+    std::set<std::string> r;
+    for (auto& [key, e] : logic_.executors())
+      r.insert(e.launch.binary.content_hash);
+    for (auto& [id, d] : logic_.drivers())
+      r.insert(d.launch.binary.content_hash);
+    return r;
+  }
+
+  void evict_binaries() {
+    for (auto& hash : cache_.evict(binaries_in_use()))
+      log_->info("binary cache: removed {} (least recently used; the cache exceeds ember.worker.binaryCache.maxSize)",
+                 hash);
   }
 
   // -- events --
@@ -616,6 +635,7 @@ void worker_actor::chunk_arrived(const std::string& hash, const wire<proto::Bina
   }
   log_->info("fetched binary {} ({} bytes) from {}", hash, c.total_size, it->second.source_text);
   fetches_.erase(it);
+  evict_binaries();
   enact(logic_.fetch_succeeded(hash, path));
 }
 
@@ -638,6 +658,7 @@ worker_options worker_options::from(const config::config& c) {
   for (auto& d : config::split_list(c.get(config::keys::worker_data_dirs)))
     o.data_dirs.push_back(std::filesystem::absolute(d).lexically_normal().string());
   o.max_chunk_size = static_cast<std::uint32_t>(c.get(config::keys::network_max_chunk_size));
+  o.binary_cache_max_size = static_cast<std::uint64_t>(c.get(config::keys::worker_binary_cache_max_size));
   o.limiter = deploy::memory_limiter::detect(c.get(config::keys::worker_cgroup_enabled),
                                              static_cast<std::uint64_t>(c.get(config::keys::worker_address_space_overhead)),
                                              "ember-worker-" + std::to_string(::getpid()));

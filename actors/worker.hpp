@@ -49,6 +49,7 @@ struct worker_options {
   std::chrono::milliseconds driver_restart_backoff{1000};
   std::chrono::milliseconds ask_timeout{120000};
   std::uint32_t max_chunk_size = 1 << 20;
+  std::uint64_t binary_cache_max_size = std::uint64_t{1} << 30;  // ember.worker.binaryCache.maxSize
   deploy::memory_limiter limiter;
   std::vector<std::string> child_conf;  // security settings every child gets (deploy::worker_settings)
   std::string secret;                   // the shared secret children inherit; empty = none

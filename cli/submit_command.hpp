@@ -39,7 +39,7 @@ struct submit_options {
 // Parses `ember submit` arguments (without "submit"). Throws usage_error.
 submit_options parse_submit_args(const std::vector<std::string>& args);
 
-// "xxh64:<16 hex digits>" of a file's bytes (XXH64, seed 0), and its size. Throws
+// SHA-256 of a file's bytes (64 lowercase hex digits, deploy::content_hash), and its size. Throws
 // std::runtime_error naming the file when it cannot be read.
 std::pair<std::string, std::uint64_t> content_hash(const std::string& path);
 

@@ -161,6 +161,7 @@ struct key_ref {
   X(ui_show_console_progress, boolean, "ember.ui.showConsoleProgress") \
   X(ui_view_acls, string, "ember.ui.view.acls") \
   X(worker_address_space_overhead, size, "ember.worker.addressSpaceOverhead") \
+  X(worker_binary_cache_max_size, size, "ember.worker.binaryCache.maxSize") \
   X(worker_cgroup_enabled, boolean, "ember.worker.cgroup.enabled") \
   X(worker_data_dirs, string, "ember.worker.dataDirs") \
   X(worker_driver_restart_backoff, duration, "ember.worker.driverRestartBackoff") \

@@ -336,6 +336,8 @@ std::vector<key_spec> make_registry() {
                "Time an executor or driver process gets between SIGTERM and SIGKILL when the worker stops it."),
       duration(keys::worker_driver_restart_backoff, "1s", s, 10, dur_max,
                "First wait before a worker restarts a supervised driver that exited non-zero; doubles per restart up to 60 times this."),
+      size(keys::worker_binary_cache_max_size, "1g", m, 0, size_max,
+           "Total size of the application binaries a worker keeps in <work-dir>/binaries (by SHA-256 digest); beyond it the least recently used ones not run by a live process are deleted; plain number = MiB."),
       boolean(keys::worker_cgroup_enabled, "true",
               "Limit executor memory with a cgroup v2 memory.max when the worker's cgroup delegates the memory controller (else RLIMIT_AS)."),
       size(keys::worker_address_space_overhead, "4g", m, 0, size_max,

@@ -483,13 +483,22 @@ void worker_logic::start_driver(const std::string& id, worker_decisions& out) {
   if (it == drivers_.end())
     return;
   auto& l = it->second.launch;
-  auto binary = binaries_.find(l.binary.content_hash, l.binary.path);
-  if (!binary) {
-    auto msg = "driver " + id + ": binary " + l.binary.path + " with hash " + l.binary.content_hash
-               + " is not on worker " + id_ + " (cluster deploy mode needs the binary at the same path on every worker)";
+  auto refuse = [&](const std::string& msg) {
     out.push_back(error(msg));
     drivers_.erase(it);
     report(report_driver{id, driver_state::error, 0, 0, msg, 0}, out);
+  };
+  // A driver runs only as a verified copy in the binary cache, never as the path the message
+  // names: without a digest there is nothing to verify, so nothing runs.
+  if (!valid_content_hash(l.binary.content_hash)) {
+    refuse("driver " + id + ": refused: binary " + l.binary.path + " has no SHA-256 digest ('"
+           + l.binary.content_hash + "'); a cluster-mode driver must be an application binary shipped by ember submit");
+    return;
+  }
+  auto binary = binaries_.find(l.binary.content_hash, l.binary.path);
+  if (!binary) {
+    refuse("driver " + id + ": binary " + l.binary.path + " with SHA-256 " + l.binary.content_hash + " is not on worker "
+           + id_ + " (cluster deploy mode needs the submitted binary at the same path on every worker)");
     return;
   }
   spawn_driver s;

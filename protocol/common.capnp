@@ -135,6 +135,6 @@ struct BinaryRef {
   # The application binary (driver and executor are the same file). Workers fetch it from the
   # master with FetchBinary when they lack a file with this content hash.
   path @0 :Text $required;   # path on the submitting host; workers store it under their work dir
-  contentHash @1 :Text $required;  # "xxh64:<16 hex digits>" of the whole file
+  contentHash @1 :Text $required;  # SHA-256 of the whole file: 64 lowercase hex digits
   size @2 :UInt64;
 }

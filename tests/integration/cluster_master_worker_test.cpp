@@ -485,10 +485,15 @@ TEST_CASE("cluster-mode drivers: run, exit code, missing binary, supervise and k
   CHECK(slurp(fx.dir / "w1" / d1 / "stdout") == (fx.dir / "w1" / d1).string() + "\n");
 
   // The binary is not on the worker: error, naming the path.
-  auto d2 = submit("/nonexistent/app", "xxh64:0123456789abcdef", "exit 0", false);
+  const std::string absent_hash(64, '0');
+  auto d2 = submit("/nonexistent/app", absent_hash, "exit 0", false);
   CHECK(eventually([&] { return status(d2).first == proto::DriverState::ERROR; }));
-  CHECK(status(d2).second.find("binary /nonexistent/app with hash xxh64:0123456789abcdef is not on worker")
+  CHECK(status(d2).second.find("binary /nonexistent/app with SHA-256 " + absent_hash + " is not on worker")
         != std::string::npos);
+  // A plain path on the worker without a digest never runs.
+  auto d2b = submit(sh, "xxh64:0123456789abcdef", "exit 0", false);
+  CHECK(eventually([&] { return status(d2b).first == proto::DriverState::ERROR; }));
+  CHECK(status(d2b).second.find("refused: binary " + sh + " has no SHA-256 digest") != std::string::npos);
 
   // Supervised and failing: restarted by the worker, until killed.
   auto d3 = submit(sh, sh_hash, "exit 1", true);

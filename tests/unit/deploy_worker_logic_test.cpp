@@ -31,8 +31,9 @@ struct doctest::StringMaker<std::vector<std::string>> {
 namespace {
 
 constexpr std::uint64_t gib = std::uint64_t{1} << 30;
-const std::string hash_a = "xxh64:0123456789abcdef";
-const std::string hash_b = "xxh64:fedcba9876543210";
+const std::string hash_a(64, 'a');  // SHA-256 digests: 64 lowercase hex digits
+const std::string hash_b(64, 'b');
+const std::string hash_c(64, 'c');
 
 // Binaries this host already has, by content hash.
 struct fake_binaries : binary_lookup {
@@ -450,12 +451,15 @@ TEST_CASE("binary fetch: launches waiting for one binary share a fetch; a failur
   CHECK(actions(f.w.fetch_succeeded(hash_b, "/w/binaries/" + hash_b)) == lines{"spawn executor app-2/0"});
   CHECK(f.w.fetches().empty());
 
-  CHECK(actions(f.w.launch_executor(executor("app-3", "0", "xxh64:1111111111111111")))
-        == lines{"fetch xxh64:1111111111111111 from d:4000"});
-  CHECK(actions(f.w.fetch_failed("xxh64:1111111111111111", "cannot reach the driver at d:4000"))
+  CHECK(actions(f.w.launch_executor(executor("app-3", "0", hash_c))) == lines{"fetch " + hash_c + " from d:4000"});
+  CHECK(actions(f.w.fetch_failed(hash_c, "cannot reach the driver at d:4000"))
         == lines{"executor app-3/0 failed 0 0 pid 0 exit_code: cannot reach the driver at d:4000"});
   CHECK(actions(f.w.launch_executor(executor("app-3", "1", "md5:abc")))
         == lines{"executor app-3/1 failed 0 0 pid 0 exit_code: bad content hash 'md5:abc' for the application binary"});
+  // An XXH64-style or upper-case hash is not a digest: it would name a file, so it is refused.
+  CHECK(actions(f.w.launch_executor(executor("app-3", "2", "xxh64:0123456789abcdef")))
+        == lines{"executor app-3/2 failed 0 0 pid 0 exit_code: bad content hash 'xxh64:0123456789abcdef' for the "
+                 "application binary"});
 }
 
 TEST_CASE("shutdown while a binary fetch is in flight: the fetch is dropped and its binary never runs") {
@@ -531,8 +535,8 @@ TEST_CASE("drivers: a clean exit finishes, an unsupervised failure fails, a kill
   auto missing = driver("d-missing", false);
   missing.binary.content_hash = hash_b;
   CHECK(actions(f.w.launch_driver(missing))
-        == lines{"driver d-missing error 0 0 pid 0: driver d-missing: binary /apps/wc with hash " + hash_b
-                 + " is not on worker w1 (cluster deploy mode needs the binary at the same path on every worker)"});
+        == lines{"driver d-missing error 0 0 pid 0: driver d-missing: binary /apps/wc with SHA-256 " + hash_b
+                 + " is not on worker w1 (cluster deploy mode needs the submitted binary at the same path on every worker)"});
   f.w.launch_driver(driver("d-fork", false));
   CHECK(trace(f.w.driver_start_failed("d-fork", "fork: Resource temporarily unavailable"))
         == lines{"driver d-fork error 0 0 pid 0: driver d-fork: fork: Resource temporarily unavailable"});
@@ -570,4 +574,22 @@ TEST_CASE("ids that become directory names are validated") {
   CHECK(f.w.drivers().empty());
   CHECK(dir_name_problem("app-20261207-0001", true).empty());
   CHECK(dir_name_problem("binaries", false).empty());  // an executor id under its app's dir
+}
+
+TEST_CASE("drivers: a plain path without a SHA-256 digest is refused; the program run is the cached copy") {
+  fixture f;
+  // The binary lookup is asked only with a valid digest: a plain path never reaches it.
+  for (const std::string& bad : std::vector<std::string>{"", "xxh64:0123456789abcdef", std::string(64, 'A'),
+                                                    std::string(63, 'a'), "../../bin/sh"}) {
+    auto plain = driver("d-plain", false);
+    plain.binary = {"/bin/sh", bad, 0};
+    CHECK(actions(f.w.launch_driver(plain))
+          == lines{"driver d-plain error 0 0 pid 0: driver d-plain: refused: binary /bin/sh has no SHA-256 digest ('" + bad
+                   + "'); a cluster-mode driver must be an application binary shipped by ember submit"});
+    CHECK(f.w.drivers().empty());
+  }
+  auto ds = f.w.launch_driver(driver("d-ok", false));
+  auto spawns = only<spawn_driver>(ds);
+  REQUIRE(spawns.size() == 1);
+  CHECK(spawns[0].spec.program == "/w/binaries/" + hash_a);  // not /apps/wc, the path the message names
 }
