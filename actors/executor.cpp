@@ -170,16 +170,33 @@ public:
     start();
     register_with_driver();
     return {
-      [this](const wire<proto::LaunchTasks>& msg) { launch_tasks(msg); },
-      [this](const wire<proto::ForgetStages>& msg) { forget_stages(msg); },
+      [this](const wire<proto::LaunchTasks>& msg) {
+        if (from_driver("LaunchTasks"))
+          launch_tasks(msg);
+      },
+      [this](const wire<proto::ForgetStages>& msg) {
+        if (from_driver("ForgetStages"))
+          forget_stages(msg);
+      },
       // A running task finishes (C++ cannot interrupt it safely); the scheduler ignores its result.
-      [this](const wire<proto::KillTask>& msg) { tasks_->kills.add(msg.reader().getTaskId()); },
-      [this](const wire<proto::ExecutorRegistered>&) { on_registered(); },
+      [this](const wire<proto::KillTask>& msg) {
+        if (from_driver("KillTask"))
+          tasks_->kills.add(msg.reader().getTaskId());
+      },
+      [this](const wire<proto::ExecutorRegistered>&) {
+        if (from_driver("ExecutorRegistered"))
+          on_registered();
+      },
       [this](const wire<proto::RegisterExecutorFailed>& msg) {
+        if (!from_driver("RegisterExecutorFailed"))
+          return;
         log_->error("executor {}: the driver refused registration: {}", cfg().executor_id, str(msg.reader().getReason()));
         quit(caf::make_error(caf::sec::runtime_error, str(msg.reader().getReason())));
       },
-      [this](const wire<proto::StopExecutor>&) { quit(); },
+      [this](const wire<proto::StopExecutor>&) {
+        if (from_driver("StopExecutor"))
+          quit();
+      },
       // The block_manager_master knows this actor from RegisterExecutor until the block manager
       // actor reports a block: it is the one that replicates and removes.
       [this](const wire<proto::ReplicateBlock>& msg) { return delegate(block_manager_, msg); },
@@ -280,6 +297,17 @@ private:
       stages_.erase({s.getStageId(), s.getStageAttempt()});
       tasks_->outbox.forget({s.getStageId(), s.getStageAttempt()});
     }
+  }
+
+  // Tasks, kills and the stop come from the driver's process only: another member of an
+  // authenticated cluster cannot run or stop tasks here (docs/security.md).
+  bool from_driver(const char* what) {
+    auto s = current_sender();
+    if (s != nullptr && s->node() == driver_.node())
+      return true;
+    log_->warn("executor {}: ignored {} from {}, not from its driver", cfg().executor_id, what,
+               s ? to_string(s->node()) : std::string{"an anonymous sender"});
+    return false;
   }
 
   void on_registered() {

@@ -12,6 +12,7 @@
 #include <caf/atom.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/io/middleman.hpp>
+#include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 #include <caf/stateful_actor.hpp>
 
@@ -482,13 +483,30 @@ caf::behavior master(master_actor* self, master_options options) {
       self->state.log->error("dropped {}: {}", what, e.what());
     }
   };
+  // The master's own timers and its URL come from this process; the same messages from a peer
+  // (anyone connected may send any type) are dropped.
+  auto local = [self](const char* what) {
+    auto s = self->current_sender();
+    if (s != nullptr && s->node() == self->node())
+      return true;
+    self->state.log->warn("ignored {} from {}: only the master itself sends it", what,
+                          s ? to_string(s->node()) : std::string{"an anonymous sender"});
+    return false;
+  };
   return {
-    [self, options](url_atom, const std::string& url) {
+    [self, options, local](url_atom, const std::string& url) {
+      if (!local("its URL"))
+        return;
       self->state.url = url;
       contact_recovered_workers(self, options.logic.worker_timeout);
     },
-    [self](recovery_atom) { complete_recovery(self, "ember.worker.timeout passed"); },
-    [self, options](check_atom) {
+    [self, local](recovery_atom) {
+      if (local("the end of recovery"))
+        complete_recovery(self, "ember.worker.timeout passed");
+    },
+    [self, options, local](check_atom) {
+      if (!local("a worker check"))
+        return;
       enact(self, self->state.logic->check_timeouts(clock_type::now()));
       self->delayed_send(self, options.check_interval, check_atom::value);
     },
@@ -768,7 +786,8 @@ caf::expected<started_master> start_master(caf::actor_system& sys, const master_
   m.port = *port;
   m.url = "ember://" + (options.advertised_host.empty() ? options.host : options.advertised_host) + ":"
           + std::to_string(*port);
-  caf::anon_send(actor, url_atom::value, m.url);
+  caf::scoped_actor starter{sys};  // a local sender: the master takes its URL from no one else
+  starter->send(actor, url_atom::value, m.url);
   return m;
 }
 

@@ -1,5 +1,7 @@
 #include "deploy/binary_cache.hpp"
 
+#include "config/secure_fs.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cerrno>
@@ -118,7 +120,7 @@ binary_chunk read_chunk(const fs::path& file, std::uint64_t offset, std::uint32_
 // -- binary_cache ----------------------------------------------------------------------------------
 
 binary_cache::binary_cache(fs::path dir, std::uint64_t max_size) : dir_(std::move(dir)), max_size_(max_size) {
-  fs::create_directories(dir_);
+  config::make_private_dirs(dir_);  // 0700: nobody else may plant or swap a binary here
   std::vector<std::pair<fs::file_time_type, std::string>> found;
   for (auto& e : fs::directory_iterator(dir_)) {
     std::error_code ec;

@@ -1,7 +1,8 @@
 // A secured standalone cluster (ember.authenticate with a secret file) as a user runs it: the word
 // count is exact in client and cluster deploy mode; `ember status` without the secret or with
 // another one fails with one line; a raw socket announcing a 1 GiB BASP message does not move the
-// master's memory; no process holds the secret in its command line or environment.
+// master's memory; no process holds the secret in its command line or environment; ACLs keep
+// users apart; an insider with the secret still cannot give a worker or the master orders.
 #include <doctest/doctest.h>
 
 #include <arpa/inet.h>
@@ -23,6 +24,15 @@
 #include <thread>
 #include <vector>
 
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/atom.hpp>
+#include <caf/scoped_actor.hpp>
+
+#include "actors/remoting.hpp"
+#include "config/config.hpp"
+#include "protocol/deploy.capnp.h"
+#include "protocol/wire.hpp"
 #include "tests/support/cluster.hpp"
 #include "tests/support/eventually.hpp"
 #include "tests/support/files.hpp"
@@ -282,4 +292,49 @@ TEST_CASE("a secured cluster: exact results, outsiders refused, the secret nowhe
     write_file(go, "");
     CHECK(app.wait() == 0);
   }
+}
+
+// An insider: a CAF node that holds the secret, so TLS lets it in. Each authorization rule must
+// still hold against it.
+TEST_CASE("an insider holding the secret still cannot order a worker or the master about") {
+  temp_dir dir{"ember-insider"};
+  auto root = fs::weakly_canonical(dir.path);
+  const std::string secret = "insider-" + std::to_string(::getpid()) + "-0123456789abcdef";
+  auto conf_path = conf_dir(root, "conf", secret);
+  conf_env env{conf_path};
+  local_cluster c{root, {{"127.0.0.1", 1, "1g"}}};
+  auto state = c.state();
+  REQUIRE(state["workers"].size() == 1);
+  auto worker_port = state["workers"][0]["port"].get<std::uint16_t>();
+  auto master_port = static_cast<std::uint16_t>(std::stoi(c.url().substr(c.url().rfind(':') + 1)));
+
+  ember::config::load_options o;  // reads EMBER_CONF_DIR: authentication on, the same secret
+  caf::actor_system_config cfg;
+  ember::actors::configure_remoting(cfg, ember::config::load(o), "client");
+  caf::actor_system sys{cfg};
+  caf::scoped_actor self{sys};
+
+  auto worker = ember::actors::remote_actor(sys, "127.0.0.1", worker_port);
+  REQUIRE_MESSAGE(worker, sys.render(worker.error()));
+  auto evil = root / "evil";
+  self->send(*worker, ember::make_wire<ember::proto::LaunchExecutor>([&](auto b) {
+    b.setAppId("../../../../" + evil.string());
+    b.setExecutorId("0");
+    b.setCores(1);
+    b.setMemoryBytes(1 << 20);
+    auto bin = b.initBinary();
+    bin.setPath("/bin/sh");
+    bin.setContentHash(std::string(64, 'a'));
+  }));
+  CHECK(eventually([&] {
+    return slurp(root / "worker-0.log").find("dropped LaunchExecutor: not sent by this worker's master")
+           != std::string::npos;
+  }));
+  CHECK_FALSE(fs::exists(evil));
+
+  auto master = ember::actors::remote_actor(sys, "127.0.0.1", master_port);
+  REQUIRE(master);
+  self->send(*master, caf::atom_constant<caf::atom("masterurl")>::value, std::string{"ember://evil:1"});
+  CHECK(eventually([&] { return slurp(root / "master.log").find("ignored its URL") != std::string::npos; }));
+  CHECK(c.state()["masterUrl"] == c.url());
 }
