@@ -338,3 +338,101 @@ TEST_CASE("an insider holding the secret still cannot order a worker or the mast
   CHECK(eventually([&] { return slurp(root / "master.log").find("ignored its URL") != std::string::npos; }));
   CHECK(c.state()["masterUrl"] == c.url());
 }
+
+// A site with its own PKI: certificates made by the openssl command line tool, ember.ssl.*.
+TEST_CASE("ember.ssl.enabled: certificates of the site's CA let a job run, others are refused") {
+  temp_dir dir{"ember-pki"};
+  auto root = fs::weakly_canonical(dir.path);
+  auto make_ca = [&](const std::string& name) {
+    auto r = sh("cd '" + root.string() + "' && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout " + name
+                    + ".key -out " + name + ".pem -subj /CN=" + name + " -days 2 2>&1",
+                root);
+    REQUIRE_MESSAGE(r.exit_code == 0, r.out);
+  };
+  auto make_node = [&](const std::string& ca, const std::string& name) {
+    auto r = sh("cd '" + root.string() + "' && openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout " + name + ".key -out "
+                    + name + ".csr -subj /CN=" + name + " 2>&1 && openssl x509 -req -in " + name + ".csr -CA " + ca
+                    + ".pem -CAkey " + ca + ".key -CAcreateserial -out " + name + ".pem -days 2 2>&1",
+                root);
+    REQUIRE_MESSAGE(r.exit_code == 0, r.out);
+    auto d = root / (name + "-conf");
+    fs::create_directories(d);
+    write_file(d / "ember-defaults.conf", "ember.ssl.enabled true\nember.ssl.certificate " + (root / (name + ".pem")).string()
+                                              + "\nember.ssl.key " + (root / (name + ".key")).string()
+                                              + "\nember.ssl.caFile " + (root / (ca + ".pem")).string() + "\n");
+    return d;
+  };
+  make_ca("site-ca");
+  make_ca("other-ca");
+  auto node = make_node("site-ca", "node");
+  auto stranger = make_node("other-ca", "stranger");
+  conf_env env{node};
+  write_input(root / "input");
+  auto ref = reference_counts(root / "input", root);
+  local_cluster c{root, {{"127.0.0.1", 2, "1g"}}};
+
+  auto wc = sh("'" + ember_bin + "' submit --master " + c.url() + " --num-executors 2 --executor-cores 1 '" + bin_dir
+                   + "/wordcount' '" + (root / "input").string() + "' '" + (root / "out").string() + "'",
+               root);
+  INFO("wordcount: " << wc.err);
+  REQUIRE(wc.exit_code == 0);
+  CHECK(output_counts(root / "out") == ref);
+
+  auto other = sh("EMBER_CONF_DIR='" + stranger.string() + "' '" + ember_bin + "' status --master " + c.url(), root);
+  CHECK(other.exit_code != 0);
+  CHECK(other.err.find("cannot reach the master at " + c.url()) != std::string::npos);
+  auto none = root / "none";
+  fs::create_directories(none);
+  auto plain = sh("EMBER_CONF_DIR='" + none.string() + "' '" + ember_bin + "' status --master " + c.url(), root);
+  CHECK(plain.exit_code != 0);
+}
+
+// ember.authenticate.secret given as a value (Spark's way): it must still stay out of every
+// command line, the application's shipped configuration, the master's recovery files and logs.
+TEST_CASE("a secret given as a value reaches no command line, log or recovery file") {
+  temp_dir dir{"ember-secret-value"};
+  auto root = fs::weakly_canonical(dir.path);
+  const std::string secret = "value-" + std::to_string(::getpid()) + "-0123456789abcdef";
+  auto conf = root / "conf";
+  fs::create_directories(conf);
+  write_file(conf / "ember-defaults.conf", "ember.deploy.recoveryMode FILESYSTEM\nember.deploy.recoveryDirectory "
+                                               + (root / "recovery").string() + "\nember.eventLog.enabled true\n"
+                                               + "ember.eventLog.dir " + (root / "events").string() + "\n");
+  conf_env env{conf};
+  // The cluster holds the same secret in its file, as an operator runs it; only the application
+  // passes the value on its command line.
+  write_file(root / "secret", secret);
+  REQUIRE(::chmod((root / "secret").c_str(), 0600) == 0);
+  write_file(conf / "ember-defaults.conf", slurp(conf / "ember-defaults.conf") + "ember.authenticate true\n"
+                                               + "ember.authenticate.secret.file " + (root / "secret").string() + "\n");
+  local_cluster c{root, {{"127.0.0.1", 2, "1g"}}};
+  write_input(root / "input");
+
+  auto go = root / "go";
+  spawn_options o;
+  o.log = root / "submit.log";
+  o.pipe_stdout = true;
+  // Submit with the value: `ember submit` execs the driver, which gets it through a descriptor.
+  child app{{ember_bin, "submit", "--master", c.url(), "--conf", "ember.authenticate.secret=" + secret, "--conf",
+             "ember.executor.instances=2", "--conf", "ember.executor.cores=1", bin_dir + "/cluster_probe", "alloc", "4",
+             "1", go.string()},
+            o};
+  auto line = app.line(std::chrono::seconds{60});
+  REQUIRE(line);
+  CHECK(*line == "count 4");
+  CHECK(proc_file(std::to_string(app.pid), "cmdline").find(secret) == std::string::npos);  // the exec'd driver
+  CHECK(proc_file(std::to_string(app.pid), "environ").find(secret) == std::string::npos);
+  write_file(go, "");
+  CHECK(app.wait() == 0);
+  // Every file the cluster and the application wrote: logs, event logs, recovery files, work dirs.
+  int files = 0;
+  for (auto& e : fs::recursive_directory_iterator(root)) {
+    if (!e.is_regular_file() || e.path() == root / "secret")
+      continue;
+    ++files;
+    INFO(e.path());
+    CHECK(slurp(e.path()).find(secret) == std::string::npos);
+  }
+  CHECK(files > 10);
+  CHECK(fs::exists(root / "recovery"));
+}
