@@ -129,14 +129,27 @@ int send_basp_header(int port, std::uint32_t payload) {
   return fd;
 }
 
+// A test's directory, a fresh secret, and EMBER_CONF_DIR naming a conf dir that turns
+// authentication on with it.
+struct secured_dir {
+  explicit secured_dir(const std::string& name)
+    : dir{"ember-" + name}, root{fs::weakly_canonical(dir.path)},
+      secret{name + "-" + std::to_string(::getpid()) + "-0123456789abcdef"}, conf{conf_dir(root, "conf", secret)},
+      env{conf} {}
+  temp_dir dir;
+  fs::path root;
+  std::string secret;
+  fs::path conf;
+  conf_env env;
+};
+
 }  // namespace
 
 TEST_CASE("a secured cluster: exact results, outsiders refused, the secret nowhere to be seen") {
-  temp_dir dir{"ember-secure"};
-  auto root = fs::weakly_canonical(dir.path);
-  const std::string secret = "s3cr3t-" + std::to_string(::getpid()) + "-0123456789abcdef";
-  auto conf = conf_dir(root, "conf", secret);
-  conf_env env{conf};
+  secured_dir s{"secure"};
+  auto& root = s.root;
+  auto& secret = s.secret;
+  auto& conf = s.conf;
   write_input(root / "input");
   auto ref = reference_counts(root / "input", root);
   REQUIRE(ref.size() == 150);
@@ -297,11 +310,8 @@ TEST_CASE("a secured cluster: exact results, outsiders refused, the secret nowhe
 // An insider: a CAF node that holds the secret, so TLS lets it in. Each authorization rule must
 // still hold against it.
 TEST_CASE("an insider holding the secret still cannot order a worker or the master about") {
-  temp_dir dir{"ember-insider"};
-  auto root = fs::weakly_canonical(dir.path);
-  const std::string secret = "insider-" + std::to_string(::getpid()) + "-0123456789abcdef";
-  auto conf_path = conf_dir(root, "conf", secret);
-  conf_env env{conf_path};
+  secured_dir s{"insider"};
+  auto& root = s.root;
   local_cluster c{root, {{"127.0.0.1", 1, "1g"}}};
   auto state = c.state();
   REQUIRE(state["workers"].size() == 1);
