@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -25,6 +26,8 @@
 
 namespace fs = std::filesystem;
 using ember_test::alive;
+using ember_test::child;
+using ember_test::eventually;
 using ember_test::free_port;
 using ember_test::run_result;
 using ember_test::sh;
@@ -188,4 +191,57 @@ TEST_CASE("ember-cluster: workers from a workers file; non-local hosts go throug
   INFO("stop stderr: " << stopped.err);
   CHECK(stopped.exit_code == 0);
   CHECK(cluster_processes(run_dir).empty());
+}
+
+TEST_CASE("ember-cluster start --secure: a 0600 secret, a conf dir, and a cluster that wants both") {
+  temp_dir dir;
+  auto root = fs::weakly_canonical(dir.path);
+  auto run_dir = root / "run";
+  int port = free_port();
+  std::string url = "ember://127.0.0.1:" + std::to_string(port);
+  // No EMBER_CONF_DIR of the test's own: the launcher makes one.
+  std::string env = "env -u EMBER_CONF_DIR EMBER_BIN='" + ember_bin + "' EMBER_START_TIMEOUT=60 EMBER_STOP_TIMEOUT=60 ";
+  std::string run_arg = " --run-dir '" + run_dir.string() + "'";
+  auto started = sh(env + launcher + " start --secure --workers 1 --port " + std::to_string(port) + run_arg, root);
+  INFO("start stderr: " << started.err);
+  REQUIRE(started.exit_code == 0);
+  auto conf = run_dir / "conf";
+  CHECK(started.out.find("secured: run ember submit/status with EMBER_CONF_DIR=" + conf.string() + "\n")
+        != std::string::npos);
+  struct stat st {};
+  REQUIRE(::stat((conf / "secret").c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+  REQUIRE(::stat(conf.c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0700);
+  CHECK(slurp(conf / "ember-defaults.conf").find("ember.authenticate true\n") != std::string::npos);
+
+  auto with = sh("EMBER_CONF_DIR='" + conf.string() + "' '" + ember_bin + "' status --json --master " + url, root);
+  CHECK(with.exit_code == 0);
+  CHECK(with.out.find("\"aliveWorkers\":1") != std::string::npos);
+  auto without = sh("env -u EMBER_CONF_DIR '" + ember_bin + "' status --master " + url, root);
+  CHECK(without.exit_code == 1);
+  auto status = sh(env + launcher + " status" + run_arg, root);  // finds the cluster's own conf dir
+  CHECK(status.exit_code == 0);
+  auto stopped = sh(env + launcher + " stop" + run_arg, root);
+  CHECK(stopped.exit_code == 0);
+  CHECK(cluster_processes(run_dir).empty());
+}
+
+TEST_CASE("a master or worker listening beyond loopback without authentication says so, once") {
+  temp_dir dir;
+  int port = free_port();
+  child master{{ember_bin, "master", "--host", "0.0.0.0", "--port", std::to_string(port)}, dir.path / "master.log"};
+  auto warning = "ember master listens on 0.0.0.0:" + std::to_string(port)
+                 + " WITHOUT AUTHENTICATION: anyone who can reach this port can run code";
+  CHECK(eventually([&] { return slurp(dir.path / "master.log").find(warning) != std::string::npos; }));
+  int local_port = free_port();
+  child local{{ember_bin, "master", "--host", "127.0.0.1", "--port", std::to_string(local_port)},
+              dir.path / "local.log"};
+  REQUIRE(eventually([&] { return slurp(dir.path / "local.log").find("listening on") != std::string::npos; }));
+  // Once it has answered a request it is long past where it would warn.
+  auto status = sh("env -u EMBER_CONF_DIR '" + ember_bin + "' status --master ember://127.0.0.1:"
+                       + std::to_string(local_port),
+                   dir.path);
+  CHECK(status.exit_code == 0);
+  CHECK(slurp(dir.path / "local.log").find("WITHOUT AUTHENTICATION") == std::string::npos);
 }
