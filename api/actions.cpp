@@ -20,8 +20,8 @@ text_part_writer::text_part_writer(const std::string& dir, uint32_t partition, u
   std::snprintf(name, sizeof name, "part-%05u", partition);
   auto attempt_dir = std::filesystem::path{dir} / "_temporary"
                      / ("attempt_" + std::to_string(task_id) + "_" + std::to_string(attempt));
-  std::filesystem::create_directories(attempt_dir.parent_path());
-  // The attempt's own dir is private (a planted dir or symlink there is refused); the part file
+  // Not creating _temporary: the driver made it at the job's start and removes it at the commit,
+  // so an attempt still starting after the commit fails here. The attempt's own dir is private (a planted dir or symlink there is refused); the part file
   // keeps the umask's mode, as the output is the user's product, but never follows a symlink.
   config::make_private_dir(attempt_dir);
   path_ = (attempt_dir / name).string();
@@ -143,11 +143,12 @@ void commit_text_output(const std::string& dir, const std::vector<std::string>& 
   config::sync_dir(out);
 }
 
-void clear_uncommitted_output(const std::string& dir) {
+namespace {
+
+// `dir` exists: removes it when it holds an output that was never committed, else throws.
+void clear_uncommitted(const std::string& dir) {
   namespace fs = std::filesystem;
   std::error_code ec;
-  if (!fs::exists(dir, ec))
-    return;
   bool uncommitted = fs::is_directory(dir, ec);
   for (auto it = fs::directory_iterator(dir, ec); uncommitted && !ec && it != fs::directory_iterator();
        it.increment(ec)) {
@@ -157,6 +158,17 @@ void clear_uncommitted_output(const std::string& dir) {
   if (!uncommitted || ec)
     throw std::invalid_argument("save_as_text_file: output directory already exists: " + dir);
   fs::remove_all(dir);
+}
+
+}  // namespace
+
+void setup_text_output(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::exists(dir, ec))
+    clear_uncommitted(dir);
+  fs::create_directories(dir);
+  config::make_private_dir(fs::path{dir} / "_temporary");
 }
 
 } // namespace ember::detail

@@ -101,10 +101,12 @@ public:
 // half of the output commit protocol); removes the attempts that lost.
 void commit_text_output(const std::string& dir, const std::vector<std::string>& attempt_files);
 
-// Before a save: `dir` must not exist, or hold an output that was never committed (no _SUCCESS,
-// nothing but part files and _temporary): what a driver killed mid-save left, removed so that its
-// relaunch (cluster mode, --supervise) writes the whole output again. Throws std::invalid_argument
-// for a committed output or a directory holding anything else.
-void clear_uncommitted_output(const std::string& dir);
+// Before a save (the driver's job setup): `dir` must not exist, or hold an output that was never
+// committed (no _SUCCESS, nothing but part files and _temporary): what a driver killed mid-save
+// left, removed so that its relaunch (cluster mode, --supervise) writes the whole output again.
+// Then creates dir/_temporary, under which task attempts write: an attempt that starts after the
+// commit removed it finds none and fails, instead of leaving a _temporary in the committed output.
+// Throws std::invalid_argument for a committed output or a directory holding anything else.
+void setup_text_output(const std::string& dir);
 
 } // namespace ember::detail

@@ -364,7 +364,7 @@ public:
   // (an uncommitted output left by a driver that died is removed first).
   void save_as_text_file(const std::string& dir) const {
     auto abs = std::filesystem::absolute(dir).string();
-    detail::clear_uncommitted_output(abs);
+    detail::setup_text_output(abs);
     auto attempts = run(std::make_unique<detail::save_text_fn<T>>(abs));
     detail::commit_text_output(abs, attempts);
   }
