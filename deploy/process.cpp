@@ -13,14 +13,13 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <system_error>
-#include <optional>
-
-#include "security/secret.hpp"
 
 #include "config/secure_fs.hpp"
+#include "security/secret.hpp"
 
 namespace ember::deploy {
 
