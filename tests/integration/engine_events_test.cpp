@@ -242,14 +242,20 @@ struct quiet_system {
   caf::actor_system sys{configured(cfg)};
 };
 
+// A bus of application "app-test" writing its event log under `dir`.
+ember::actors::listener_bus_config event_log_config(const std::filesystem::path& dir) {
+  ember::actors::listener_bus_config bc;
+  bc.app_id = "app-test";
+  bc.event_log = true;
+  bc.event_log_dir = dir.string();
+  return bc;
+}
+
 TEST_CASE("the listener bus forwards every event to subscribers and writes the log on flush") {
   temp_dir tmp;
   quiet_system qs;
   auto& sys = qs.sys;
-  ember::actors::listener_bus_config bc;
-  bc.app_id = "app-test";
-  bc.event_log = true;
-  bc.event_log_dir = tmp.path.string();
+  auto bc = event_log_config(tmp.path);
   auto bus = ember::actors::spawn_listener_bus(sys, bc);
   auto path = ember::actors::event_log_path(tmp.path.string(), "app-test");
   CHECK(path == (tmp.path / "app-test.jsonl").string());
@@ -344,10 +350,7 @@ TEST_CASE("a symlink at the event log's path fails the bus at start-up; nothing 
   std::filesystem::create_symlink(target, ember::actors::event_log_path(tmp.path.string(), "app-test"));
   quiet_system qs;
   auto& sys = qs.sys;
-  ember::actors::listener_bus_config bc;
-  bc.app_id = "app-test";
-  bc.event_log = true;
-  bc.event_log_dir = tmp.path.string();
+  auto bc = event_log_config(tmp.path);
   CHECK_THROWS_WITH_AS(ember::actors::spawn_listener_bus(sys, bc),
                        ("ember.eventLog.dir: refusing to open event log '"
                         + ember::actors::event_log_path(tmp.path.string(), "app-test") + "': it is a symbolic link")
