@@ -54,10 +54,8 @@ namespace {
 
 // Replication runs on a fixed pool of detached actors (a fetch blocks its thread), never a thread
 // per ReplicateBlock: the requests come from the network, so neither threads nor queued requests
-// grow with them. Beyond max_pending_replications queued, a request is answered at once, unserved
-// (a replica is best effort: the block stays at its one holder and is recomputed if lost).
-constexpr std::size_t replication_threads = 2;
-constexpr std::size_t max_pending_replications = 256;
+// grow with them. Beyond cfg.max_pending_replications queued, a request is answered at once,
+// unserved (a replica is best effort: the block stays at its one holder and is recomputed if lost).
 
 // ReplicateBlock (the _2 levels): a copy of a block another executor holds, fetched from its
 // block server, stored at the block's level and reported like a task's block. One of the pool's
@@ -129,13 +127,13 @@ private:
   }
 
   caf::result<wire<proto::ReplicateBlock>> replicate(const wire<proto::ReplicateBlock>& msg) {
-    if (pending_replications_ >= max_pending_replications) {
+    if (pending_replications_ >= cfg_.max_pending_replications) {
       log::get("executor")->warn("executor {}: {} replications queued already: a ReplicateBlock is dropped",
                                  cfg_.executor_id, pending_replications_);
       return msg;
     }
     if (replicators_.empty())
-      for (std::size_t i = 0; i < replication_threads; ++i)
+      for (std::size_t i = 0; i < std::max<std::size_t>(cfg_.replication_threads, 1); ++i)
         replicators_.push_back(system().spawn<caf::detached>(replicator, cfg_, blocks_, address()));
     auto& worker = replicators_[next_replicator_++ % replicators_.size()];
     ++pending_replications_;

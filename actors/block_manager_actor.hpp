@@ -37,6 +37,10 @@ struct block_manager_actor_config {
   std::chrono::milliseconds ask_timeout{120000};  // ember.rpc.askTimeout
   std::chrono::milliseconds fetch_timeout{120000};
   std::chrono::milliseconds fetch_retry_wait{5000};
+  // Replication (ReplicateBlock) runs on this many detached actors; beyond max_pending queued, a
+  // request is answered at once, unserved (ember.storage.replication.threads / .maxPending).
+  std::size_t replication_threads = 2;
+  std::size_t max_pending_replications = 256;
 };
 
 // `master` answers UpdateBlockInfo (the block_manager_master: the dag scheduler in local mode,

@@ -65,7 +65,8 @@ void send_chunks(caf::event_based_actor* self, const caf::actor& to, uint64_t re
 }
 
 caf::behavior block_server(caf::event_based_actor* self, std::shared_ptr<const map_output_index> outputs,
-                           size_t max_chunk_size, std::shared_ptr<const storage::broadcast_store> broadcasts,
+                           size_t max_chunk_size, size_t max_blocks_per_request,
+                           std::shared_ptr<const storage::broadcast_store> broadcasts,
                            std::shared_ptr<storage::block_manager> blocks) {
   return {
     [=](const wire<proto::FetchBlocks>& msg) {
@@ -140,10 +141,11 @@ caf::behavior block_server(caf::event_based_actor* self, std::shared_ptr<const m
 } // namespace
 
 caf::actor spawn_block_server(caf::actor_system& sys, std::shared_ptr<const map_output_index> outputs,
-                              size_t max_chunk_size, std::shared_ptr<const storage::broadcast_store> broadcasts,
+                              size_t max_chunk_size, size_t max_blocks_per_request,
+                              std::shared_ptr<const storage::broadcast_store> broadcasts,
                               std::shared_ptr<storage::block_manager> blocks) {
-  return sys.spawn<caf::detached>(block_server, std::move(outputs), max_chunk_size, std::move(broadcasts),
-                                  std::move(blocks));
+  return sys.spawn<caf::detached>(block_server, std::move(outputs), max_chunk_size, max_blocks_per_request,
+                                  std::move(broadcasts), std::move(blocks));
 }
 
 namespace {

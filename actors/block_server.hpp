@@ -45,8 +45,12 @@ private:
 
 // `broadcasts`, if given: the broadcast pieces this executor holds, served to peers. `blocks`, if
 // given: the executor's block manager, whose cached partitions (rdd BlockIds) it serves.
+// `max_blocks_per_request` (ember.blockManager.maxBlocksPerRequest): the most block ids one
+// FetchBlocks may name; the server answers a request in one go, so this bounds what one message
+// of a peer makes it read and send (Ember's own clients name one).
 caf::actor spawn_block_server(caf::actor_system& sys, std::shared_ptr<const map_output_index> outputs,
-                              size_t max_chunk_size, std::shared_ptr<const storage::broadcast_store> broadcasts = nullptr,
+                              size_t max_chunk_size, size_t max_blocks_per_request,
+                              std::shared_ptr<const storage::broadcast_store> broadcasts = nullptr,
                               std::shared_ptr<storage::block_manager> blocks = nullptr);
 
 // Fetches cached partition `partition` of rdd `rdd_id` (its serialized bytes) from the block
@@ -73,9 +77,5 @@ std::string fetch_remote_block(caf::actor_system& sys, const scheduler::map_stat
                                std::chrono::milliseconds retry_wait, config::fault_injector* faults = nullptr,
                                const std::function<bool()>& holder_lost = {},
                                executor::fetch_limiter* limiter = nullptr);
-
-// Most block ids one FetchBlocks may name (Ember's own clients name one): the server answers a
-// request in one go, so this bounds what one message of a peer makes it read and send.
-inline constexpr size_t max_blocks_per_request = 64;
 
 } // namespace ember::actors

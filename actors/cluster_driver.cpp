@@ -7,6 +7,7 @@
 #include <caf/all.hpp>
 #include <caf/io/middleman.hpp>
 
+#include "actors/binary_store.hpp"
 #include "actors/broadcast_driver.hpp"
 #include "actors/cluster_manager_backend.hpp"
 #include "actors/heartbeat_receiver.hpp"
@@ -14,40 +15,12 @@
 #include "actors/deploy_conversions.hpp"
 #include "actors/task_scheduler_actor.hpp"
 #include "config/log.hpp"
-#include "deploy/binary_cache.hpp"
 #include "protocol/deploy.capnp.h"
 #include "protocol/executor.capnp.h"
 
 namespace ember::actors {
 
 namespace {
-
-// Ships this executable to workers that lack it: one BinaryChunk per FetchBinary (blocking reads,
-// hence a detached actor).
-caf::behavior binary_server(caf::event_based_actor*, std::string path, std::string hash, size_t max_chunk_size) {
-  return {
-    [=](const wire<proto::FetchBinary>& msg) -> caf::result<wire<proto::BinaryChunk>> {
-      auto r = msg.reader();
-      if (str(r.getContentHash()) != hash)
-        return caf::make_error(caf::sec::runtime_error, "this driver serves " + hash + ", not " + str(r.getContentHash()));
-      auto limit = static_cast<uint32_t>(std::min<size_t>(std::max<uint32_t>(r.getMaxChunkSize(), 4096), max_chunk_size));
-      deploy::binary_chunk chunk;
-      try {
-        chunk = deploy::read_chunk(path, r.getOffset(), limit);
-      } catch (const std::exception& e) {
-        return caf::make_error(caf::sec::runtime_error, std::string{"the driver cannot read its binary: "} + e.what());
-      }
-      return make_wire<proto::BinaryChunk>([&](proto::BinaryChunk::Builder b) {
-        b.setContentHash(hash);
-        b.setOffset(chunk.offset);
-        b.setTotalSize(chunk.total_size);
-        b.setData(bytes(chunk.data));
-        b.setChecksum(chunk.checksum);
-        b.setLast(chunk.last);
-      });
-    },
-  };
-}
 
 using rack_of_atom = caf::atom_constant<caf::atom("rackof")>;
 

@@ -278,7 +278,10 @@ void run_executor_process(int argc, char** argv) {
     auto blocks = std::make_shared<storage::block_manager>(
       memory_settings_from(conf, static_cast<std::int64_t>(args.memory)),
       dir / "blocks");
-    auto server = spawn_block_server(sys, outputs, max_chunk_size, broadcast_pieces, blocks);
+    auto server = spawn_block_server(
+        sys, outputs, max_chunk_size,
+        static_cast<std::size_t>(conf.get(config::keys::block_manager_max_blocks_per_request)), broadcast_pieces,
+        blocks);
     auto port = publish(sys, server, 0, args.host.c_str(), true);
     if (!port) {
       log->error("executor {}: cannot serve blocks on {}: {}", args.executor_id, args.host, describe(port.error()));
@@ -319,6 +322,8 @@ void run_executor_process(int argc, char** argv) {
     bmc.host = args.host;
     bmc.block_port = *port;
     bmc.max_chunk_size = ec.max_chunk_size;
+    bmc.replication_threads = static_cast<std::size_t>(conf.get(config::keys::storage_replication_threads));
+    bmc.max_pending_replications = static_cast<std::size_t>(conf.get(config::keys::storage_replication_max_pending));
     bmc.ask_timeout = ec.ask_timeout;
     bmc.fetch_timeout = ec.fetch_timeout;
     bmc.fetch_retry_wait = ec.fetch_retry_wait;

@@ -1,6 +1,8 @@
 #include "actors/master.hpp"
 #include "actors/remoting.hpp"
 
+#include <unistd.h>
+
 #include <charconv>
 #include <ctime>
 #include <map>
@@ -16,10 +18,12 @@
 #include <caf/send.hpp>
 #include <caf/stateful_actor.hpp>
 
+#include "actors/binary_store.hpp"
 #include "actors/conversions.hpp"
 #include "actors/deploy_conversions.hpp"
 #include "config/config.hpp"
 #include "config/log.hpp"
+#include "config/secure_fs.hpp"
 #include "protocol/deploy.capnp.h"
 #include "protocol/wire.hpp"
 
@@ -139,6 +143,7 @@ struct master_state {
   std::shared_ptr<filesystem_persistence> persistence;
   bool workers_contacted = false;  // MasterChanged sent to the recovered workers
   deploy::acls acls;
+  caf::actor binary_store;  // actors/binary_store.hpp
   std::shared_ptr<spdlog::logger> log = ember::log::get("master");
   static inline const char* name = "ember.master";
 };
@@ -440,6 +445,9 @@ caf::behavior master(master_actor* self, master_options options) {
   auto& st = self->state;
   st.logic = std::make_unique<master_logic>(options.logic);
   st.acls = options.acls;
+  st.binary_store = options.binary_store;
+  if (st.binary_store)
+    self->link_to(st.binary_store);  // they stop together
   st.log->info("master starting: spreadOut={}, worker timeout {} ms, recoveryMode {}", options.logic.spread_out,
                options.logic.worker_timeout.count(), options.recovery_mode);
   if (options.persistence) {
@@ -681,7 +689,10 @@ caf::behavior master(master_actor* self, master_options options) {
       enact(self, self->state.logic->kill_executors(str(r.getAppId()), from_proto(r.getExecutorIds())));
     },
     // -- drivers (cluster deploy mode) --
-    [self](const wire<proto::RequestSubmitDriver>& msg) {
+    // The driver runs only as the binary its submitter handed over: the store pulls it from the
+    // sender (which serves FetchBinary for it while it waits for this answer), verifies its digest,
+    // and keeps it for the workers that launch the driver. Only then does the driver exist.
+    [self](const wire<proto::RequestSubmitDriver>& msg) -> caf::result<wire<proto::SubmitDriverResponse>> {
       auto& st = self->state;
       auto r = msg.reader().getDescription();
       driver_description d;
@@ -692,16 +703,65 @@ caf::behavior master(master_actor* self, master_options options) {
       d.memory = r.getMemoryBytes();
       d.supervise = r.getSupervise();
       d.user = str(r.getUser());
-      auto id = make_id("driver", st.next_driver++);
-      st.log->info("driver {} submitted ({})", id, d.binary.path);
-      auto out = st.logic->submit_driver(id, std::move(d));
-      enact(self, out);
-      return make_wire<proto::SubmitDriverResponse>([&](proto::SubmitDriverResponse::Builder b) {
-        b.setSuccess(true);
-        b.setDriverId(id);
-        b.setMessage("Driver successfully submitted as " + id);
-        b.setMasterUrl(st.url);
-      });
+      auto refused = [&](const std::string& why) {
+        st.log->warn("driver submission of {} by '{}' refused: {}", d.binary.path, d.user, why);
+        return make_wire<proto::SubmitDriverResponse>([&](proto::SubmitDriverResponse::Builder b) {
+          b.setSuccess(false);
+          b.setMessage(why);
+          b.setMasterUrl(st.url);
+        });
+      };
+      auto sender = caf::actor_cast<caf::actor>(self->current_sender());
+      if (!st.binary_store)
+        return refused("this master keeps no binaries, so it runs no cluster-mode drivers");
+      if (!sender)
+        return refused("an anonymous sender cannot hand over a binary");
+      std::string keep;  // the binaries of live drivers stay in the store
+      for (auto* x : st.logic->drivers())
+        if (!is_finished(x->state))
+          keep += (keep.empty() ? "" : ",") + x->desc.binary.content_hash;
+      auto rp = self->make_response_promise<wire<proto::SubmitDriverResponse>>();
+      auto hash = d.binary.content_hash;
+      auto size = d.binary.size;
+      // Bounded per chunk by ember.rpc.askTimeout (the store's requests to the submitter).
+      self->request(st.binary_store, caf::infinite, store_binary_atom::value, sender, hash, size, keep)
+          .then(
+              [self, rp, d](const std::string& stored) mutable {
+                auto& st = self->state;
+                auto id = make_id("driver", st.next_driver++);
+                st.log->info("driver {} submitted by '{}' ({}, stored as {})", id, d.user, d.binary.path, stored);
+                enact(self, st.logic->submit_driver(id, std::move(d)));
+                rp.deliver(make_wire<proto::SubmitDriverResponse>([&](proto::SubmitDriverResponse::Builder b) {
+                  b.setSuccess(true);
+                  b.setDriverId(id);
+                  b.setMessage("Driver successfully submitted as " + id);
+                  b.setMasterUrl(st.url);
+                }));
+              },
+              [self, rp, path = d.binary.path](const caf::error& err) mutable {
+                auto& st = self->state;
+                auto why = "binary " + path + ": " + describe(err);
+                st.log->warn("driver submission refused: {}", why);
+                rp.deliver(make_wire<proto::SubmitDriverResponse>([&](proto::SubmitDriverResponse::Builder b) {
+                  b.setSuccess(false);
+                  b.setMessage(why);
+                  b.setMasterUrl(st.url);
+                }));
+              });
+      return rp;
+    },
+    // Workers fetch a submitted driver's binary; nobody else may read the store.
+    [self](const wire<proto::FetchBinary>& msg) {
+      auto& st = self->state;
+      auto sender = caf::actor_cast<caf::actor>(self->current_sender());
+      if (!sender || st.worker_of.count(sender.address()) == 0 || !st.binary_store) {
+        st.log->warn("FetchBinary from {}, not a registered worker: refused",
+                     sender ? to_string(sender.node()) : std::string{"an anonymous sender"});
+        self->make_response_promise().deliver(
+            caf::make_error(caf::sec::runtime_error, "only registered workers fetch binaries from the master"));
+        return;
+      }
+      self->delegate(st.binary_store, msg);
     },
     [self](const wire<proto::RequestKillDriver>& msg) {
       auto id = str(msg.reader().getDriverId());
@@ -763,6 +823,15 @@ master_options master_options::from(const config::config& c) {
   o.recovery_mode = c.get(config::keys::deploy_recovery_mode);
   o.recovery_dir = c.get(config::keys::deploy_recovery_directory);
   o.acls = deploy::acls::from(c);
+  if (o.recovery_mode == "FILESYSTEM" && !o.recovery_dir.empty()) {
+    o.binary_dir = std::filesystem::path{o.recovery_dir} / filesystem_persistence::binaries_subdir;
+  } else {
+    o.binary_dir = config::local_dirs(c).front() / ("master-" + std::to_string(::getpid())) / "binaries";
+    o.binary_dir_is_scratch = true;
+  }
+  o.binary_store_max_size = static_cast<std::uint64_t>(c.get(config::keys::master_binary_store_max_size));
+  o.max_chunk_size = static_cast<std::uint32_t>(c.get(config::keys::network_max_chunk_size));
+  o.ask_timeout = c.get(config::keys::rpc_ask_timeout);
   return o;
 }
 
@@ -774,7 +843,17 @@ void master_options::make_persistence() {
   persistence = std::make_shared<filesystem_persistence>(recovery_dir);
 }
 
-caf::expected<started_master> start_master(caf::actor_system& sys, const master_options& options) {
+caf::expected<started_master> start_master(caf::actor_system& sys, const master_options& given) {
+  auto options = given;
+  if (!options.binary_dir.empty()) {
+    try {
+      options.binary_store = spawn_binary_store(
+          sys, {options.binary_dir, options.binary_store_max_size, options.max_chunk_size, options.ask_timeout});
+    } catch (const std::exception& e) {
+      return caf::make_error(caf::sec::runtime_error, std::string{"binary store "} + options.binary_dir.string()
+                                                          + ": " + e.what());
+    }
+  }
   auto actor = sys.spawn(master, options);
   auto port = publish(sys, actor, options.port, options.host.empty() ? nullptr : options.host.c_str(), true);
   if (!port) {

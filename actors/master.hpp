@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -37,9 +38,19 @@ struct master_options {
   /// Set by the caller for FILESYSTEM (make_persistence); the master reads it back at start.
   std::shared_ptr<deploy::filesystem_persistence> persistence;
   deploy::acls acls;  // ember.acls.enable and the lists
+  // The store of binaries submitted for cluster-mode drivers (actors/binary_store.hpp): in the
+  // recovery directory under FILESYSTEM recovery (a recovered driver can start again), else in a
+  // directory of this master process under ember.local.dir.
+  std::filesystem::path binary_dir;         // empty: none (the master refuses drivers)
+  bool binary_dir_is_scratch = false;       // removed when the master stops
+  std::uint64_t binary_store_max_size = 0;  // ember.master.binaryStore.maxSize
+  std::uint32_t max_chunk_size = 1 << 20;   // ember.network.maxChunkSize
+  std::chrono::milliseconds ask_timeout{120000};  // ember.rpc.askTimeout
+  caf::actor binary_store;                  // spawned by start_master
 
   /// From ember.deploy.spreadOut, ember.worker.timeout, ember.deploy.maxExecutorRetries,
-  /// ember.deploy.defaultCores, ember.master.workerCheckInterval, ember.master.port.
+  /// ember.deploy.defaultCores, ember.master.workerCheckInterval, ember.master.port, the
+  /// recovery, ACL and binary store keys.
   static master_options from(const config::config& c);
 
   /// FILESYSTEM: the engine on recovery_dir (created if missing). Throws std::runtime_error with

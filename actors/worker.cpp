@@ -166,7 +166,7 @@ private:
   struct fetch_io {
     std::unique_ptr<deploy::binary_assembly> assembly;
     caf::actor source;
-    std::string source_text;  // host:port, for errors
+    std::string source_text;  // "the master" or "the driver at host:port", for errors
   };
 
   static deploy::worker_settings settings(const worker_options& o) {
@@ -557,11 +557,21 @@ void worker_actor::enact_one(const deploy::spawn_driver& x) {
 void worker_actor::enact_one(const deploy::fetch_binary& x) {
   auto hash = x.content_hash;
   auto& f = fetches_[hash];
-  f.source_text = x.host + ":" + std::to_string(x.port);
+  f.source_text = x.from_master ? "the master" : "the driver at " + x.host + ":" + std::to_string(x.port);
   try {
     f.assembly = std::make_unique<deploy::binary_assembly>(cache_, hash);
   } catch (const std::exception& ex) {
     fail_fetch(hash, ex.what());
+    return;
+  }
+  if (x.from_master) {  // a submitted driver's binary, kept by the master
+    if (!master_) {
+      fail_fetch(hash, "cannot fetch the driver's binary " + hash + ": no connection to the master");
+      return;
+    }
+    log_->info("fetching binary {} from the master", hash);
+    f.source = master_;
+    fetch_next(hash);
     return;
   }
   log_->info("fetching binary {} from the driver at {}:{}", hash, x.host, x.port);
@@ -573,7 +583,7 @@ void worker_actor::enact_one(const deploy::fetch_binary& x) {
             if (it == fetches_.end())
               return;
             if (!ptr) {
-              fail_fetch(hash, "no driver endpoint published at " + it->second.source_text);
+              fail_fetch(hash, it->second.source_text + " publishes no driver endpoint");
               return;
             }
             it->second.source = caf::actor_cast<caf::actor>(ptr);
@@ -582,8 +592,7 @@ void worker_actor::enact_one(const deploy::fetch_binary& x) {
           [this, hash](caf::error& err) {
             auto it = fetches_.find(hash);
             auto from = it == fetches_.end() ? std::string{} : it->second.source_text;
-            fail_fetch(hash, "cannot reach the driver at " + from + " to fetch the application binary: "
-                               + describe(err));
+            fail_fetch(hash, "cannot reach " + from + " to fetch the application binary: " + describe(err));
           });
 }
 
@@ -599,7 +608,7 @@ void worker_actor::fetch_next(const std::string& hash) {
             [this, hash](caf::error& err) {
               auto it = fetches_.find(hash);
               auto from = it == fetches_.end() ? std::string{} : it->second.source_text;
-              fail_fetch(hash, "fetching binary " + hash + " from the driver at " + from + " failed: " + describe(err));
+              fail_fetch(hash, "fetching binary " + hash + " from " + from + " failed: " + describe(err));
             });
 }
 
@@ -615,7 +624,7 @@ void worker_actor::chunk_arrived(const std::string& hash, const wire<proto::Bina
   c.checksum = r.getChecksum();
   c.last = r.getLast();
   if (str(r.getContentHash()) != hash) {
-    fail_fetch(hash, "driver sent a chunk of " + str(r.getContentHash()) + " for " + hash);
+    fail_fetch(hash, it->second.source_text + " sent a chunk of " + str(r.getContentHash()) + " for " + hash);
     return;
   }
   if (auto err = it->second.assembly->add(c)) {

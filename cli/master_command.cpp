@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <filesystem>
 #include <iostream>
 #include <thread>
 
@@ -98,6 +99,10 @@ int run_master(const config::config& c, const master_command_options& options) {
   auto master = started->actor;
   int code = serve_until_down(sys, master, signals,
                               [master] { caf::anon_send_exit(master, caf::exit_reason::user_shutdown); }, "master");
+  if (opts.binary_dir_is_scratch) {  // this process's own store: nothing else will read it
+    std::error_code ec;
+    std::filesystem::remove_all(opts.binary_dir.parent_path(), ec);
+  }
   return code;
 }
 

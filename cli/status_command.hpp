@@ -66,6 +66,10 @@ class master_client {
     return result;
   }
 
+  caf::actor_system& system() { return *sys_; }
+  const caf::actor& master() const { return master_; }
+  const master_url& url() const { return url_; }
+
  private:
   master_url url_;
   caf::timespan timeout_;

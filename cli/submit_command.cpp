@@ -15,7 +15,9 @@
 #include <optional>
 #include <string_view>
 
+#include <caf/send.hpp>
 
+#include "actors/binary_store.hpp"
 #include "cli/status_command.hpp"
 #include "deploy/binary_cache.hpp"
 #include "protocol/deploy.capnp.h"
@@ -118,6 +120,29 @@ std::vector<std::string> driver_args(const submit_options& o, const config::conf
   std::exit(err == ENOENT || err == EACCES ? exit_usage : exit_failure);
 }
 
+// Sends the submission from an actor that, while it waits for the answer, serves the binary to
+// the master (FetchBinary): the master stores it and runs the driver from that copy only. The wait
+// is bounded per chunk by ember.rpc.askTimeout.
+wire<proto::SubmitDriverResponse> hand_over(master_client& client, const wire<proto::RequestSubmitDriver>& req,
+                                             const std::string& binary, const std::string& hash, std::uint64_t size,
+                                             const config::config& conf) {
+  auto ask = conf.get(config::keys::rpc_ask_timeout);
+  auto chunk = static_cast<std::uint64_t>(conf.get(config::keys::network_max_chunk_size));
+  caf::timespan timeout = ask * static_cast<std::int64_t>(2 + size / chunk);
+  auto submitter = actors::spawn_binary_submitter(client.system(), client.master(), binary, hash,
+                                                  static_cast<std::size_t>(chunk), timeout);
+  caf::scoped_actor self{client.system()};
+  wire<proto::SubmitDriverResponse> result;
+  std::string failure;
+  self->request(submitter, caf::infinite, req)
+      .receive([&](const wire<proto::SubmitDriverResponse>& resp) { result = resp; },
+               [&](const caf::error& err) { failure = describe(err); });
+  caf::anon_send_exit(submitter, caf::exit_reason::user_shutdown);
+  if (!failure.empty())
+    throw master_unreachable("no answer from the master at " + client.url().text + " to RequestSubmitDriver: " + failure);
+  return result;
+}
+
 int submit_cluster(const submit_options& o, const config::config& conf, const master_url& url,
                    const std::string& binary, const std::string& name) {
   auto [hash, size] = content_hash(binary);
@@ -151,7 +176,8 @@ int submit_cluster(const submit_options& o, const config::config& conf, const ma
     d.setUser(security::os_user());
   });
   master_client client{url, conf};
-  auto resp = client.ask<proto::SubmitDriverResponse>(req).reader();
+  auto reply = hand_over(client, req, binary, hash, size, conf);
+  auto resp = reply.reader();
   if (!resp.getSuccess()) {
     std::cerr << "ember submit: the master at " << url.text << " refused the driver: "
               << resp.getMessage().cStr() << '\n';

@@ -55,6 +55,7 @@ struct key_ref {
   X(authenticate, boolean, "ember.authenticate") \
   X(authenticate_secret, string, "ember.authenticate.secret") \
   X(authenticate_secret_file, string, "ember.authenticate.secret.file") \
+  X(block_manager_max_blocks_per_request, integer, "ember.blockManager.maxBlocksPerRequest") \
   X(broadcast_block_size, size, "ember.broadcast.blockSize") \
   X(broadcast_compress, boolean, "ember.broadcast.compress") \
   X(broadcast_max_size, size, "ember.broadcast.maxSize") \
@@ -110,6 +111,7 @@ struct key_ref {
   X(locality_wait_rack, duration, "ember.locality.wait.rack") \
   X(log_level, enumeration, "ember.log.level") \
   X(master, string, "ember.master") \
+  X(master_binary_store_max_size, size, "ember.master.binaryStore.maxSize") \
   X(master_port, integer, "ember.master.port") \
   X(master_worker_check_interval, duration, "ember.master.workerCheckInterval") \
   X(memory_fraction, real, "ember.memory.fraction") \
@@ -141,6 +143,8 @@ struct key_ref {
   X(ssl_enabled, boolean, "ember.ssl.enabled") \
   X(ssl_key, string, "ember.ssl.key") \
   X(stage_max_consecutive_attempts, integer, "ember.stage.maxConsecutiveAttempts") \
+  X(storage_replication_max_pending, integer, "ember.storage.replication.maxPending") \
+  X(storage_replication_threads, integer, "ember.storage.replication.threads") \
   X(task_cpus, integer, "ember.task.cpus") \
   X(task_max_failures, integer, "ember.task.maxFailures") \
   X(test_faults_fetch_blocks_delay, duration, "ember.test.faults.FetchBlocks.delay") \

@@ -271,6 +271,13 @@ std::vector<key_spec> make_registry() {
            "In-memory buffer of each shuffle file writer; plain number = KiB, as in Spark."),
       boolean(keys::shuffle_service_enabled, "false",
               "Serve shuffle files from the worker's shuffle service so they outlive their executor."),
+      integer(keys::block_manager_max_blocks_per_request, "64", 1, 4096,
+              "Most block ids one FetchBlocks message may name; an executor's block server answers a request in one go, so this "
+              "bounds what one peer's message makes it read and send (Ember's own clients name one)."),
+      integer(keys::storage_replication_threads, "2", 1, 64,
+              "Detached actors per executor that fetch block replicas (the _2 storage levels) from their holders."),
+      integer(keys::storage_replication_max_pending, "256", 1, 1000000,
+              "Replication requests an executor queues at most; beyond, a request is answered unserved (a replica is best effort)."),
       duration(keys::shuffle_io_retry_wait, "5s", s, 10, dur_max,
                "A remote shuffle fetch that got no answer at all for this long asks again (CAF may drop a "
                "message when two executors connect to each other at once), until ember.network.timeout; "
@@ -319,6 +326,9 @@ std::vector<key_spec> make_registry() {
               "spark.dead.worker.persistence)."),
       duration(keys::master_worker_check_interval, "5s", s, 10, dur_max,
                "How often the master looks for workers silent longer than ember.worker.timeout; plain number = seconds."),
+      size(keys::master_binary_store_max_size, "4g", m, 1, size_max,
+           "Total size of the application binaries the master keeps for cluster-mode drivers (ember submit hands each over); "
+           "a larger binary is refused, and beyond it the least recently used ones no live driver runs are deleted; plain number = MiB."),
       integer(keys::worker_port, "0", 0, 65535,
               "Port the worker's actor listens on (it names the worker to the master); 0 = any free port."),
       duration(keys::worker_heartbeat_interval, "15s", s, 10, dur_max,

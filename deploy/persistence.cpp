@@ -236,6 +236,8 @@ recovered_state filesystem_persistence::read() const {
   std::sort(files.begin(), files.end());
   for (auto& path : files) {
     auto name = path.filename().string();
+    if (name == binaries_subdir)
+      continue;
     if (name.starts_with(temp_prefix)) {  // a write the previous master did not finish
       fs::remove(path, ec);
       continue;

@@ -22,6 +22,10 @@ class filesystem_persistence final : public persistence_engine {
 public:
   explicit filesystem_persistence(std::filesystem::path dir);
 
+  /// The master's store of submitted binaries (actors/binary_store.hpp) lives in this subdirectory
+  /// of the recovery directory, so that recovered drivers can start again; read() passes it by.
+  static constexpr const char* binaries_subdir = "binaries";
+
   void persist_worker(const worker_description& w) override;
   void unpersist_worker(const std::string& worker_id) override;
   void persist_app(const app_record& a) override;

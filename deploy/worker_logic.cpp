@@ -435,9 +435,13 @@ worker_decisions worker_logic::fetch_succeeded(const std::string& content_hash, 
   if (it == fetches_.end())
     return out;  // cancelled (shutdown)
   auto waiting = std::move(it->second.waiting);
+  auto drivers = std::move(it->second.waiting_drivers);
   fetches_.erase(it);
   for (auto& key : waiting)
     start_executor(key, binary, out);
+  for (auto& id : drivers)
+    if (auto d = drivers_.find(id); d != drivers_.end() && d->second.fetching)
+      start_driver(id, out, binary);
   return out;
 }
 
@@ -447,10 +451,16 @@ worker_decisions worker_logic::fetch_failed(const std::string& content_hash, con
   if (it == fetches_.end())
     return out;
   auto waiting = std::move(it->second.waiting);
+  auto drivers = std::move(it->second.waiting_drivers);
   fetches_.erase(it);
   for (auto& key : waiting)
     if (executors_.count(key) != 0)
       fail_executor(key, message, out);
+  for (auto& id : drivers)
+    if (auto d = drivers_.find(id); d != drivers_.end() && d->second.fetching) {
+      drivers_.erase(d);
+      report(report_driver{id, driver_state::error, 0, 0, "driver " + id + ": " + message, 0}, out);
+    }
   return out;
 }
 
@@ -478,7 +488,7 @@ worker_decisions worker_logic::launch_driver(driver_launch launch) {
   return out;
 }
 
-void worker_logic::start_driver(const std::string& id, worker_decisions& out) {
+void worker_logic::start_driver(const std::string& id, worker_decisions& out, std::optional<fs::path> fetched) {
   auto it = drivers_.find(id);
   if (it == drivers_.end())
     return;
@@ -495,12 +505,18 @@ void worker_logic::start_driver(const std::string& id, worker_decisions& out) {
            + l.binary.content_hash + "'); a cluster-mode driver must be an application binary shipped by ember submit");
     return;
   }
-  auto binary = binaries_.find(l.binary.content_hash, l.binary.path);
+  auto binary = fetched ? fetched : binaries_.find(l.binary.content_hash, l.binary.path);
   if (!binary) {
-    refuse("driver " + id + ": binary " + l.binary.path + " with SHA-256 " + l.binary.content_hash + " is not on worker "
-           + id_ + " (cluster deploy mode needs the submitted binary at the same path on every worker)");
+    // ember submit gave it to the master, which keeps it until no driver of it is left: fetch
+    // it from there (verified against the digest as it is stored).
+    it->second.fetching = true;
+    auto [f, fresh] = fetches_.try_emplace(l.binary.content_hash);
+    f->second.waiting_drivers.push_back(id);
+    if (fresh)
+      out.push_back(fetch_binary{l.binary.content_hash, "", 0, true});
     return;
   }
+  it->second.fetching = false;
   spawn_driver s;
   s.driver_id = id;
   s.spec.program = binary->string();
@@ -553,7 +569,7 @@ worker_decisions worker_logic::kill_driver(const std::string& id) {
 worker_decisions worker_logic::restart_driver_tick(const std::string& id) {
   worker_decisions out;
   auto it = drivers_.find(id);
-  if (it == drivers_.end() || it->second.pid != 0 || run_ != run_state::running)
+  if (it == drivers_.end() || it->second.pid != 0 || it->second.fetching || run_ != run_state::running)
     return out;
   start_driver(id, out);
   return out;

@@ -83,10 +83,12 @@ struct executor_child {
   bool kill_requested = false;
 };
 
-/// One cluster-mode driver process: pid 0 while a supervised restart is pending.
+/// One cluster-mode driver process: pid 0 while its binary is fetched from the master or a
+/// supervised restart is pending.
 struct driver_child {
   driver_launch launch;
   pid_t pid = 0;
+  bool fetching = false;
   std::filesystem::path cgroup;
   bool kill_requested = false;
   std::uint32_t restarts = 0;
@@ -186,10 +188,13 @@ struct terminate_child {
 struct force_kill_child {
   pid_t pid = 0;
 };
-/// Fetch the binary from the driver endpoint in chunks; answer with fetch_succeeded / fetch_failed.
+/// Fetch the binary in chunks, from the driver endpoint at host:port (an executor's binary) or,
+/// with from_master, from the master's store of submitted binaries (a cluster-mode driver's);
+/// answer with fetch_succeeded / fetch_failed.
 struct fetch_binary {
   std::string content_hash, host;
   std::uint16_t port = 0;
+  bool from_master = false;
 };
 /// Drop every fetch in flight (their partial files go); late chunks are ignored.
 struct cancel_fetches {};
@@ -305,6 +310,7 @@ public:
 private:
   struct fetch_record {
     std::vector<executor_key> waiting;
+    std::vector<std::string> waiting_drivers;  // driver ids
   };
 
   std::chrono::milliseconds backoff() const;
@@ -318,7 +324,9 @@ private:
   void start_executor(const executor_key& key, const std::filesystem::path& binary, worker_decisions& out);
   void fail_executor(const executor_key& key, const std::string& message, worker_decisions& out);
   void remove_app_dir_if_done(const std::string& app_id, worker_decisions& out);
-  void start_driver(const std::string& driver_id, worker_decisions& out);
+  /// `fetched`: the binary just fetched for it (else it is looked up, and fetched if missing).
+  void start_driver(const std::string& driver_id, worker_decisions& out,
+                    std::optional<std::filesystem::path> fetched = std::nullopt);
   void kill_process(pid_t pid, worker_decisions& out);
   void executor_exited(std::map<executor_key, executor_child>::iterator it, const exit_status& status,
                        bool cgroup_oom, worker_decisions& out);

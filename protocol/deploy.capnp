@@ -199,7 +199,9 @@ struct ApplicationFinished {
 }
 
 struct FetchBinary {
-  # worker -> master (or driver): send me this binary, from this offset, in BinaryChunks.
+  # Send me this binary, from this offset, in BinaryChunks: worker -> driver (an executor's
+  # binary), worker -> master (a cluster-mode driver's), master -> ember submit (the binary it
+  # hands over while its RequestSubmitDriver waits).
   contentHash @0 :Text $Common.required;
   offset @1 :UInt64;
   maxChunkSize @2 :UInt32;

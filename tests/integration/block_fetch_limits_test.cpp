@@ -1,5 +1,5 @@
 // The block fetch path's bounds against a hostile peer (issue 15), with real actors on loopback:
-// the block server answers a FetchBlocks naming more than max_blocks_per_request blocks with one
+// the block server answers a FetchBlocks naming more than ember.blockManager.maxBlocksPerRequest blocks with one
 // failure and serves nothing; the fetch client refuses a holder that sends more bytes than the
 // map status says (the block counts as corrupt) instead of collecting them.
 #include <doctest/doctest.h>
@@ -60,7 +60,8 @@ caf::behavior oversending_holder(caf::event_based_actor* self, size_t size) {
 
 TEST_CASE("block server: a FetchBlocks naming more blocks than the limit gets one failure") {
   net_system ns;
-  auto server = actors::spawn_block_server(ns.sys, std::make_shared<actors::map_output_index>(), 1 << 20);
+  constexpr unsigned limit = 64;  // ember.blockManager.maxBlocksPerRequest's default
+  auto server = actors::spawn_block_server(ns.sys, std::make_shared<actors::map_output_index>(), 1 << 20, limit);
   caf::scoped_actor self{ns.sys};
   auto ask = [&](unsigned n) {
     self->send(server, make_wire<proto::FetchBlocks>([&](proto::FetchBlocks::Builder b) {
@@ -71,17 +72,17 @@ TEST_CASE("block server: a FetchBlocks naming more blocks than the limit gets on
       b.setMaxChunkSize(4096);
     }));
   };
-  ask(static_cast<unsigned>(actors::max_blocks_per_request) + 1);
+  ask(limit + 1);
   std::string message;
   self->receive([&](const wire<proto::FetchBlockFailed>& f) { message = actors::str(f.reader().getMessage()); },
                 caf::after(10s) >> [] { FAIL("no answer"); });
   CHECK(message == "a FetchBlocks names 65 blocks; this block server serves at most 64");
   // At the limit every block is served (here: not found, one failure each).
-  ask(static_cast<unsigned>(actors::max_blocks_per_request));
+  ask(limit);
   int failures = 0;
-  for (size_t i = 0; i < actors::max_blocks_per_request; ++i)
+  for (unsigned i = 0; i < limit; ++i)
     self->receive([&](const wire<proto::FetchBlockFailed>& f) {
-      failures += f.reader().getRequestId() == actors::max_blocks_per_request ? 1 : 0;
+      failures += f.reader().getRequestId() == limit ? 1 : 0;
     }, caf::after(10s) >> [] { FAIL("no answer"); });
   CHECK(failures == 64);
   self->send_exit(server, caf::exit_reason::user_shutdown);

@@ -32,6 +32,7 @@
 #include <caf/io/middleman.hpp>
 #include <caf/scoped_actor.hpp>
 
+#include "actors/binary_store.hpp"
 #include "actors/conversions.hpp"
 #include "deploy/binary_cache.hpp"
 #include "protocol/deploy.capnp.h"
@@ -157,9 +158,9 @@ struct cluster_fixture {
   std::uint16_t master_port = 0;
 };
 
-wire<proto::MasterState> master_state(caf::scoped_actor& self, const caf::actor& master) {
+wire<proto::MasterState> master_state(caf::scoped_actor& self, const caf::actor& master, bool finished = false) {
   wire<proto::MasterState> result;
-  self->request(master, 10s, make_wire<proto::RequestMasterState>([](auto) {}))
+  self->request(master, 10s, make_wire<proto::RequestMasterState>([&](auto b) { b.setIncludeFinished(finished); }))
       .receive([&](const wire<proto::MasterState>& s) { result = s; },
                [&](caf::error& err) { FAIL("RequestMasterState failed: " << describe(err)); });
   return result;
@@ -443,12 +444,20 @@ TEST_CASE("cluster-mode drivers: run, exit code, missing binary, supervise and k
 
   const std::string sh = fs::canonical("/bin/sh").string();
   const auto sh_hash = deploy::content_hash(sh);
-  auto submit = [&](std::string path, std::string hash, std::string script, bool supervise) {
-    std::string id;
-    self->request(*master, 10s, make_wire<proto::RequestSubmitDriver>([&](proto::RequestSubmitDriver::Builder b) {
+  // As ember submit does: from an actor that serves the binary to the master's store meanwhile.
+  // Returns the driver id, or the master's refusal.
+  struct submitted {
+    std::string id, refusal;
+  };
+  auto try_submit = [&](std::string path, std::string hash, std::string script, bool supervise) {
+    submitted out;
+    auto submitter = actors::spawn_binary_submitter(sys, *master, path, hash, 1 << 20, 10s);
+    self->request(submitter, 10s, make_wire<proto::RequestSubmitDriver>([&](proto::RequestSubmitDriver::Builder b) {
           auto d = b.initDescription();
           d.initBinary().setPath(path);
           d.getBinary().setContentHash(hash);
+          if (std::error_code ec; fs::exists(path, ec))
+            d.getBinary().setSize(fs::file_size(path));
           auto args = d.initArgs(2);
           args.set(0, "-c");
           args.set(1, script);
@@ -458,13 +467,22 @@ TEST_CASE("cluster-mode drivers: run, exit code, missing binary, supervise and k
         }))
         .receive(
             [&](const wire<proto::SubmitDriverResponse>& r) {
-              CHECK(r.reader().getSuccess());
-              id = actors::str(r.reader().getDriverId());
-              CHECK(actors::str(r.reader().getMessage()) == "Driver successfully submitted as " + id);
+              if (!r.reader().getSuccess()) {
+                out.refusal = actors::str(r.reader().getMessage());
+                return;
+              }
+              out.id = actors::str(r.reader().getDriverId());
+              CHECK(actors::str(r.reader().getMessage()) == "Driver successfully submitted as " + out.id);
             },
             [](caf::error& e) { FAIL(describe(e)); });
-    CHECK(id.rfind("driver-", 0) == 0);
-    return id;
+    self->send_exit(submitter, caf::exit_reason::user_shutdown);
+    return out;
+  };
+  auto submit = [&](std::string path, std::string hash, std::string script, bool supervise) {
+    auto r = try_submit(path, hash, script, supervise);
+    INFO("refused: " << r.refusal);
+    CHECK(r.id.rfind("driver-", 0) == 0);
+    return r.id;
   };
   auto status = [&](const std::string& id) {
     std::pair<proto::DriverState, std::string> out{proto::DriverState::UNKNOWN, ""};
@@ -484,16 +502,21 @@ TEST_CASE("cluster-mode drivers: run, exit code, missing binary, supervise and k
   CHECK(status(d1).second == "driver " + d1 + " ended with exit code 3");
   CHECK(slurp(fx.dir / "w1" / d1 / "stdout") == (fx.dir / "w1" / d1).string() + "\n");
 
-  // The binary is not on the worker: error, naming the path.
+  // A binary the submitter cannot hand over, or one named without a SHA-256 digest, makes no
+  // driver: the master refuses the submission in one line.
   const std::string absent_hash(64, '0');
-  auto d2 = submit("/nonexistent/app", absent_hash, "exit 0", false);
-  CHECK(eventually([&] { return status(d2).first == proto::DriverState::ERROR; }));
-  CHECK(status(d2).second.find("binary /nonexistent/app with SHA-256 " + absent_hash + " is not on worker")
-        != std::string::npos);
-  // A plain path on the worker without a digest never runs.
-  auto d2b = submit(sh, "xxh64:0123456789abcdef", "exit 0", false);
-  CHECK(eventually([&] { return status(d2b).first == proto::DriverState::ERROR; }));
-  CHECK(status(d2b).second.find("refused: binary " + sh + " has no SHA-256 digest") != std::string::npos);
+  auto absent = try_submit("/nonexistent/app", absent_hash, "exit 0", false);
+  CHECK(absent.id.empty());
+  CHECK(absent.refusal.find("binary /nonexistent/app: ") == 0);
+  CHECK(absent.refusal.find("cannot read binary " + absent_hash) != std::string::npos);
+  auto undigested = try_submit(sh, "xxh64:0123456789abcdef", "exit 0", false);
+  CHECK(undigested.id.empty());
+  CHECK(undigested.refusal.find("'xxh64:0123456789abcdef' is not a SHA-256 digest") != std::string::npos);
+  // A submitter that serves other bytes than the digest it names: the store's check fails.
+  auto forged = try_submit(sh, std::string(64, 'a'), "exit 0", false);
+  CHECK(forged.id.empty());
+  CHECK(forged.refusal.find("fetched binary has SHA-256 " + sh_hash + ", expected " + std::string(64, 'a')) != std::string::npos);
+  CHECK(master_state(self, *master, true).reader().getDrivers().size() == 1);  // d1 only
 
   // Supervised and failing: restarted by the worker, until killed.
   auto d3 = submit(sh, sh_hash, "exit 1", true);

@@ -84,11 +84,13 @@ struct cluster {
   fs::path scratch;
   std::string url;
   std::string env;
-  cluster(const fs::path& dir, int workers) : run_dir(dir / "run"), scratch(dir / "launcher") {
+  // extra_env: more VAR=value settings for the launcher (and so the master and workers).
+  cluster(const fs::path& dir, int workers, const std::string& extra_env = "")
+      : run_dir(dir / "run"), scratch(dir / "launcher") {
     fs::create_directories(scratch);
     int port = free_port();
     url = "ember://127.0.0.1:" + std::to_string(port);
-    env = "EMBER_BIN='" + ember_bin + "' EMBER_START_TIMEOUT=60 EMBER_STOP_TIMEOUT=60 ";
+    env = "EMBER_BIN='" + ember_bin + "' EMBER_START_TIMEOUT=60 EMBER_STOP_TIMEOUT=60 " + extra_env + " ";
     auto r = sh(env + launcher + " start --workers " + std::to_string(workers) + " --cores 2 --memory 1g --port "
                     + std::to_string(port) + " --run-dir '" + run_dir.string() + "'",
                 scratch);
@@ -239,4 +241,57 @@ TEST_CASE("submit: on a standalone cluster, client and cluster deploy mode give 
     CHECK(unknown.exit_code == 1);
     CHECK(unknown.out == "Driver driver-that-never-was not found on " + c.url + "\n");
   }
+}
+
+// The binary a cluster-mode driver runs is the one ember submit hands over, whatever the workers'
+// hosts hold at that path. The submitter's copy lives in a mount namespace of its own (a tmpfs
+// only it sees), so the worker can only have it from the master.
+TEST_CASE("submit: cluster mode ships the driver's binary through the master") {
+  temp_dir dir;
+  auto root = fs::weakly_canonical(dir.path);
+  write_input(root / "input");
+  auto ref = local_reference(root / "input", root);
+  cluster c{root, 2};
+  auto hidden = root / "hidden";
+  fs::create_directories(hidden);
+  auto out = root / "shipped-out";
+  auto app = hidden / "wc-app";
+  auto r = sh("{ unshare --mount --propagation private sh -c \"mount -t tmpfs tmpfs '" + hidden.string() + "' && cp '"
+                  + wordcount + "' '" + app.string() + "' && '" + ember_bin + "' submit --master " + c.url
+                  + " --deploy-mode cluster '" + app.string() + "' '" + (root / "input").string() + "' '"
+                  + out.string() + "'\"; }",
+              root);
+  INFO("stderr: " << r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(!fs::exists(app));  // the workers' view: no such file
+  std::smatch m;
+  REQUIRE(std::regex_match(r.out, m, std::regex{"Submitted driver (\\S+) to " + c.url + "\n"}));
+  std::string driver_id = m[1];
+  CHECK(eventually([&] {
+    auto s = submit("--master " + c.url + " --status " + driver_id, root);
+    return s.exit_code == 0 && s.out.starts_with("Driver " + driver_id + " is FINISHED");
+  }, std::chrono::seconds{120}));
+  CHECK(output_lines(out) == ref.lines);
+  // The worker fetched it from the master and ran its verified copy: <work>/binaries/<sha256>.
+  auto digest = sh("sha256sum '" + wordcount + "' | cut -d' ' -f1", root).out;
+  digest.erase(digest.find_last_not_of('\n') + 1);
+  bool fetched = false;
+  for (auto& w : fs::directory_iterator(c.run_dir / "work"))
+    fetched = fetched || fs::exists(w.path() / "binaries" / digest);
+  CHECK(fetched);
+  CHECK(slurp(c.run_dir / "logs" / "master.log").find("binary store: stored " + digest) != std::string::npos);
+}
+
+TEST_CASE("submit: a binary larger than ember.master.binaryStore.maxSize is refused in one line") {
+  temp_dir dir;
+  auto root = fs::weakly_canonical(dir.path);
+  fs::create_directories(root / "conf");
+  std::ofstream(root / "conf" / "ember-defaults.conf") << "ember.master.binaryStore.maxSize 1m\n";
+  cluster c{root, 1, "EMBER_CONF_DIR='" + (root / "conf").string() + "'"};
+  auto r = submit("--master " + c.url + " --deploy-mode cluster '" + wordcount + "' in out", root);
+  CHECK(r.exit_code == 1);
+  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  CHECK(r.err.find("refused the driver") != std::string::npos);
+  CHECK(r.err.find("more than ember.master.binaryStore.maxSize (1m)") != std::string::npos);
+  CHECK(c.state(root)["drivers"].empty());
 }

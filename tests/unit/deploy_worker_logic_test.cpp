@@ -118,7 +118,7 @@ struct tracer {
   std::string operator()(const terminate_child& x) const { return "SIGTERM " + std::to_string(x.pid); }
   std::string operator()(const force_kill_child& x) const { return "SIGKILL " + std::to_string(x.pid); }
   std::string operator()(const fetch_binary& x) const {
-    return "fetch " + x.content_hash + " from " + x.host + ":" + std::to_string(x.port);
+    return "fetch " + x.content_hash + " from " + (x.from_master ? "the master" : x.host + ":" + std::to_string(x.port));
   }
   std::string operator()(const cancel_fetches&) const { return "cancel fetches"; }
   std::string operator()(const remove_cgroup_dir& x) const { return "remove cgroup " + x.cgroup.string(); }
@@ -532,15 +532,45 @@ TEST_CASE("drivers: a clean exit finishes, an unsupervised failure fails, a kill
   CHECK(trace(f.w.kill_driver("d-kill")) == lines{"SIGTERM 302", "escalate 302 in 5000"});
   CHECK(tracer{}(only<report_driver>(f.w.child_exited(302, killed(SIGTERM), false)).at(0))
         == "driver d-kill killed 0 15 pid 0: driver d-kill ended with signal 15 (SIGTERM)");
+  // Not in the cache: fetched from the master (ember submit handed it over there); a failed fetch
+  // is the driver's error.
   auto missing = driver("d-missing", false);
   missing.binary.content_hash = hash_b;
-  CHECK(actions(f.w.launch_driver(missing))
-        == lines{"driver d-missing error 0 0 pid 0: driver d-missing: binary /apps/wc with SHA-256 " + hash_b
-                 + " is not on worker w1 (cluster deploy mode needs the submitted binary at the same path on every worker)"});
+  CHECK(actions(f.w.launch_driver(missing)) == lines{"fetch " + hash_b + " from the master"});
+  CHECK(f.w.drivers().at("d-missing").fetching);
+  CHECK(actions(f.w.fetch_failed(hash_b, "the master holds no binary " + hash_b))
+        == lines{"driver d-missing error 0 0 pid 0: driver d-missing: the master holds no binary " + hash_b});
   f.w.launch_driver(driver("d-fork", false));
   CHECK(trace(f.w.driver_start_failed("d-fork", "fork: Resource temporarily unavailable"))
         == lines{"driver d-fork error 0 0 pid 0: driver d-fork: fork: Resource temporarily unavailable"});
   CHECK(f.w.drivers().empty());
+}
+
+TEST_CASE("drivers: a binary fetched from the master starts every driver waiting for it, unless killed meanwhile") {
+  fixture f;
+  auto a = driver("d-1", true);
+  a.binary.content_hash = hash_b;
+  auto b = driver("d-2", false);
+  b.binary.content_hash = hash_b;
+  auto c = driver("d-3", false);
+  c.binary.content_hash = hash_b;
+  CHECK(actions(f.w.launch_driver(a)) == lines{"fetch " + hash_b + " from the master"});
+  CHECK(actions(f.w.launch_driver(b)).empty());  // one fetch per binary
+  CHECK(actions(f.w.launch_driver(c)).empty());
+  CHECK(f.w.fetches() == std::vector<std::string>{hash_b});
+  CHECK(actions(f.w.restart_driver_tick("d-1")).empty());  // a stray tick while fetching starts nothing
+  CHECK(trace(f.w.kill_driver("d-3")) == lines{"driver d-3 killed 0 0 pid 0: driver d-3 killed"});
+  CHECK(actions(f.w.fetch_succeeded(hash_b, "/w/binaries/" + hash_b))
+        == lines{"spawn driver d-1 /w/binaries/" + hash_b, "spawn driver d-2 /w/binaries/" + hash_b});
+  CHECK(!f.w.drivers().at("d-1").fetching);
+  CHECK(f.w.drivers().count("d-3") == 0);
+  // Shutting down while a driver's binary is on its way: the fetch is cancelled, nothing starts.
+  auto d = driver("d-4", false);
+  d.binary.content_hash = hash_c;
+  CHECK(actions(f.w.launch_driver(d)) == lines{"fetch " + hash_c + " from the master"});
+  auto out = actions(f.w.shutdown());
+  CHECK(std::count(out.begin(), out.end(), "cancel fetches") == 1);
+  CHECK(actions(f.w.fetch_succeeded(hash_c, "/w/binaries/" + hash_c)).empty());
 }
 
 TEST_CASE("application finished: its executors are killed and its work dir goes once they are reaped") {
