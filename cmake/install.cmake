@@ -108,9 +108,12 @@ install(DIRECTORY ${PROJECT_SOURCE_DIR}/docs/ DESTINATION ${CMAKE_INSTALL_DOCDIR
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/examples/standalone DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)
 
 # Everything the rules above copy, for scripts/package and the install tests: `cmake --install`
-# does not build, and fails on a file that was not built.
+# does not build, and fails on a file that was not built. Nor does the `install` target (or
+# cpack, which runs it) build `all` first: that would build every test, minutes of work the
+# package does not need; scripts/package builds this target instead.
 add_custom_target(ember_install_targets DEPENDS ember_public_headers ${ember_libraries} ember_cli
                                                 ${chaos_programs})
+set(CMAKE_SKIP_INSTALL_ALL_DEPENDENCY ON)
 
 # -- the Debian package (scripts/package: cpack -G DEB) ---------------------------
 # One package with the command, the launchers, the libraries and headers: the libraries are
@@ -123,10 +126,10 @@ set(CPACK_PACKAGE_NAME ember)
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
 set(CPACK_PACKAGE_CONTACT "Ember developers <ember@localhost>")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "Spark-like cluster runtime for batch data processing in C++")
-set(CPACK_PACKAGE_DESCRIPTION "Ember runs C++ data-parallel applications (datasets, shuffles, caching) in
- local mode or on a standalone cluster of ember master and workers. This package holds the ember
- command, the cluster launcher, the static libraries, headers, CMake package and pkg-config file
- to build applications with find_package(Ember).")
+set(CPACK_PACKAGE_DESCRIPTION "Ember runs C++ data-parallel applications (datasets, shuffles, caching)
+in local mode or on a standalone cluster of ember master and workers. This package holds the
+ember command, the cluster launcher, the static libraries, headers, CMake package and
+pkg-config file to build applications with find_package(Ember).")
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION devel)
