@@ -3,7 +3,7 @@
 // only P on CMAKE_PREFIX_PATH, run in local mode, then on a cluster started by the installed
 // ember-cluster and submitted with the installed ember (client and cluster mode); the same
 // main.cpp built with `g++ $(pkg-config --cflags --libs ember)`; the installed ember-chaos. Every
-// answer is compared with python3's word counts.
+// answer is compared with coreutils' word counts.
 #include <doctest/doctest.h>
 
 #include <chrono>

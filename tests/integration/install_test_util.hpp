@@ -1,6 +1,6 @@
 // Shared by the tests of an installed Ember (install_test.cpp: `cmake --install` into a temporary
 // prefix; package_test.cpp: the .deb unpacked into a scratch root): building the template project
-// examples/standalone out of the tree against a prefix, an input text, python3's word counts.
+// examples/standalone out of the tree against a prefix, an input text, coreutils' word counts.
 #pragma once
 
 #include <unistd.h>
@@ -36,7 +36,7 @@ inline ember_test::spawn_options clean_env(std::vector<std::pair<std::string, st
   return o;
 }
 
-// `name` found on PATH (cmake, python3, dpkg-deb: ember_test::run takes a path), or `name` itself.
+// `name` found on PATH (cmake, g++, dpkg-deb: ember_test::run takes a path), or `name` itself.
 inline std::string on_path(const std::string& name) {
   if (name.find('/') != std::string::npos)
     return name;
@@ -89,14 +89,13 @@ inline void write_input(const fs::path& gen_text, const fs::path& file) {
   must_run({gen_text.string(), "--bytes", "2000000", "--vocab", "20000", "--seed", "16", file.string()});
 }
 
-// python3's count of the whitespace-separated words of `input` (ASCII whitespace, as
-// ember::for_each_word splits), as "word<TAB>count" lines sorted as sorted_output sorts.
+// coreutils' count of the whitespace-separated words of `input` ([:space:] in the C locale: the
+// six ASCII whitespace bytes ember::for_each_word splits at), as "word<TAB>count" lines sorted
+// as sorted_output sorts.
 inline std::vector<std::string> reference_counts(const fs::path& input) {
-  auto r = must_run({"python3", "-c",
-                     "import collections, sys\n"
-                     "c = collections.Counter(open(sys.argv[1], 'rb').read().split())\n"
-                     "sys.stdout.write(''.join(f'{w.decode()}\\t{n}\\n' for w, n in sorted(c.items())))\n",
-                     input.string()});
+  auto r = must_run({"/bin/sh", "-c",
+                     "export LC_ALL=C; tr -s '[:space:]' '\\n' < " + ember_test::quoted(input.string())
+                         + " | grep -v '^$' | sort | uniq -c | awk '{ print $2 \"\\t\" $1 }'"});
   std::vector<std::string> lines;
   for (size_t pos = 0; pos < r.out.size();) {
     auto end = r.out.find('\n', pos);

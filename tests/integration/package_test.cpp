@@ -1,7 +1,7 @@
 // The Debian package as scripts/package makes it (cpack -G DEB, cmake/install.cmake), made here
 // into a temporary directory: its control file names the -dev packages an application build needs,
 // and unpacked into a scratch root (dpkg -x, no root needed) it serves the template project
-// examples/standalone, built against ROOT/usr, whose local run matches python3's word counts.
+// examples/standalone, built against ROOT/usr, whose local run matches coreutils' word counts.
 #include <doctest/doctest.h>
 
 #include <filesystem>
