@@ -99,6 +99,7 @@ TEST_CASE("installed: the layout, and no installed file names the source or buil
   for (auto& e : fs::recursive_directory_iterator(prefix / "include"))
     if (e.is_regular_file())
       installed.insert(fs::relative(e.path(), prefix / "include").string());
+  INFO("installed but not read by <ember/ember.hpp> (or the reverse): see ember_public_headers in cmake/install.cmake");
   CHECK(read == installed);
 }
 

@@ -77,6 +77,8 @@ inline fs::path build_standalone(const fs::path& prefix, const fs::path& work) {
   for (auto name : {"CMakeLists.txt", "main.cpp"})
     fs::copy_file(source_dir / "examples" / "standalone" / name, src / name);
   auto start = std::chrono::steady_clock::now();
+  INFO("if a <ember/...> header was not found, a public header includes a private one: add it to "
+       "ember_public_headers in cmake/install.cmake if applications may see it, or drop the include");
   must_run({"cmake", "-S", src.string(), "-B", bin.string(), "-DCMAKE_PREFIX_PATH=" + prefix.string()});
   must_run({"cmake", "--build", bin.string()});
   MESSAGE("examples/standalone configured and built against " << prefix.string() << " in "
