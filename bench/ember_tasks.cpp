@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "api/ember.hpp"
+#include <ember/ember.hpp>
 
 int run(int argc, char** argv) {
   auto ctx = ember::context::create(argc, argv);

@@ -4,7 +4,7 @@
 #include <cstdio>
 #include <iostream>
 
-#include "api/ember.hpp"
+#include <ember/ember.hpp>
 
 namespace {
 

@@ -11,7 +11,7 @@
 #include <iostream>
 #include <string>
 
-#include "api/ember.hpp"
+#include <ember/ember.hpp>
 
 // CPU seconds of this process so far (every thread; in local mode the executor's too).
 double cpu_seconds() {

@@ -7,7 +7,7 @@
 #include <cstring>
 #include <iostream>
 
-#include "api/ember.hpp"
+#include <ember/ember.hpp>
 
 using key = std::array<char, 10>;
 

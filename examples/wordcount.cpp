@@ -4,7 +4,7 @@
 #include <cstdio>
 #include <iostream>
 
-#include "api/ember.hpp"
+#include <ember/ember.hpp>
 
 int run(int argc, char** argv) {
   auto ctx = ember::context::create(argc, argv);

@@ -26,7 +26,7 @@
 #include <string>
 #include <vector>
 
-#include "api/ember.hpp"
+#include <ember/ember.hpp>
 
 namespace {
 

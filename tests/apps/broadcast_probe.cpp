@@ -13,7 +13,7 @@
 #include <string>
 #include <tuple>
 
-#include "api/ember.hpp"
+#include <ember/ember.hpp>
 
 namespace {
 

@@ -23,7 +23,7 @@
 #include <thread>
 #include <utility>
 
-#include "api/ember.hpp"
+#include <ember/ember.hpp>
 
 namespace {
 

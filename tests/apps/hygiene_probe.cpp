@@ -14,7 +14,7 @@
 #include <thread>
 #include <utility>
 
-#include "api/ember.hpp"
+#include <ember/ember.hpp>
 
 namespace {
 

@@ -21,7 +21,7 @@
 #include <thread>
 #include <vector>
 
-#include "api/ember.hpp"
+#include <ember/ember.hpp>
 
 namespace {
 

@@ -17,7 +17,7 @@
 #include <utility>
 #include <vector>
 
-#include "api/ember.hpp"
+#include <ember/ember.hpp>
 
 namespace {
 
