@@ -264,9 +264,21 @@ std::string fetch_remote_block(caf::actor_system& sys, const scheduler::map_stat
   std::optional<executor::fetch_limiter::permit> permit;
   if (limiter)
     permit.emplace(limiter->acquire(expected));
-  auto server = remote_actor(sys, s.host, s.port); // reuses the connection to that node
-  if (!server)
-    throw failed(describe(server.error()));
+  // Reuses the connection to that node. A connect that times out is tried again until `timeout`,
+  // unless the driver says the holder is gone; other errors (refused: the holder is dead) fail now.
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  auto server = remote_actor(sys, s.host, s.port, retry_wait);
+  while (!server) {
+    auto& err = server.error();
+    bool timed_out = err == caf::sec::request_timeout || err == caf::sec::connection_timeout;
+    if (!timed_out || std::chrono::steady_clock::now() >= deadline)
+      throw failed(describe(err));
+    if (holder_lost && holder_lost())
+      throw failed("its executor was lost (the driver no longer lists this map output there)");
+    log::get("executor")->info("connecting to the block server at {}:{} timed out ({}): trying again", s.host, s.port,
+                               describe(err));
+    server = remote_actor(sys, s.host, s.port, retry_wait);
+  }
   std::string out, error;
   bool corrupt = false;
   fetch_chunks(sys, *server, [&](proto::BlockId::Builder id) {
@@ -283,7 +295,7 @@ std::string fetch_remote_block(caf::actor_system& sys, const scheduler::map_stat
 std::optional<std::string> fetch_rdd_block(caf::actor_system& sys, const std::string& host, uint16_t port,
                                            uint32_t rdd_id, uint32_t partition, size_t max_chunk_size,
                                            std::chrono::milliseconds timeout, std::chrono::milliseconds retry_wait) {
-  auto server = remote_actor(sys, host, port);
+  auto server = remote_actor(sys, host, port, retry_wait);  // else: recomputed
   if (!server)
     return std::nullopt;
   std::string out, error;

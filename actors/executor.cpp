@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <map>
 #include <utility>
@@ -31,6 +32,8 @@
 namespace ember::actors {
 
 namespace {
+
+std::atomic<bool> abandoned_tasks{false};  // executor_abandoned_tasks()
 
 using faulty_send_atom = caf::atom_constant<caf::atom("faultysend")>;
 using resend_atom = caf::atom_constant<caf::atom("resend")>;
@@ -162,8 +165,17 @@ public:
   const char* name() const override { return "executor"; }
 
   void on_exit() override {
-    if (pool_)
-      pool_->stop(); // the queued tasks run (and report) first
+    if (!pool_)
+      return;
+    // The queued tasks run (and report) first, but a stopping executor does not wait without
+    // bound: a task stuck on a peer that never answers would hold the application's end.
+    if (pool_->stop_within(stop_grace_))
+      return;
+    log_->warn("executor: task threads still busy after ember.executor.stopGracePeriod ({} ms); "
+               "the process ends without them",
+               stop_grace_.count());
+    abandoned_tasks.store(true);
+    (void)pool_.release();  // its detached threads use it until the process exits
   }
 
   caf::behavior make_behavior() override {
@@ -241,6 +253,7 @@ private:
     }
     tasks_ = std::make_shared<task_context>(system(), std::move(c), dir.string(), std::move(args->tracker), block_manager_,
                                             std::move(args->outputs), std::move(blocks));
+    stop_grace_ = tasks_->cfg.stop_grace;
     pool_ = std::make_unique<executor::task_pool>(tasks_->cfg.cores, [tasks = tasks_] { tasks->outbox.flush(); });
     tasks_->pool = pool_.get();
   }
@@ -371,6 +384,7 @@ private:
   std::shared_ptr<spdlog::logger> log_;
   std::shared_ptr<task_context> tasks_;
   std::unique_ptr<executor::task_pool> pool_;
+  std::chrono::milliseconds stop_grace_{5000};
   std::map<std::pair<uint32_t, uint32_t>, std::shared_ptr<const stage_binary>> stages_; // (stage, attempt)
 };
 
@@ -380,5 +394,7 @@ caf::actor spawn_executor(caf::actor_system& sys, executor_config cfg, caf::acto
                           std::shared_ptr<map_output_index> outputs) {
   return sys.spawn<executor_actor>(std::move(cfg), std::move(driver), std::move(tracker), std::move(outputs));
 }
+
+bool executor_abandoned_tasks() { return abandoned_tasks.load(); }
 
 } // namespace ember::actors

@@ -40,6 +40,8 @@ struct executor_config {
   // ember.executor.shortTaskThreshold: a task that ran shorter may hold its StatusUpdate back
   // while more tasks are queued here (the scheduler uses the same threshold to queue more).
   std::chrono::nanoseconds short_task_threshold{std::chrono::milliseconds{1}};
+  // ember.executor.stopGracePeriod: how long a stopping executor waits for its running tasks.
+  std::chrono::milliseconds stop_grace{5000};
   // An executor process of a cluster (not local mode): it monitors the driver instead of being
   // linked to it, serves its shuffle blocks on `block_port` and fetches other hosts' blocks, and
   // exits with code 52 (Spark's) when a task runs out of memory.
@@ -75,6 +77,11 @@ struct executor_config {
 inline constexpr int executor_oom_exit_code = 52;
 
 class map_output_index;
+
+// True once a stopping executor of this process gave up waiting for a task thread (it stays
+// detached, stuck in user code or on a peer): the process must then end with _Exit, since
+// destructors and exit handlers would run under that thread's feet.
+bool executor_abandoned_tasks();
 
 // `driver` receives RegisterExecutor (the task scheduler in local mode, the driver endpoint in a
 // cluster); StatusUpdates go to whoever answers ExecutorRegistered. `tracker` answers

@@ -316,6 +316,7 @@ void run_executor_process(int argc, char** argv) {
     ec.resend_interval = heartbeat_interval;
     ec.running = std::make_shared<executor::running_tasks>(); // the heartbeater reports them
     ec.short_task_threshold = conf.get(config::keys::executor_short_task_threshold);
+    ec.stop_grace = conf.get(config::keys::executor_stop_grace_period);
     // Reports cached blocks and broadcast pieces to the driver, which removes them through it.
     block_manager_actor_config bmc;
     bmc.executor_id = args.executor_id;
@@ -372,6 +373,8 @@ void run_executor_process(int argc, char** argv) {
   }
   log->info("executor {} exits ({})", args.executor_id, code);
   log->flush();
+  if (executor_abandoned_tasks())
+    std::_Exit(code);
   std::exit(code);
 }
 

@@ -71,6 +71,7 @@ std::unique_ptr<deploy::cluster_manager_backend> make_local_backend(deploy::driv
   ec.block_size = static_cast<size_t>(conf.get(config::keys::io_compression_lz4_block_size));
   ec.ask_timeout = conf.get(config::keys::rpc_ask_timeout);
   ec.short_task_threshold = conf.get(config::keys::executor_short_task_threshold);
+  ec.stop_grace = conf.get(config::keys::executor_stop_grace_period);
   // The executor reads broadcasts straight from the driver's store (the originals).
   ec.broadcasts = std::make_shared<local_broadcast_source>(services.broadcasts);
   return std::make_unique<local_backend>(services.system, std::move(ec), services.task_scheduler,

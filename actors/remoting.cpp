@@ -16,6 +16,7 @@
 #include <cstring>
 #include <deque>
 #include <mutex>
+#include <set>
 
 #include <caf/actor_system.hpp>
 #include <caf/atom.hpp>
@@ -23,6 +24,7 @@
 #include <caf/openssl/manager.hpp>
 #include <caf/openssl/publish.hpp>
 #include <caf/openssl/remote_actor.hpp>
+#include <caf/scoped_actor.hpp>
 
 #include "config/log.hpp"
 #include "protocol/register_types.hpp"
@@ -188,6 +190,23 @@ caf::expected<caf::actor> remote_actor(caf::actor_system& sys, const std::string
   if (secured(sys))
     return caf::openssl::remote_actor(sys, host, port);
   return sys.middleman().remote_actor(host, port);
+}
+
+caf::expected<caf::actor> remote_actor(caf::actor_system& sys, const std::string& host, std::uint16_t port,
+                                       caf::timespan timeout) {
+  caf::expected<caf::actor> result{caf::make_error(caf::sec::request_timeout)};
+  caf::scoped_actor self{sys};
+  self->request(middleman_handle(sys), timeout, caf::connect_atom::value, host, port)
+      .receive(
+          [&](const caf::node_id&, caf::strong_actor_ptr& ptr, const std::set<std::string>&) {
+            if (ptr)
+              result = caf::actor_cast<caf::actor>(std::move(ptr));
+            else
+              result = caf::make_error(caf::sec::no_actor_published_at_port, "no actor published at " + host + ":"
+                                                                                 + std::to_string(port));
+          },
+          [&](caf::error& err) { result = std::move(err); });
+  return result;
 }
 
 caf::expected<std::uint16_t> publish(caf::actor_system& sys, const caf::actor& whom, std::uint16_t port,

@@ -13,6 +13,7 @@
 #include <caf/actor.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/expected.hpp>
+#include <caf/timespan.hpp>
 #include <caf/io/middleman_actor.hpp>
 
 #include "config/config.hpp"
@@ -34,6 +35,12 @@ caf::io::middleman_actor middleman_handle(caf::actor_system& sys);
 
 // Connects to the actor published at host:port (blocking: never call it from an actor's handler).
 caf::expected<caf::actor> remote_actor(caf::actor_system& sys, const std::string& host, std::uint16_t port);
+
+// The same, giving up after `timeout` with sec::request_timeout. CAF's own remote_actor waits
+// without bound, and a TLS connect whose handshake stalls (seen under load between two executors
+// connecting to each other) would hold a task thread forever.
+caf::expected<caf::actor> remote_actor(caf::actor_system& sys, const std::string& host, std::uint16_t port,
+                                       caf::timespan timeout);
 
 // Publishes `whom` at `port` (0 = any) on `in` (nullptr = every address).
 caf::expected<std::uint16_t> publish(caf::actor_system& sys, const caf::actor& whom, std::uint16_t port,

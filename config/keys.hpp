@@ -100,6 +100,7 @@ struct key_ref {
   X(executor_pin_cores, boolean, "ember.executor.pinCores") \
   X(executor_short_task_queue_depth, integer, "ember.executor.shortTaskQueueDepth") \
   X(executor_short_task_threshold, duration, "ember.executor.shortTaskThreshold") \
+  X(executor_stop_grace_period, duration, "ember.executor.stopGracePeriod") \
   X(executor_task_queue_depth, integer, "ember.executor.taskQueueDepth") \
   X(files_max_partition_bytes, size, "ember.files.maxPartitionBytes") \
   X(io_compression_codec, enumeration, "ember.io.compression.codec") \

@@ -181,6 +181,9 @@ std::vector<key_spec> make_registry() {
               "Tasks queued at an executor per core beyond the running ones, so a task thread never idles for the driver's round trip between tasks (0 = one task per core, as in Spark)."),
       integer(keys::executor_short_task_queue_depth, "64", 0, 1024,
               "Tasks queued at an executor per core, instead of ember.executor.taskQueueDepth, for a stage whose recent tasks ran shorter than ember.executor.shortTaskThreshold on average: tiny tasks are then not bound by the driver's round trip (0 = off)."),
+      duration(keys::executor_stop_grace_period, "5s", s, 0, dur_max,
+               "How long a stopping executor waits for its running tasks (one stuck in user code or on a peer that never answers) "
+               "before its process ends without them; plain number = seconds."),
       duration(keys::executor_short_task_threshold, "1ms", ms, 0, dur_max,
                "Average executor run time of a stage's recent tasks below which they count as short (see ember.executor.shortTaskQueueDepth)."),
       boolean(keys::executor_pin_cores, "false",

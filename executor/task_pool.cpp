@@ -42,6 +42,27 @@ void task_pool::stop() {
       t.join();
 }
 
+bool task_pool::stop_within(std::chrono::milliseconds grace) {
+  {
+    std::lock_guard guard{mtx_};
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  bool all;
+  {
+    std::unique_lock lock{mtx_};
+    all = exited_cv_.wait_for(lock, grace, [&] { return exited_ == threads_.size(); });
+  }
+  for (auto& t : threads_)
+    if (t.joinable()) {
+      if (all)
+        t.join();
+      else
+        t.detach();
+    }
+  return all;
+}
+
 void task_pool::loop() {
   for (;;) {
     job j;
@@ -55,8 +76,11 @@ void task_pool::loop() {
     {
       std::unique_lock lock{mtx_};
       cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty())
+      if (queue_.empty()) {
+        ++exited_;
+        exited_cv_.notify_all();
         return;
+      }
       j = std::move(queue_.front());
       queue_.pop_front();
     }

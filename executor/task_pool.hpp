@@ -3,6 +3,7 @@
 // code never runs on CAF's scheduler threads.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -35,11 +36,18 @@ public:
   // Lets the threads finish the jobs already queued, then joins them. Idempotent.
   void stop();
 
+  // The same, waiting at most `grace`. False when a thread is still busy then (a task stuck in
+  // user code or on a peer that never answers): the threads are detached, and since they still use
+  // this pool, the caller must keep it alive until the process exits.
+  bool stop_within(std::chrono::milliseconds grace);
+
 private:
   void loop();
 
   std::mutex mtx_;
   std::condition_variable cv_;
+  std::condition_variable exited_cv_;
+  std::size_t exited_ = 0;  // threads that left loop()
   std::deque<job> queue_;
   bool stopping_ = false;
   std::function<void()> on_idle_;

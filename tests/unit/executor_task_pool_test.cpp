@@ -4,7 +4,9 @@
 
 #include <atomic>
 #include <future>
+#include <chrono>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 #include "executor/task_pool.hpp"
@@ -69,4 +71,33 @@ TEST_CASE("several threads run every job exactly once") {
     pool.push_all(jobs);
   } // the destructor stops: queued jobs run first
   CHECK(sum.load() == 5050);
+}
+
+TEST_CASE("stop_within joins idle threads at once and gives up on a busy one after the grace") {
+  {
+    task_pool pool{2, {}};
+    CHECK(pool.stop_within(std::chrono::milliseconds{5000}));  // idle: no wait
+  }
+  // A job that never returns by itself (a task stuck on a peer): the pool is kept alive, as the
+  // executor does, until the job is released.
+  auto* pool = new task_pool{2, {}};
+  std::promise<void> release;
+  auto released = release.get_future().share();
+  std::atomic<bool> started{false};
+  std::vector<task_pool::job> jobs;
+  jobs.emplace_back([&started, released] {
+    started = true;
+    released.wait();
+  });
+  pool->push_all(jobs);
+  while (!started)
+    std::this_thread::yield();
+  auto t0 = std::chrono::steady_clock::now();
+  CHECK_FALSE(pool->stop_within(std::chrono::milliseconds{50}));
+  CHECK(std::chrono::steady_clock::now() - t0 >= std::chrono::milliseconds{50});
+  release.set_value();  // the detached thread finishes and leaves the pool
+  // Once every thread has left, destroying the pool is safe again.
+  while (!pool->stop_within(std::chrono::milliseconds{10}))
+    ;
+  delete pool;
 }
