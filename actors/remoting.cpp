@@ -11,12 +11,14 @@
 #include <openssl/ssl.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <mutex>
 #include <set>
+#include <thread>
 
 #include <caf/actor_system.hpp>
 #include <caf/atom.hpp>
@@ -186,13 +188,18 @@ caf::io::middleman_actor middleman_handle(caf::actor_system& sys) {
   return sys.middleman().actor_handle();
 }
 
-caf::expected<caf::actor> remote_actor(caf::actor_system& sys, const std::string& host, std::uint16_t port) {
-  if (secured(sys))
-    return caf::openssl::remote_actor(sys, host, port);
-  return sys.middleman().remote_actor(host, port);
+namespace {
+
+// CAF 0.17's openssl module sometimes fails a TLS connect on a loaded machine: connection_timeout
+// or disconnect_during_handshake within a second or two, where a plain TCP connect succeeds. Such
+// a connect is tried twice more after a short pause. A peer that rejects our certificate fails
+// the same way three times, ~0.4 s later than it would.
+bool transient_tls_failure(caf::actor_system& sys, const caf::error& err) {
+  return secured(sys) && (err == caf::sec::connection_timeout || err == caf::sec::disconnect_during_handshake);
 }
 
-caf::expected<caf::actor> remote_actor(caf::actor_system& sys, const std::string& host, std::uint16_t port,
+// One connect through the middleman actor, bounded by `timeout`.
+caf::expected<caf::actor> connect_once(caf::actor_system& sys, const std::string& host, std::uint16_t port,
                                        caf::timespan timeout) {
   caf::expected<caf::actor> result{caf::make_error(caf::sec::request_timeout)};
   caf::scoped_actor self{sys};
@@ -207,6 +214,33 @@ caf::expected<caf::actor> remote_actor(caf::actor_system& sys, const std::string
           },
           [&](caf::error& err) { result = std::move(err); });
   return result;
+}
+
+template <class Connect>
+caf::expected<caf::actor> connect_with_retries(caf::actor_system& sys, Connect connect) {
+  auto result = connect();
+  for (auto pause : {std::chrono::milliseconds{100}, std::chrono::milliseconds{300}}) {
+    if (result || !transient_tls_failure(sys, result.error()))
+      break;
+    std::this_thread::sleep_for(pause);
+    result = connect();
+  }
+  return result;
+}
+
+}  // namespace
+
+caf::expected<caf::actor> remote_actor(caf::actor_system& sys, const std::string& host, std::uint16_t port) {
+  return connect_with_retries(sys, [&]() -> caf::expected<caf::actor> {
+    if (secured(sys))
+      return caf::openssl::remote_actor(sys, host, port);
+    return sys.middleman().remote_actor(host, port);
+  });
+}
+
+caf::expected<caf::actor> remote_actor(caf::actor_system& sys, const std::string& host, std::uint16_t port,
+                                       caf::timespan timeout) {
+  return connect_with_retries(sys, [&] { return connect_once(sys, host, port, timeout); });
 }
 
 caf::expected<std::uint16_t> publish(caf::actor_system& sys, const caf::actor& whom, std::uint16_t port,
