@@ -49,6 +49,11 @@ int run_chaos(const std::vector<std::string>& args) {
   options.bin_dir = own_bin_dir();
   if (const char* t = std::getenv("TMPDIR"); t && *t)
     options.temp_root = t;
+  app.footer(
+      "Examples:\n"
+      "  ember chaos tests/fault/worker_kill.json\n"
+      "  ember chaos --seed 7 --keep tests/fault/executor_kill_map.json   other data; logs kept\n"
+      "  ember chaos --secure --report chaos-report.json tests/fault/*.json");
   app.add_option("scenarios", files, "Scenario files (JSON, see docs/chaos.md)")->required()->type_name("SCENARIO.json");
   app.add_option("--report", report, "Write the JSON report here")->type_name("FILE.json");
   auto* seed_opt = app.add_option("--seed", seed, "Seed for every scenario (default: each scenario's own)");

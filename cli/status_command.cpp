@@ -185,10 +185,16 @@ int run_status(const std::vector<std::string>& args) {
       else if (a == "--all")
         all = true;
       else if (a == "-h" || a == "--help") {
-        std::cout << "usage: ember status [--master ember://HOST:PORT] [--json] [--all] [--conf k=v]... "
+        std::cout << "Prints the standalone master's workers, applications (with executors) and drivers.\n"
+                     "usage: ember status [--master ember://HOST:PORT] [--json] [--all] [--conf k=v]... "
                      "[--properties-file FILE]\n"
-                     "  Prints the standalone master's workers, applications (with executors) and drivers.\n"
-                     "  --json  one JSON object instead of text;  --all  include finished applications and drivers\n";
+                     "  --json  one JSON object instead of text;  --all  include finished applications and drivers\n"
+                     "\n"
+                     "Examples:\n"
+                     "  ember status --master ember://127.0.0.1:7077\n"
+                     "  ember status --master ember://127.0.0.1:7077 --json --all\n"
+                     "  EMBER_CONF_DIR=ember-run/conf ember status --master ember://127.0.0.1:7077\n"
+                     "      a cluster from scripts/ember-cluster start --secure (its conf dir names the secret)\n";
         return exit_ok;
       } else if (auto v = value("--master"))
         options.flags.push_back({"--master", std::string(config::keys::master.name), *v});

@@ -34,6 +34,7 @@ constexpr int exit_failure = 1;
 constexpr int exit_usage = 2;
 
 constexpr std::string_view usage_text =
+    "Runs an application: its driver in this process (client mode) or on a worker (cluster mode).\n"
     "usage: ember submit [options] BINARY [app arguments...]\n"
     "       ember submit --master ember://HOST:PORT --kill DRIVER_ID | --status DRIVER_ID\n"
     "options (everything after BINARY belongs to the application):\n"
@@ -49,7 +50,14 @@ constexpr std::string_view usage_text =
     "  --properties-file FILE    defaults file instead of $EMBER_CONF_DIR/ember-defaults.conf\n"
     "  --supervise               cluster mode: restart the driver when it exits non-zero\n"
     "  --kill ID, --status ID    kill / ask about a cluster-mode driver\n"
-    "  --verbose                 print what is submitted\n";
+    "  --verbose                 print what is submitted\n"
+    "\n"
+    "Examples:\n"
+    "  ember submit --master 'local[4]' build/bin/wordcount INPUT OUTPUT_DIR\n"
+    "  ember submit --master ember://127.0.0.1:7077 --conf ember.driver.host=127.0.0.1 \\\n"
+    "      --executor-memory 2g build/bin/wordcount INPUT OUTPUT_DIR\n"
+    "  ember submit --master ember://HOST:7077 --deploy-mode cluster --supervise build/bin/wordcount IN OUT\n"
+    "  ember submit --master ember://HOST:7077 --status driver-20261207180000-0000\n";
 
 // spark-submit's resource flags and the keys they set.
 struct flag_key {
