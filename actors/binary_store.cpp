@@ -13,6 +13,7 @@
 #include <caf/stateful_actor.hpp>
 
 #include "actors/conversions.hpp"
+#include "actors/deploy_conversions.hpp"
 #include "config/log.hpp"
 #include "config/registry.hpp"
 #include "deploy/binary_cache.hpp"
@@ -114,12 +115,7 @@ void pull_next(binary_store_actor* self, const std::string& hash) {
                              + config::format_size(static_cast<std::int64_t>(st.options.max_size)) + ")");
               return;
             }
-            deploy::binary_chunk c;
-            c.offset = r.getOffset();
-            c.total_size = r.getTotalSize();
-            c.data = std::string{view(r.getData())};
-            c.checksum = r.getChecksum();
-            c.last = r.getLast();
+            auto c = from_proto(r);
             if (str(r.getContentHash()) != hash) {
               end_upload(self, hash, "", "the submitter sent a chunk of " + str(r.getContentHash()) + " for " + hash);
               return;

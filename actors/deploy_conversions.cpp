@@ -1,5 +1,7 @@
 #include "actors/deploy_conversions.hpp"
 
+#include "actors/conversions.hpp"
+
 namespace ember::actors {
 
 using namespace deploy;
@@ -80,6 +82,16 @@ proto::DriverState to_proto(deploy::driver_state s) {
     case driver_state::error: return proto::DriverState::ERROR;
   }
   return proto::DriverState::UNKNOWN;
+}
+
+deploy::binary_chunk from_proto(proto::BinaryChunk::Reader r) {
+  deploy::binary_chunk c;
+  c.offset = r.getOffset();
+  c.total_size = r.getTotalSize();
+  c.data = std::string{view(r.getData())};
+  c.checksum = r.getChecksum();
+  c.last = r.getLast();
+  return c;
 }
 
 } // namespace ember::actors

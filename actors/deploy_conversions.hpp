@@ -3,6 +3,7 @@
 // read them.
 #pragma once
 
+#include "deploy/binary_cache.hpp"
 #include "deploy/master_logic.hpp"
 #include "protocol/common.capnp.h"
 #include "protocol/deploy.capnp.h"
@@ -15,5 +16,7 @@ deploy::driver_state from_proto(proto::DriverState s);
 proto::DriverState to_proto(deploy::driver_state s);
 deploy::executor_loss_cause from_proto(proto::ExecutorLossCause c);
 proto::ExecutorLossCause to_proto(deploy::executor_loss_cause c);
+/// A BinaryChunk's fields, for deploy::binary_assembly (the worker's fetches, the master's store).
+deploy::binary_chunk from_proto(proto::BinaryChunk::Reader r);
 
 } // namespace ember::actors

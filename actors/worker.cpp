@@ -617,12 +617,7 @@ void worker_actor::chunk_arrived(const std::string& hash, const wire<proto::Bina
   if (it == fetches_.end())
     return;  // cancelled by a shutdown, or failed
   auto r = chunk.reader();
-  deploy::binary_chunk c;
-  c.offset = r.getOffset();
-  c.total_size = r.getTotalSize();
-  c.data = std::string{view(r.getData())};
-  c.checksum = r.getChecksum();
-  c.last = r.getLast();
+  auto c = from_proto(r);
   if (str(r.getContentHash()) != hash) {
     fail_fetch(hash, it->second.source_text + " sent a chunk of " + str(r.getContentHash()) + " for " + hash);
     return;

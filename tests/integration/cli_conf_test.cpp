@@ -7,7 +7,6 @@
 #include <filesystem>
 #include <fstream>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -36,17 +35,11 @@ run_result run_ember(const std::vector<std::string>& args, std::optional<std::st
   return ember_test::run(argv, o);
 }
 
-std::vector<std::string> lines(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);)
-    out.push_back(line);
-  return out;
-}
+using ember_test::split_lines;
 
 // The line of `table` whose first column is `key`.
 std::string row(const std::string& table, const std::string& key) {
-  for (auto& line : lines(table))
+  for (auto& line : split_lines(table))
     if (line.starts_with(key + " "))
       return line;
   return {};
@@ -58,7 +51,7 @@ TEST_CASE("ember conf lists every registry key with its default") {
   auto r = run_ember({"conf"});
   CHECK(r.exit_code == 0);
   CHECK(r.err.empty());
-  auto all = lines(r.out);
+  auto all = split_lines(r.out);
   REQUIRE(all.size() == ember::config::registry().size() + 1);
   CHECK(all[0].starts_with("KEY "));
   for (std::size_t i = 0; i < ember::config::registry().size(); ++i) {
@@ -128,7 +121,7 @@ TEST_CASE("--properties-file replaces the EMBER_CONF_DIR file") {
 TEST_CASE("usage errors exit 2; --help exits 0") {
   auto none = run_ember({});
   CHECK(none.exit_code == 2);
-  CHECK(lines(none.err).size() == 1);
+  CHECK(split_lines(none.err).size() == 1);
   auto bad = run_ember({"conf", "--bogus"});
   CHECK(bad.exit_code == 2);
   CHECK(bad.err.find("--bogus") != std::string::npos);

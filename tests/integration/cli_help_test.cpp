@@ -6,7 +6,6 @@
 #include <filesystem>
 #include <regex>
 #include <set>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -30,19 +29,13 @@ run_result run_ember(const std::vector<std::string>& args) {
   return ember_test::run(argv, o);
 }
 
-std::vector<std::string> lines(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);)
-    out.push_back(line);
-  return out;
-}
+using ember_test::split_lines;
 
 // The lines after `heading` up to the next empty line.
 std::vector<std::string> section(const std::string& text, const std::string& heading) {
   std::vector<std::string> out;
   bool inside = false;
-  for (auto& line : lines(text)) {
+  for (auto& line : split_lines(text)) {
     if (inside && line.empty())
       break;
     if (inside)
@@ -100,7 +93,7 @@ TEST_CASE("every subcommand's --help has a description and examples") {
     auto r = run_ember({name, "--help"});
     CHECK(r.exit_code == 0);
     CHECK(r.err.empty());
-    auto first = lines(r.out).at(0);  // the description comes first
+    auto first = split_lines(r.out).at(0);  // the description comes first
     CHECK(first.size() > 10);
     CHECK_FALSE(first.starts_with("usage"));
     CHECK_FALSE(first.starts_with("Usage"));

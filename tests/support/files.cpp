@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <fstream>
 #include <iterator>
+#include <sstream>
 #include <stdexcept>
 
 namespace ember_test {
@@ -14,6 +15,14 @@ std::string slurp(const std::filesystem::path& p) {
 
 std::vector<std::string> read_lines(const std::filesystem::path& p) {
   std::ifstream in{p};
+  std::vector<std::string> out;
+  for (std::string line; std::getline(in, line);)
+    out.push_back(line);
+  return out;
+}
+
+std::vector<std::string> split_lines(const std::string& text) {
+  std::istringstream in{text};
   std::vector<std::string> out;
   for (std::string line; std::getline(in, line);)
     out.push_back(line);

@@ -12,6 +12,8 @@ namespace ember_test {
 std::string slurp(const std::filesystem::path& p);
 // The file's lines, without their '\n'.
 std::vector<std::string> read_lines(const std::filesystem::path& p);
+// The text's lines, without their '\n' (a program's output).
+std::vector<std::string> split_lines(const std::string& text);
 // Every line of the part files (part-*) of a job's output directory, in part order.
 std::vector<std::string> part_file_lines(const std::filesystem::path& output_dir);
 // Replaces the file with `bytes`; throws std::runtime_error naming the file on failure.
