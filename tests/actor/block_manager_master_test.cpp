@@ -206,7 +206,8 @@ CAF_TEST(unpersist is answered once every executor dropped the rdd) {
   CAF_CHECK_EQUAL(locations(4, 0), "");
   CAF_CHECK_EQUAL(locations(4, 1), "");
   CAF_CHECK_EQUAL(locations(5, 0), "e2@host-e2:7000");
-  CAF_CHECK_EQUAL(watched().back(), "remove rdd 4");
+  auto seen = watched(); // CAF_CHECK_EQUAL keeps a reference to its argument: not into a temporary
+  CAF_CHECK_EQUAL(seen.back(), "remove rdd 4");
 }
 
 CAF_TEST(the blocks of a lost executor are forgotten and it is asked nothing more) {
