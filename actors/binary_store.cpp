@@ -208,7 +208,11 @@ caf::behavior binary_server(caf::event_based_actor*, std::string path, std::stri
 
 caf::actor spawn_binary_submitter(caf::actor_system& sys, caf::actor master, std::string path, std::string hash,
                                   std::size_t max_chunk_size, caf::timespan timeout) {
-  return sys.spawn([=](caf::event_based_actor* self) -> caf::behavior {
+  // Everything as spawn arguments, not captures: CAF 0.17.6 starts a function-based actor spawned
+  // without arguments through `*args_` on a null shared_ptr<tuple<>> (caf/detail/init_fun_factory.hpp),
+  // a reference bound to null (undefined behaviour; UBSan stops on it).
+  auto submitter = [](caf::event_based_actor* self, caf::actor master, std::string path, std::string hash,
+                      std::size_t max_chunk_size, caf::timespan timeout) -> caf::behavior {
     caf::message_handler submit{
         [=](const wire<proto::RequestSubmitDriver>& r) -> caf::result<wire<proto::SubmitDriverResponse>> {
           auto rp = self->make_response_promise<wire<proto::SubmitDriverResponse>>();
@@ -219,7 +223,8 @@ caf::actor spawn_binary_submitter(caf::actor_system& sys, caf::actor master, std
         },
     };
     return submit.or_else(binary_server(self, path, hash, max_chunk_size));
-  });
+  };
+  return sys.spawn(submitter, std::move(master), std::move(path), std::move(hash), max_chunk_size, timeout);
 }
 
 caf::actor spawn_binary_store(caf::actor_system& sys, binary_store_options options) {

@@ -25,6 +25,14 @@ public:
 
   const char* name() const override { return "block_manager_master"; }
 
+  // A class-based actor keeps its members until its last reference goes, and the watcher (the
+  // dag_scheduler) and the block managers hold this actor too: without this, each pair kept
+  // the other alive after both had ended (LeakSanitizer found it in actor_tests).
+  void on_exit() override {
+    watcher_ = nullptr;
+    block_managers_.clear();
+  }
+
   caf::behavior make_behavior() override {
     return {
       [this](watch_cache_atom) { watcher_ = caf::actor_cast<caf::actor>(current_sender()); },

@@ -36,15 +36,20 @@ struct recorder {
   size_t size() const { return log->size(); }
 };
 
+// The log goes in as a spawn argument, not a capture: CAF 0.17.6 starts a function-based actor
+// spawned without arguments through `*args_` on a null shared_ptr<tuple<>>
+// (caf/detail/init_fun_factory.hpp), a reference bound to null that UBSan stops on.
 inline recorder spawn_recorder(caf::actor_system& sys) {
   auto log = std::make_shared<std::vector<caf::message>>();
-  auto handle = sys.spawn([log](caf::event_based_actor* self) -> caf::behavior {
-    self->set_default_handler([log](caf::scheduled_actor*, caf::message_view& x) -> caf::result<caf::message> {
-      log->push_back(x.move_content_to_message());
-      return caf::message{};
-    });
-    return {[](caf::ok_atom) {}}; // never sent: a behavior keeps the actor alive
-  });
+  auto handle = sys.spawn(
+    [](caf::event_based_actor* self, std::shared_ptr<std::vector<caf::message>> log) -> caf::behavior {
+      self->set_default_handler([log](caf::scheduled_actor*, caf::message_view& x) -> caf::result<caf::message> {
+        log->push_back(x.move_content_to_message());
+        return caf::message{};
+      });
+      return {[](caf::ok_atom) {}}; // never sent: a behavior keeps the actor alive
+    },
+    log);
   return {handle, log};
 }
 

@@ -47,8 +47,9 @@ struct master_fixture : actor_test::fixture {
 
   block_manager_stand_in& executor(const std::string& id, bool registered = true) {
     block_manager_stand_in bm;
-    bm.handle = started(sys.spawn([asked = bm.asked, hold = bm.hold, held = bm.held, got = bm.got](
-                                    caf::event_based_actor* self) -> caf::behavior {
+    // Spawn arguments, not captures: see spawn_recorder (actor_fixture.hpp).
+    bm.handle = started(sys.spawn([](caf::event_based_actor* self, decltype(bm.asked) asked, decltype(bm.hold) hold,
+                                     decltype(bm.held) held, decltype(bm.got) got) -> caf::behavior {
       return {
         [=](const wire<proto::ReplicateBlock>& m) -> caf::result<wire<proto::ReplicateBlock>> {
           auto id = to_block_id(m.reader().getBlockId());
@@ -70,7 +71,7 @@ struct master_fixture : actor_test::fixture {
           held->clear();
         },
       };
-    }));
+    }, bm.asked, bm.hold, bm.held, bm.got));
     auto& out = executors[id] = bm;
     if (registered) {
       caf::send_as(out.handle, master, make_wire<proto::RegisterExecutor>([&](proto::RegisterExecutor::Builder b) {
@@ -205,7 +206,8 @@ CAF_TEST(unpersist is answered once every executor dropped the rdd) {
   CAF_CHECK_EQUAL(locations(4, 0), "");
   CAF_CHECK_EQUAL(locations(4, 1), "");
   CAF_CHECK_EQUAL(locations(5, 0), "e2@host-e2:7000");
-  CAF_CHECK_EQUAL(watched().back(), "remove rdd 4");
+  auto seen = watched(); // CAF_CHECK_EQUAL keeps a reference to its argument: not into a temporary
+  CAF_CHECK_EQUAL(seen.back(), "remove rdd 4");
 }
 
 CAF_TEST(the blocks of a lost executor are forgotten and it is asked nothing more) {

@@ -105,7 +105,9 @@ caf::behavior echo(caf::event_based_actor* self, caf::actor owner, caf::detail::
 }
 
 caf::actor spawn_echo(caf::actor_system& sys, const caf::actor& owner) {
-  return sys.spawn([owner](caf::event_based_actor* self) { return echo(self, owner, all_messages{}); });
+  // `owner` as a spawn argument, not a capture: see spawn_recorder (tests/actor/actor_fixture.hpp).
+  return sys.spawn([](caf::event_based_actor* self, caf::actor owner) { return echo(self, owner, all_messages{}); },
+                   owner);
 }
 
 // Sends one sample of every message type to `peer` and checks each reply equals what was sent.
