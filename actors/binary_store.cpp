@@ -70,7 +70,7 @@ struct upload {
 
 struct binary_store_state {
   binary_store_options options;
-  std::unique_ptr<deploy::binary_cache> cache;
+  std::shared_ptr<deploy::binary_cache> cache;  // made by spawn_binary_store
   std::map<std::string, upload> uploads;  // by digest
   std::shared_ptr<spdlog::logger> log = ember::log::get("master");
   static inline const char* name = "ember.binary_store";
@@ -147,9 +147,10 @@ void pull_next(binary_store_actor* self, const std::string& hash) {
           });
 }
 
-caf::behavior binary_store(binary_store_actor* self, binary_store_options options) {
+caf::behavior binary_store(binary_store_actor* self, binary_store_options options,
+                           std::shared_ptr<deploy::binary_cache> cache) {
   self->state.options = options;
-  self->state.cache = std::make_unique<deploy::binary_cache>(options.dir, options.max_size);
+  self->state.cache = std::move(cache);
   return {
     [self](store_binary_atom, const caf::actor& source, const std::string& hash, std::uint64_t size,
            const std::string& keep) -> caf::result<std::string> {
@@ -229,8 +230,8 @@ caf::actor spawn_binary_submitter(caf::actor_system& sys, caf::actor master, std
 
 caf::actor spawn_binary_store(caf::actor_system& sys, binary_store_options options) {
   // Created here, so a bad directory fails the master's start with its reason, not the actor.
-  deploy::binary_cache probe{options.dir, options.max_size};
-  return sys.spawn<caf::detached>(binary_store, std::move(options));
+  auto cache = std::make_shared<deploy::binary_cache>(options.dir, options.max_size);
+  return sys.spawn<caf::detached>(binary_store, std::move(options), std::move(cache));
 }
 
 } // namespace ember::actors

@@ -45,6 +45,15 @@ run_result submit(const std::string& args, const fs::path& dir) {
   return sh("'" + ember_bin + "' submit " + args, dir);
 }
 
+// Whether `ember submit --status` says the driver finished; `last` keeps what it said.
+bool driver_finished(const std::string& url, const std::string& driver_id, const fs::path& dir,
+                     std::string* last = nullptr) {
+  auto s = submit("--master " + url + " --status " + driver_id, dir);
+  if (last)
+    *last = s.out;
+  return s.exit_code == 0 && s.out.starts_with("Driver " + driver_id + " is FINISHED");
+}
+
 // Word-count input over a few files: word wK occurs 3K times, so every count (and the top 10) is
 // unique and the expected output does not depend on how ties are broken.
 void write_input(const fs::path& dir) {
@@ -215,11 +224,7 @@ TEST_CASE("submit: on a standalone cluster, client and cluster deploy mode give 
     std::string driver_id = m[1];
 
     std::string last;
-    CHECK(eventually([&] {
-      auto s = submit("--master " + c.url + " --status " + driver_id, root);
-      last = s.out;
-      return s.exit_code == 0 && s.out.starts_with("Driver " + driver_id + " is FINISHED");
-    }, std::chrono::seconds{120}));
+    CHECK(eventually([&] { return driver_finished(c.url, driver_id, root, &last); }, std::chrono::seconds{120}));
     INFO("last status: " << last);
     CHECK(output_lines(out) == ref.lines);
     // The driver's stdout is in its directory under a worker's work dir (work/<worker>/<driver>).
@@ -267,10 +272,7 @@ TEST_CASE("submit: cluster mode ships the driver's binary through the master") {
   std::smatch m;
   REQUIRE(std::regex_match(r.out, m, std::regex{"Submitted driver (\\S+) to " + c.url + "\n"}));
   std::string driver_id = m[1];
-  CHECK(eventually([&] {
-    auto s = submit("--master " + c.url + " --status " + driver_id, root);
-    return s.exit_code == 0 && s.out.starts_with("Driver " + driver_id + " is FINISHED");
-  }, std::chrono::seconds{120}));
+  CHECK(eventually([&] { return driver_finished(c.url, driver_id, root); }, std::chrono::seconds{120}));
   CHECK(output_lines(out) == ref.lines);
   // The worker fetched it from the master and ran its verified copy: <work>/binaries/<sha256>.
   auto digest = sh("sha256sum '" + wordcount + "' | cut -d' ' -f1", root).out;

@@ -16,20 +16,13 @@
 
 #include "api/ember.hpp"
 #include "tests/integration/engine_test_util.hpp"
+#include "tests/support/files.hpp"
 
 namespace fs = std::filesystem;
 using ember_test::make_context;
 using ember_test::temp_dir;
 
 namespace {
-
-std::vector<std::string> lines_of(const fs::path& p) {
-  std::ifstream in{p};
-  std::vector<std::string> out;
-  for (std::string line; std::getline(in, line);)
-    out.push_back(line);
-  return out;
-}
 
 template <class T>
 std::vector<T> sorted(std::vector<T> v) {
@@ -258,8 +251,8 @@ TEST_CASE("save_as_text_file writes part files and _SUCCESS through the commit p
   ctx.parallelize(kv, 2).save_as_text_file(out.string());
   CHECK(fs::exists(out / "_SUCCESS"));
   CHECK(!fs::exists(out / "_temporary"));
-  CHECK(lines_of(out / "part-00000") == std::vector<std::string>{"a\t1"});
-  CHECK(lines_of(out / "part-00001") == std::vector<std::string>{"b\t2", "c\t3"});
+  CHECK(ember_test::read_lines(out / "part-00000") == std::vector<std::string>{"a\t1"});
+  CHECK(ember_test::read_lines(out / "part-00001") == std::vector<std::string>{"b\t2", "c\t3"});
   CHECK_THROWS_WITH_AS(ctx.parallelize(kv, 1).save_as_text_file(out.string()),
                        doctest::Contains("output directory already exists"), std::invalid_argument);
   // An output never committed (what a driver killed mid-save leaves) is replaced as a whole.
@@ -272,8 +265,8 @@ TEST_CASE("save_as_text_file writes part files and _SUCCESS through the commit p
   CHECK(fs::exists(dead / "_SUCCESS"));
   CHECK(!fs::exists(dead / "_temporary"));
   CHECK(!fs::exists(dead / "part-00005"));
-  CHECK(lines_of(dead / "part-00000") == std::vector<std::string>{"a\t1"});
-  CHECK(lines_of(dead / "part-00001") == std::vector<std::string>{"b\t2", "c\t3"});
+  CHECK(ember_test::read_lines(dead / "part-00000") == std::vector<std::string>{"a\t1"});
+  CHECK(ember_test::read_lines(dead / "part-00001") == std::vector<std::string>{"b\t2", "c\t3"});
   // Anything else in the directory is not ours to delete.
   auto other = dir.path / "other";
   fs::create_directories(other / "_temporary");
@@ -323,7 +316,7 @@ uint64_t spilled_bytes(const fs::path& dir) {
   uint64_t total = 0;
   const std::string field = "\"diskBytesSpilled\":\"";
   for (auto& f : fs::directory_iterator(dir))
-    for (auto& line : lines_of(f.path()))
+    for (auto& line : ember_test::read_lines(f.path()))
       for (auto at = line.find(field); at != std::string::npos; at = line.find(field, at + 1))
         total += std::stoull(line.substr(at + field.size()));
   return total;
@@ -388,8 +381,8 @@ TEST_CASE("save_as_text_file under a retried task keeps exactly one copy of each
     })
     .save_as_text_file(out.string());
   CHECK(flaky_attempts == 2);
-  CHECK(lines_of(out / "part-00000") == std::vector<std::string>{"1", "2", "3"});
-  CHECK(lines_of(out / "part-00001") == std::vector<std::string>{"4", "5", "6"});
+  CHECK(ember_test::read_lines(out / "part-00000") == std::vector<std::string>{"1", "2", "3"});
+  CHECK(ember_test::read_lines(out / "part-00001") == std::vector<std::string>{"4", "5", "6"});
   std::vector<std::string> names;
   for (auto& e : fs::directory_iterator(out))
     names.push_back(e.path().filename().string());
