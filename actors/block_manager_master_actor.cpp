@@ -8,6 +8,7 @@
 #include <caf/event_based_actor.hpp>
 
 #include "actors/conversions.hpp"
+#include "actors/listener_bus.hpp"
 #include "config/log.hpp"
 #include "protocol/executor.capnp.h"
 #include "protocol/shuffle.capnp.h"
@@ -30,6 +31,7 @@ public:
   // the other alive after both had ended (LeakSanitizer found it in actor_tests).
   void on_exit() override {
     watcher_ = nullptr;
+    settings_.listener_bus = nullptr;
     block_managers_.clear();
   }
 
@@ -73,6 +75,18 @@ private:
     // Before the acknowledgement: the task's end reaches the planner after its block.
     if (watcher_ && s->id.is_rdd())
       send(watcher_, msg);
+    if (settings_.listener_bus && s->id.is_rdd())
+      post_event(this, settings_.listener_bus, [&](proto::ListenerEvent::Builder e) {
+        auto b = e.initBlockUpdated();
+        b.setExecutorId(r.getExecutorId());
+        b.setHost(r.getHost());
+        b.setRddId(r.getBlockId().getRdd().getRddId());
+        b.setPartition(r.getBlockId().getRdd().getPartition());
+        b.setLevel(r.getLevel());
+        b.setMemSize(r.getMemSize());
+        b.setDiskSize(r.getDiskSize());
+        b.setTime(epoch_ms());
+      });
     if (!s->stored() || !s->id.is_rdd() || r.getPort() == 0)
       return msg; // the acknowledgement: the task's StatusUpdate follows it
     std::vector<std::string> live;
@@ -121,6 +135,11 @@ private:
   // did not answer within the ask timeout: a lost executor's blocks are gone anyway).
   caf::result<wire<proto::RemoveRdd>> remove_rdd(const wire<proto::RemoveRdd>& msg) {
     blocks_.remove_rdd(msg.reader().getRddId());
+    post_event(this, settings_.listener_bus, [&](proto::ListenerEvent::Builder e) {
+      auto b = e.initUnpersistRdd();
+      b.setRddId(msg.reader().getRddId());
+      b.setTime(epoch_ms());
+    });
     if (watcher_)
       send(watcher_, msg);
     if (block_managers_.empty())

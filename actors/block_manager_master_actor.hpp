@@ -21,6 +21,7 @@ namespace ember::actors {
 
 struct block_manager_master_config {
   std::chrono::milliseconds ask_timeout{120000}; // ReplicateBlock, RemoveRdd to executors (ember.rpc.askTimeout)
+  caf::actor listener_bus; // BlockUpdated/UnpersistRdd events for the UI's Storage tab; none if null
 };
 
 // (watch_cache_atom) from the dag_scheduler: send it every later change of an RDD block's

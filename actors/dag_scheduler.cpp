@@ -330,7 +330,8 @@ private:
     }
     auto msg = to_submit_task_set(sub, pool, shuffle_id, binary);
     auto& run = submitted_stages_[sub.stage_id];
-    run = {sub.stage_attempt, static_cast<uint32_t>(sub.partitions.size()), sub.name, epoch_ms()};
+    run = {sub.stage_attempt, static_cast<uint32_t>(sub.partitions.size()), sub.name, epoch_ms(),
+           cfg_.listener_bus ? scheduler::stage_operators(sub.rdd) : std::vector<scheduler::operator_info>{}};
     post([&] {
       std::vector<uint32_t> parents;
       if (auto v = planner_->stage(sub.stage_id))

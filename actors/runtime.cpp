@@ -22,11 +22,14 @@
 #include "security/secret.hpp"
 #include "actors/settings_wiring.hpp"
 #include "actors/task_scheduler_actor.hpp"
+#include "actors/ui_listener.hpp"
 #include "config/log.hpp"
 #include "config/secure_fs.hpp"
 #include "deploy/binary_cache.hpp"
 #include "protocol/deploy.capnp.h"
 #include "protocol/register_types.hpp"
+#include "ui/app_routes.hpp"
+#include "ui/ui_settings.hpp"
 
 namespace ember::actors {
 
@@ -68,6 +71,26 @@ caf::behavior local_driver_services(caf::event_based_actor* self, caf::actor tra
 
 } // namespace
 
+// The web UI binds before any actor exists: a port it cannot take fails the start with nothing
+// to tear down. Its listener subscribes to the bus before the first event.
+void driver_runtime::start_ui() {
+  ui::retention limits;
+  limits.jobs = static_cast<std::size_t>(conf_.get(config::keys::ui_retained_jobs));
+  limits.stages = static_cast<std::size_t>(conf_.get(config::keys::ui_retained_stages));
+  limits.tasks = static_cast<std::size_t>(conf_.get(config::keys::ui_retained_tasks));
+  ui_app_ = std::make_shared<ui::live_app>(limits);
+  std::vector<std::string> warnings;
+  auto settings = ui::settings_from(conf_, "ember.ui", static_cast<int>(conf_.get(config::keys::ui_port)),
+                                    conf_.get(config::keys::ui_host), security::os_user(), warnings);
+  for (const auto& w : warnings)
+    log::get("ui")->warn("{}", w);
+  ui_server_ = std::make_unique<ui::http_server>(std::move(settings));
+  ui::mount_rest_api(*ui_server_, ui_app_);
+  ui::mount_driver_metrics(*ui_server_, ui_app_);
+  ui_server_->start();
+  log::get("ui")->info("Ember UI at {}", ui_server_->url());
+}
+
 void driver_runtime::start_schedulers(bool remoting) {
   log::configure(conf_);
   auto sched = task_scheduler_settings_from(conf_);
@@ -83,6 +106,8 @@ void driver_runtime::start_schedulers(bool remoting) {
   }
   if (remoting && conf_.get(config::keys::dynamic_allocation_enabled))
     tc.allocation = allocation_settings_from(conf_); // throws when Spark would refuse them
+  if (conf_.get(config::keys::ui_enabled))
+    start_ui();
   cfg_ = std::make_unique<caf::actor_system_config>();
   if (remoting) {
     configure_remoting(*cfg_, conf_, "driver");
@@ -102,6 +127,8 @@ void driver_runtime::start_schedulers(bool remoting) {
   if (bc.console_progress)
     bc.console_width = terminal_width();
   bus_ = spawn_listener_bus(*sys_, bc); // first: ApplicationStart precedes every other event
+  if (ui_app_)
+    caf::anon_send(bus_, caf::subscribe_atom::value, spawn_ui_listener(*sys_, ui_app_));
 
   tc.settings = sched;
   if (remoting) {
@@ -123,10 +150,11 @@ void driver_runtime::start_schedulers(bool remoting) {
   tracker_ = spawn_map_output_tracker(*sys_);
   block_manager_master_config mc;
   mc.ask_timeout = conf_.get(config::keys::rpc_ask_timeout);
+  mc.listener_bus = bus_;
   block_master_ = spawn_block_manager_master(*sys_, mc);
   tc.listener_bus = bus_;
   tc.block_manager_master = block_master_;
-  tc.task_events = bc.event_log || bc.console_progress;
+  tc.task_events = bc.event_log || bc.console_progress || ui_app_ != nullptr;
   tasks_ = spawn_task_scheduler(*sys_, tc);
   caf::anon_send(bus_, caf::join_atom::value, tasks_);
   dag_scheduler_config dc;
@@ -142,13 +170,46 @@ void driver_runtime::start_schedulers(bool remoting) {
     driver_services_ = sys_->spawn(local_driver_services, tracker_, block_master_);
 }
 
+std::string driver_runtime::app_name() const {
+  auto name = conf_.get(config::keys::app_name);
+  if (name.empty()) {
+    std::error_code ec;
+    name = std::filesystem::read_symlink("/proc/self/exe", ec).filename().string();
+  }
+  return name;
+}
+
 void driver_runtime::post_application_start() {
   caf::anon_send(bus_, make_wire<proto::ListenerEvent>([&](proto::ListenerEvent::Builder e) {
     auto b = e.initApplicationStart();
     b.setAppId(app_id_);
-    b.setAppName(conf_.get(config::keys::app_name));
+    b.setAppName(app_name());
     b.setUser(security::os_user());
     b.setTime(epoch_ms());
+  }));
+  // The effective configuration, for the UI's Environment tab and the history server.
+  caf::anon_send(bus_, make_wire<proto::ListenerEvent>([&](proto::ListenerEvent::Builder e) {
+    auto b = e.initEnvironmentUpdate();
+    const auto& entries = conf_.entries();
+    auto props = b.initProperties(static_cast<unsigned>(entries.size()));
+    unsigned i = 0;
+    for (const auto& entry : entries) {
+      auto value = config::format_value(*entry.spec, entry.value);
+      if (security::is_secret_key(entry.spec->name) && !value.empty())
+        value = security::redacted;
+      props[i].setName(std::string(entry.spec->name));
+      props[i].setValue(value);
+      props[i].setOrigin(entry.origin.describe());
+      ++i;
+    }
+    std::vector<std::pair<std::string, std::string>> system{
+      {"ember.version", EMBER_PROJECT_VERSION}, {"host", host_name()}, {"pid", std::to_string(::getpid())},
+      {"executable", std::filesystem::read_symlink("/proc/self/exe").string()}};
+    auto sys = b.initSystem(static_cast<unsigned>(system.size()));
+    for (unsigned k = 0; k < system.size(); ++k) {
+      sys[k].setName(system[k].first);
+      sys[k].setValue(system[k].second);
+    }
   }));
 }
 
@@ -336,6 +397,8 @@ void driver_runtime::stop() {
       .receive([](caf::close_atom) {},
                [&](const caf::error& err) { log::get("runtime")->warn("listener bus: {}", describe(err)); });
   }
+  if (ui_server_)
+    ui_server_->stop();
   sys_.reset(); // waits for every actor (and the executor's task threads) to finish
   if (!app_dir_.empty()) {
     std::error_code ec;

@@ -24,6 +24,10 @@
 namespace ember::detail {
 class broadcast_control;
 }
+namespace ember::ui {
+class http_server;
+class live_app;
+}
 
 namespace ember::actors {
 
@@ -61,7 +65,9 @@ public:
 
 private:
   void start_schedulers(bool remoting);
+  void start_ui();
   void post_application_start();
+  std::string app_name() const;
 
   config::config conf_;
   const deploy::cluster_manager_kind* manager_; // chosen by ember.master
@@ -76,6 +82,8 @@ private:
   caf::actor endpoint_;               // executors in other processes: the driver endpoint
   std::shared_ptr<broadcast_driver> broadcasts_;
   std::shared_ptr<data_file_catalog> data_files_;
+  std::shared_ptr<ui::live_app> ui_app_;      // the web UI's store (ember.ui.enabled)
+  std::unique_ptr<ui::http_server> ui_server_;
   std::atomic<uint32_t> next_job_{0};
   bool stopped_ = false;
 };

@@ -45,6 +45,16 @@ wire<proto::ListenerEvent> stage_submitted_event(uint32_t stage_id, const stage_
     for (unsigned k = 0; k < parents.size(); ++k)
       ps.set(k, parents[k]);
     b.setTime(run.submitted);
+    auto ops = b.initOperators(static_cast<unsigned>(run.operators.size()));
+    for (unsigned k = 0; k < run.operators.size(); ++k) {
+      const auto& op = run.operators[k];
+      ops[k].setId(op.id);
+      ops[k].setName(op.name);
+      ops[k].setNumPartitions(op.num_partitions);
+      auto op_parents = ops[k].initParentIds(static_cast<unsigned>(op.parent_ids.size()));
+      for (unsigned j = 0; j < op.parent_ids.size(); ++j)
+        op_parents.set(j, op.parent_ids[j]);
+    }
   });
 }
 
@@ -106,12 +116,15 @@ wire<proto::ListenerEvent> task_end_event(uint64_t task_id, const launched_task&
   });
 }
 
-wire<proto::ListenerEvent> executor_added_event(const std::string& executor_id, const std::string& host, uint32_t cores) {
+wire<proto::ListenerEvent> executor_added_event(const std::string& executor_id, const std::string& host, uint32_t cores,
+                                                uint64_t max_memory, const std::string& worker_id) {
   return make_wire<proto::ListenerEvent>([&](proto::ListenerEvent::Builder e) {
     auto b = e.initExecutorAdded();
     b.setExecutorId(executor_id);
     b.setHost(host);
     b.setCores(cores);
+    b.setMaxMemory(max_memory);
+    b.setWorkerId(worker_id);
     b.setTime(epoch_ms());
   });
 }

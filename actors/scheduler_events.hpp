@@ -10,6 +10,7 @@
 
 #include "protocol/events.capnp.h"
 #include "protocol/wire.hpp"
+#include "scheduler/dag_planner.hpp"
 
 namespace ember::actors {
 
@@ -27,6 +28,7 @@ struct stage_run {
   uint32_t num_tasks = 0;
   std::string name;
   uint64_t submitted = 0; // epoch ms
+  std::vector<scheduler::operator_info> operators; // for the UI's drawing of the stage
 };
 wire<proto::ListenerEvent> stage_submitted_event(uint32_t stage_id, const stage_run& run,
                                                  const std::vector<uint32_t>& parents);
@@ -53,7 +55,8 @@ wire<proto::ListenerEvent> task_end_event(uint64_t task_id, const launched_task&
                                           const std::string& reason, std::optional<proto::TaskError::Reader> error,
                                           std::optional<proto::TaskMetrics::Reader> metrics);
 
-wire<proto::ListenerEvent> executor_added_event(const std::string& executor_id, const std::string& host, uint32_t cores);
+wire<proto::ListenerEvent> executor_added_event(const std::string& executor_id, const std::string& host, uint32_t cores,
+                                                uint64_t max_memory, const std::string& worker_id);
 wire<proto::ListenerEvent> executor_removed_event(const std::string& executor_id, proto::ExecutorLossCause cause,
                                                   const std::string& message);
 

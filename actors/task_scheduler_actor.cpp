@@ -149,7 +149,7 @@ private:
       b.setAppId(app_id_);
       b.setExecutorId(id);
     }));
-    post([&] { return executor_added_event(id, str(r.getHost()), r.getCores()); });
+    post([&] { return executor_added_event(id, str(r.getHost()), r.getCores(), r.getMemoryBytes(), str(r.getWorkerId())); });
     offer_cores();
   }
 

@@ -13,6 +13,7 @@
 
 #include "cli/chaos_command.hpp"
 #include "cli/conf_command.hpp"
+#include "cli/history_command.hpp"
 #include "cli/master_command.hpp"
 #include "cli/status_command.hpp"
 #include "cli/submit_command.hpp"
@@ -49,7 +50,7 @@ constexpr raw_command raw_commands[] = {
      ember::cli::run_chaos},
 };
 
-constexpr std::string_view subcommand_names = "master, worker, submit, status, conf, chaos or version";
+constexpr std::string_view subcommand_names = "master, worker, submit, status, history-server, conf, chaos or version";
 
 constexpr std::string_view top_examples =
     "Examples:\n"
@@ -114,6 +115,19 @@ int main(int argc, char** argv) {
                          "Directory whose files this host declares to the master for text_file locality (repeatable)");
   worker_cmd->add_option("--work-dir", worker_options.work_dir, "Directory of executor and driver work dirs")
       ->capture_default_str();
+
+  auto* history_cmd = app.add_subcommand("history-server", "Serve the web UI of finished and running applications from their event logs");
+  history_cmd->fallthrough();
+  history_cmd->footer(
+      "Examples:\n"
+      "  ember history-server                         ember.history.fs.logDirectory, port ember.history.ui.port (18080)\n"
+      "  ember history-server --dir /var/log/ember/events --port 0\n"
+      "                                               another directory, any free port (printed once listening)");
+  ember::cli::history_command_options history_options;
+  history_cmd->add_option("--dir", history_options.dir, "Event log directory (default: ember.history.fs.logDirectory)");
+  history_cmd->add_option("--host", history_options.host, "Address to listen on (default: as ember.ui.host)");
+  history_cmd->add_option("--port", history_options.port, "Port (default: ember.history.ui.port; 0 = any free port)")
+      ->check(CLI::Range(0, 65535));
 
   // Listed here for `ember --help`; they run above when named first, and below after global
   // options (`ember --conf k=v submit ...`), with their arguments untouched.
@@ -201,6 +215,8 @@ int main(int argc, char** argv) {
       return ember::cli::run_master(config, master_options);
     if (worker_cmd->parsed())
       return ember::cli::run_worker(config, worker_options);
+    if (history_cmd->parsed())
+      return ember::cli::run_history_server(config, history_options);
     if (conf_cmd->parsed()) {
       if (effective)
         ember::cli::print_effective(std::cout, config);

@@ -142,6 +142,6 @@ string(REGEX MATCH "[0-9]+$" spdlog_minor_number "${spdlog_minor}")
 string(REGEX MATCH "^[0-9]+" spdlog_major "${spdlog_VERSION}")
 math(EXPR spdlog_next_minor "${spdlog_minor_number} + 1")
 set(CPACK_DEBIAN_PACKAGE_DEPENDS
-    "libcaf-dev (>= 0.17.6), libcaf-dev (<< 0.18), libcapnp-dev (>= ${CapnProto_VERSION}), libcapnp-dev (<< ${capnp_minor}.${capnp_next_patch}), libspdlog-dev (>= 1:${spdlog_minor}), libspdlog-dev (<< 1:${spdlog_major}.${spdlog_next_minor}), liblz4-dev, libxxhash-dev, libssl-dev, pkgconf | pkg-config")
+    "libcaf-dev (>= 0.17.6), libcaf-dev (<< 0.18), libcapnp-dev (>= ${CapnProto_VERSION}), libcapnp-dev (<< ${capnp_minor}.${capnp_next_patch}), libspdlog-dev (>= 1:${spdlog_minor}), libspdlog-dev (<< 1:${spdlog_major}.${spdlog_next_minor}), liblz4-dev, libxxhash-dev, libssl-dev, libcpp-httplib-dev, nlohmann-json3-dev, libjs-bootstrap5, libjs-d3, libjs-jquery-datatables, pkgconf | pkg-config")
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "cmake (>= 3.16), g++ (>= 4:12)")
 include(CPack)

@@ -103,6 +103,9 @@ struct key_ref {
   X(executor_stop_grace_period, duration, "ember.executor.stopGracePeriod") \
   X(executor_task_queue_depth, integer, "ember.executor.taskQueueDepth") \
   X(files_max_partition_bytes, size, "ember.files.maxPartitionBytes") \
+  X(history_fs_log_directory, string, "ember.history.fs.logDirectory") \
+  X(history_fs_update_interval, duration, "ember.history.fs.update.interval") \
+  X(history_ui_port, integer, "ember.history.ui.port") \
   X(io_compression_codec, enumeration, "ember.io.compression.codec") \
   X(io_compression_lz4_block_size, size, "ember.io.compression.lz4.blockSize") \
   X(local_dir, string, "ember.local.dir") \
@@ -114,14 +117,17 @@ struct key_ref {
   X(master, string, "ember.master") \
   X(master_binary_store_max_size, size, "ember.master.binaryStore.maxSize") \
   X(master_port, integer, "ember.master.port") \
+  X(master_ui_port, integer, "ember.master.ui.port") \
   X(master_worker_check_interval, duration, "ember.master.workerCheckInterval") \
   X(memory_fraction, real, "ember.memory.fraction") \
   X(memory_storage_fraction, real, "ember.memory.storageFraction") \
+  X(metrics_conf, string, "ember.metrics.conf") \
   X(modify_acls, string, "ember.modify.acls") \
   X(network_crypto_enabled, boolean, "ember.network.crypto.enabled") \
   X(network_max_chunk_size, size, "ember.network.maxChunkSize") \
   X(network_timeout, duration, "ember.network.timeout") \
   X(network_timeout_interval, duration, "ember.network.timeoutInterval") \
+  X(port_max_retries, integer, "ember.port.maxRetries") \
   X(reducer_max_reqs_in_flight, integer, "ember.reducer.maxReqsInFlight") \
   X(reducer_max_size_in_flight, size, "ember.reducer.maxSizeInFlight") \
   X(rpc_ask_timeout, duration, "ember.rpc.askTimeout") \
@@ -163,7 +169,16 @@ struct key_ref {
   X(topology_file, string, "ember.topology.file") \
   X(topology_script, string, "ember.topology.script") \
   X(topology_script_timeout, duration, "ember.topology.script.timeout") \
+  X(ui_enabled, boolean, "ember.ui.enabled") \
+  X(ui_host, string, "ember.ui.host") \
+  X(ui_kill_enabled, boolean, "ember.ui.killEnabled") \
+  X(ui_port, integer, "ember.ui.port") \
+  X(ui_retained_jobs, integer, "ember.ui.retainedJobs") \
+  X(ui_retained_stages, integer, "ember.ui.retainedStages") \
+  X(ui_retained_tasks, integer, "ember.ui.retainedTasks") \
   X(ui_show_console_progress, boolean, "ember.ui.showConsoleProgress") \
+  X(ui_threads, integer, "ember.ui.threads") \
+  X(ui_timeout, duration, "ember.ui.timeout") \
   X(ui_view_acls, string, "ember.ui.view.acls") \
   X(worker_address_space_overhead, size, "ember.worker.addressSpaceOverhead") \
   X(worker_binary_cache_max_size, size, "ember.worker.binaryCache.maxSize") \
@@ -175,7 +190,8 @@ struct key_ref {
   X(worker_local_dir, string, "ember.worker.localDir") \
   X(worker_port, integer, "ember.worker.port") \
   X(worker_registration_retry_interval, duration, "ember.worker.registrationRetryInterval") \
-  X(worker_timeout, duration, "ember.worker.timeout")
+  X(worker_timeout, duration, "ember.worker.timeout") \
+  X(worker_ui_port, integer, "ember.worker.ui.port")
 
 namespace keys {
 

@@ -48,6 +48,16 @@ struct StageSubmittedEvent {
   name @3 :Text;
   parentIds @4 :List(UInt32);
   time @5 :UInt64;
+  operators @6 :List(OperatorInfo);  # the stage's lineage, for the UI's DAG drawing
+}
+
+struct OperatorInfo {
+  # One dataset of a stage's lineage (Spark's RDDInfo). Parents outside this stage (across a
+  # shuffle) are listed too: the UI draws them as the stage's inputs.
+  id @0 :UInt32;
+  name @1 :Text;
+  numPartitions @2 :UInt32;
+  parentIds @3 :List(UInt32);
 }
 
 struct StageCompletedEvent {
@@ -99,6 +109,8 @@ struct ExecutorAddedEvent {
   host @1 :Text;
   cores @2 :UInt32;
   time @3 :UInt64;
+  maxMemory @4 :UInt64;   # bytes the executor may use (ember.executor.memory); 0 if unknown
+  workerId @5 :Text;      # the worker that started it; empty in local mode
 }
 
 struct ExecutorRemovedEvent {
@@ -107,6 +119,38 @@ struct ExecutorRemovedEvent {
   cause @1 :Common.ExecutorLossCause;
   message @2 :Text;
   time @3 :UInt64;
+}
+
+struct BlockUpdatedEvent {
+  # block_manager_master -> listener bus: a cached partition was stored, changed level, or was
+  # dropped (both sizes 0) on an executor (Spark's SparkListenerBlockUpdated, for RDD blocks).
+  executorId @0 :Text $Common.required;
+  host @1 :Text;
+  rddId @2 :UInt32;
+  partition @3 :UInt32;
+  level @4 :Common.StorageLevel;
+  memSize @5 :UInt64;
+  diskSize @6 :UInt64;
+  time @7 :UInt64;
+}
+
+struct UnpersistRddEvent {
+  # block_manager_master -> listener bus: every cached partition of a dataset was dropped.
+  rddId @0 :UInt32;
+  time @1 :UInt64;
+}
+
+struct ConfigEntry {
+  name @0 :Text;
+  value @1 :Text;     # secrets are replaced by "*****" before the event is built
+  origin @2 :Text;    # "default", "file <path>", "--conf", "flag", ...
+}
+
+struct EnvironmentUpdateEvent {
+  # driver -> listener bus, once after ApplicationStart: the effective configuration and where
+  # each value came from (Spark's SparkListenerEnvironmentUpdate).
+  properties @0 :List(ConfigEntry);
+  system @1 :List(ConfigEntry);   # host, pid, versions: what `ember --version` and the OS say
 }
 
 struct TaskMetricsUpdate {
@@ -145,5 +189,8 @@ struct ListenerEvent {
     executorAdded @8 :ExecutorAddedEvent;
     executorRemoved @9 :ExecutorRemovedEvent;
     executorMetricsUpdate @10 :ExecutorMetricsUpdateEvent;
+    environmentUpdate @11 :EnvironmentUpdateEvent;
+    blockUpdated @12 :BlockUpdatedEvent;
+    unpersistRdd @13 :UnpersistRddEvent;
   }
 }

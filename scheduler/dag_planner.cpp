@@ -13,6 +13,48 @@ dag_planner::dag_planner(dag_settings settings, std::shared_ptr<map_output_regis
     registry_ = std::make_shared<map_output_registry>();
 }
 
+std::vector<operator_info> stage_operators(const lineage_ptr& last) {
+  std::vector<operator_info> out;
+  std::unordered_set<uint32_t> seen;
+  // Iterative post-order: lineage chains can be long. A node is emitted after its parents.
+  struct frame {
+    const lineage_node* node;
+    bool inside; // computed by this stage (false: a shuffle input, shown without parents)
+    bool expanded;
+  };
+  std::vector<frame> stack{{last.get(), true, false}};
+  while (!stack.empty()) {
+    auto& f = stack.back();
+    if (seen.count(f.node->id()) != 0) {
+      stack.pop_back();
+      continue;
+    }
+    if (f.inside && !f.expanded) {
+      f.expanded = true;
+      auto node = f.node;
+      for (const auto& p : node->shuffle_parents())
+        stack.push_back({p->parent.get(), false, false});
+      for (const auto& p : node->narrow_parents())
+        stack.push_back({p.get(), true, false});
+      continue;
+    }
+    operator_info op;
+    op.id = f.node->id();
+    op.name = f.node->name();
+    op.num_partitions = f.node->num_partitions();
+    if (f.inside) {
+      for (const auto& p : f.node->narrow_parents())
+        op.parent_ids.push_back(p->id());
+      for (const auto& p : f.node->shuffle_parents())
+        op.parent_ids.push_back(p->parent->id());
+    }
+    seen.insert(op.id);
+    out.push_back(std::move(op));
+    stack.pop_back();
+  }
+  return out;
+}
+
 // -- stage graph ----------------------------------------------------------------
 
 dag_planner::stage_state* dag_planner::find_(uint32_t stage_id) {

@@ -23,6 +23,19 @@
 
 namespace ember::scheduler {
 
+// One dataset of a stage's lineage, as the UI draws it (Spark's RDDInfo).
+struct operator_info {
+  uint32_t id = 0;
+  std::string name;
+  uint32_t num_partitions = 0;
+  std::vector<uint32_t> parent_ids; // narrow parents and the map sides of shuffle parents
+};
+
+// The datasets computed by the stage ending at `last`, parents before children, plus the
+// map-side datasets of its shuffle inputs (listed without their own parents: they belong to
+// the parent stages).
+std::vector<operator_info> stage_operators(const lineage_ptr& last);
+
 struct dag_settings {
   // ember.stage.maxConsecutiveAttempts: fetch-failed attempts of one stage before its jobs fail.
   int max_consecutive_attempts = 4;

@@ -19,7 +19,7 @@ namespace {
 using ember_test::run_result;
 
 // Every subcommand cli/main.cpp dispatches.
-const std::set<std::string> subcommands{"master", "worker", "submit", "status", "conf", "chaos", "version"};
+const std::set<std::string> subcommands{"master", "worker", "submit", "status", "history-server", "conf", "chaos", "version"};
 
 run_result run_ember(const std::vector<std::string>& args) {
   std::vector<std::string> argv{ember_test::bin_dir + "/ember"};
@@ -114,13 +114,13 @@ TEST_CASE("a wrong subcommand or option is one line on stderr and exit 2") {
   };
   const std::vector<bad_case> cases{
       {{"frobnicate"},
-       "ember: unknown subcommand 'frobnicate': expected master, worker, submit, status, conf, chaos or version "
+       "ember: unknown subcommand 'frobnicate': expected master, worker, submit, status, history-server, conf, chaos or version "
        "(see ember --help)"},
       {{"--frobnicate"}, "ember: unknown option '--frobnicate' (see ember --help)"},
       {{"--conf", "ember.executor.cores=2", "frobnicate"},
-       "ember: unknown subcommand 'frobnicate': expected master, worker, submit, status, conf, chaos or version "
+       "ember: unknown subcommand 'frobnicate': expected master, worker, submit, status, history-server, conf, chaos or version "
        "(see ember --help)"},
-      {{}, "ember: missing the subcommand: master, worker, submit, status, conf, chaos or version (see ember --help)"},
+      {{}, "ember: missing the subcommand: master, worker, submit, status, history-server, conf, chaos or version (see ember --help)"},
       {{"master", "--frobnicate"}, "ember master: unknown option '--frobnicate' (see ember master --help)"},
       {{"master", "extra"}, "ember master: unexpected argument 'extra' (see ember master --help)"},
       {{"submit", "--frobnicate"}, "ember submit: unknown option '--frobnicate' (see ember submit --help)"},

@@ -1,0 +1,186 @@
+// The driver's REST API and /metrics/prometheus on a real application (tests/apps/ui_probe.cpp),
+// checked against its event log by an independent reference (ui_rest_reference.py, which parses
+// the metrics with Prometheus' own parser); then `ember history-server` on that log must answer
+// exactly as the live driver did.
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include "tests/support/eventually.hpp"
+#include "tests/support/files.hpp"
+#include "tests/support/process.hpp"
+#include "tests/support/temp_dir.hpp"
+
+using namespace ember_test;
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+// host:port from a "... at http://host:port" line of `text`; 127.0.0.1 stands for the host
+// (the UI listens on every interface, the name may not resolve here).
+std::optional<int> ui_port(const std::string& text, const std::string& marker) {
+  std::smatch m;
+  std::regex re(marker + " https?://[^:\\s]+:([0-9]+)");
+  if (!std::regex_search(text, m, re))
+    return std::nullopt;
+  return std::stoi(m[1]);
+}
+
+struct rest_client {
+  explicit rest_client(int port) : http("127.0.0.1", port) { http.set_read_timeout(30, 0); }
+  httplib::Client http;
+
+  httplib::Result raw(const std::string& path) { return http.Get(path.c_str()); }
+
+  json get(const std::string& path) {
+    auto r = http.Get(path.c_str());
+    REQUIRE_MESSAGE(r, "GET " << path << " failed");
+    INFO("GET " << path << " -> " << r->status << " " << r->body);
+    REQUIRE(r->status == 200);
+    return json::parse(r->body);
+  }
+};
+
+// Every answer the reference checks, fetched from `c` and written to `dir` (names as the
+// reference reads them); also returned, for comparing two servers.
+std::map<std::string, json> fetch_all(rest_client& c, const std::string& app, const fs::path& dir) {
+  std::map<std::string, json> out;
+  auto base = "/api/v1/applications/" + app;
+  out["jobs.json"] = c.get(base + "/jobs");
+  out["stages.json"] = c.get(base + "/stages");
+  for (const auto& s : out["stages.json"]) {
+    if (s["status"] == "SKIPPED" || s["status"] == "PENDING")
+      continue;
+    auto key = std::to_string(s["stageId"].get<int>()) + "-" + std::to_string(s["attemptId"].get<int>());
+    auto path = base + "/stages/" + std::to_string(s["stageId"].get<int>()) + "/" + std::to_string(s["attemptId"].get<int>());
+    out["stage-" + key + ".json"] = c.get(path);
+    out["tasks-" + key + ".json"] = c.get(path + "/taskList?offset=0&length=100000&sortBy=ID");
+    out["summary-" + key + ".json"] = c.get(path + "/taskSummary?quantiles=0,0.25,0.5,0.75,1");
+  }
+  out["allexecutors.json"] = c.get(base + "/allexecutors");
+  out["storage.json"] = c.get(base + "/storage/rdd");
+  out["environment.json"] = c.get(base + "/environment");
+  for (const auto& [name, body] : out)
+    write_file(dir / name, body.dump());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("REST and Prometheus agree with the event log; the history server answers as the driver did") {
+  temp_dir dir{"ui-rest"};
+  auto events = dir.path / "events";
+  auto live = dir.path / "live";
+  fs::create_directories(events);
+  fs::create_directories(live);
+  spawn_options opts;
+  opts.log = dir.path / "driver.err";
+  opts.pipe_stdout = true;
+  child app({bin_dir + "/ui_probe", "--master", "local[2]", "--conf", "ember.ui.port=0", "--conf",
+             "ember.eventLog.enabled=true", "--conf", "ember.eventLog.dir=" + events.string(), "--conf",
+             "ember.eventLog.buffer=0", "--conf", "ember.ui.showConsoleProgress=false", dir.file("go"), dir.file("end")},
+            opts);
+  std::optional<int> port;
+  REQUIRE(eventually([&] { return (port = ui_port(slurp(opts.log), "Ember UI at")).has_value(); }));
+  rest_client c{*port};
+
+  std::string app_id;
+  REQUIRE(eventually([&] {
+    auto apps = c.get("/api/v1/applications");
+    if (apps.empty())
+      return false;
+    app_id = apps[0]["id"];
+    return true;
+  }));
+  auto base = "/api/v1/applications/" + app_id;
+
+  // While job 1's map tasks wait for the go file: it runs, and so does its first stage.
+  REQUIRE(eventually([&] {
+    auto jobs = c.get(base + "/jobs?status=running");
+    return jobs.size() == 1 && jobs[0]["jobId"] == 1 && jobs[0]["numActiveTasks"].get<int>() > 0;
+  }));
+  auto active = c.get(base + "/stages?status=active");
+  REQUIRE(active.size() == 1);
+  // Launched: two on task threads, the others perhaps queued at the executor (taskQueueDepth).
+  CHECK(active[0]["numActiveTasks"].get<int>() >= 2);
+  CHECK(active[0]["numActiveTasks"].get<int>() <= 4);
+  CHECK(c.get(base).at("attempts").at(0).at("completed") == false);
+
+  // Unknown ids: 404 with a JSON error.
+  auto missing = c.raw(base + "/jobs/999");
+  REQUIRE(missing);
+  CHECK(missing->status == 404);
+  CHECK(json::parse(missing->body)["error"] == "unknown job 999");
+  CHECK(c.raw("/api/v1/applications/nobody/jobs")->status == 404);
+
+  write_file(dir.file("go"), "");
+  std::optional<std::string> line;
+  while ((line = app.line()) && *line != "jobs done") {
+  }
+  REQUIRE(line);
+  REQUIRE(eventually([&] { return c.get(base + "/jobs?status=succeeded").size() == 2; }));
+
+  // Paging and sorting of the reduce stage's tasks (3 of them).
+  auto stages = c.get(base + "/stages?status=complete");
+  REQUIRE(stages.size() == 3);
+  auto reduce = stages[0];
+  auto tasks_path = base + "/stages/" + std::to_string(reduce["stageId"].get<int>()) + "/0/taskList";
+  auto page = c.http.Get((tasks_path + "?offset=1&length=1&sortBy=-ID").c_str());
+  REQUIRE(page);
+  CHECK(page->get_header_value("X-Total-Count") == "3");
+  auto all = c.get(tasks_path + "?length=10&sortBy=ID");
+  REQUIRE(all.size() == 3);
+  CHECK(json::parse(page->body) == json::array({all[1]}));
+  auto by_runtime = c.get(tasks_path + "?length=10&sortBy=-runtime");
+  CHECK(by_runtime[0]["duration"] >= by_runtime[1]["duration"]);
+  CHECK(by_runtime[1]["duration"] >= by_runtime[2]["duration"]);
+
+  auto answers = fetch_all(c, app_id, live);
+  auto metrics = c.http.Get("/metrics/prometheus");
+  REQUIRE(metrics);
+  CHECK(metrics->get_header_value("Content-Type").starts_with("text/plain; version=0.0.4"));
+  write_file(live / "metrics.txt", metrics->body);
+
+  write_file(dir.file("end"), "");
+  CHECK(app.wait() == 0);
+  auto log = events / (app_id + ".jsonl");
+  REQUIRE(fs::exists(log));
+  auto check = sh("python3 " + quoted(std::string(EMBER_SOURCE_DIR) + "/tests/integration/ui_rest_reference.py") +
+                    " " + quoted(log.string()) + " " + quoted(live.string()),
+                  dir.path);
+  INFO(check.out << check.err);
+  CHECK(check.exit_code == 0);
+  CHECK(check.out.starts_with("ok "));
+
+  // The history server, on the same log, plus a truncated line a dying driver could leave.
+  {
+    std::ofstream(log, std::ios::app) << R"({"jobStart":{"jobId":7,"stageIds":[)";
+  }
+  spawn_options hopts;
+  hopts.log = dir.path / "history.err";
+  hopts.pipe_stdout = true;
+  child history({bin_dir + "/ember", "--conf", "ember.history.fs.update.interval=100ms", "history-server", "--dir",
+                 events.string(), "--port", "0"},
+                hopts);
+  auto first = history.line();
+  REQUIRE(first);
+  auto hport = ui_port(*first, "ember history server at");
+  REQUIRE(hport);
+  rest_client h{*hport};
+  auto apps = h.get("/api/v1/applications");
+  REQUIRE(apps.size() == 1);
+  CHECK(apps[0]["id"] == app_id);
+  CHECK(apps[0]["attempts"][0]["completed"] == true);
+  auto replayed = fetch_all(h, app_id, dir.path / "history");
+  for (const auto& [name, body] : answers) {
+    CAPTURE(name);
+    CHECK(replayed[name] == body);
+  }
+  CHECK(h.raw("/api/v1/applications/" + app_id + "/jobs/7")->status == 404);  // the unfinished line
+}
