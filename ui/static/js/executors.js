@@ -64,7 +64,9 @@
         logs(x),
         '<span class="ember-error-text">' + E.escape(x.isActive ? '' : x.removeReason || '') + '</span>',
       ],
-      attrs: 'data-executor-id="' + E.escape(x.id) + '" data-executor-active="' + (x.isActive ? 'true' : 'false') + '"',
+      attrs: 'data-executor-id="' + E.escape(x.id) + '" data-executor-active="' + (x.isActive ? 'true' : 'false') +
+        '" data-active-tasks="' + E.escape(x.activeTasks) + '" data-completed-tasks="' + E.escape(x.completedTasks) +
+        '" data-failed-tasks="' + E.escape(x.failedTasks) + '"',
     };
   }
 
