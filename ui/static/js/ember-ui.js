@@ -249,18 +249,16 @@
     return refreshApplication().then(function () { return ctx; });
   }
 
+  // The application itself once its id is known (a history server may hold many: not the list).
   function refreshApplication() {
     var ctx = E.ctx;
-    return E.fetchJson('/api/v1/applications').then(function (r) {
-      var apps = r.data || [];
-      var app = null;
+    var url = ctx.appId === null ? '/api/v1/applications' : E.appApi();
+    return E.fetchJson(url).then(function (r) {
+      var app = r.data;
       if (ctx.appId === null) {
-        app = apps[0] || null;
+        app = (r.data || [])[0] || null;
         if (!app) throw new Error('The server reports no application.');
         ctx.appId = app.id;
-      } else {
-        app = apps.filter(function (a) { return a.id === ctx.appId; })[0] || null;
-        if (!app) throw new Error('No application ' + ctx.appId + '.');
       }
       ctx.app = app;
       ctx.attempt = (app.attempts && app.attempts[0]) || {};
