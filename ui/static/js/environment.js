@@ -30,9 +30,12 @@
     load: function () {
       return E.api('/environment').then(function (env) {
         E.renderIfChanged('environment-runtime', env.runtime || {}, function (el, runtime) {
-          var rows = Object.keys(runtime).sort().map(function (k) { return [E.escape(k), E.escape(runtime[k])]; });
-          el.innerHTML = E.section('environment-runtime-section', 'Runtime Information', null,
-            E.table('environment-runtime-table', ['Name', 'Value'], rows, 'No runtime information.'));
+          // Spark's JVM fields are there for its tools, empty: only what has a value is shown.
+          var keys = Object.keys(runtime).sort().filter(function (k) { return runtime[k] !== '' && runtime[k] !== null; });
+          el.innerHTML = keys.length ? E.section('environment-runtime-section', 'Runtime Information', null,
+            E.table('environment-runtime-table', ['Name', 'Value'], keys.map(function (k) {
+              return [E.escape(k), E.escape(typeof runtime[k] === 'object' ? JSON.stringify(runtime[k]) : runtime[k])];
+            }))) : '';
         });
         var props = env.emberProperties || pairs(env.sparkProperties).map(function (p) { return { name: p.name, value: p.value, origin: '' }; });
         E.renderIfChanged('environment-properties', props, function (el) {
