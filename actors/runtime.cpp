@@ -29,6 +29,7 @@
 #include "protocol/deploy.capnp.h"
 #include "protocol/register_types.hpp"
 #include "ui/app_routes.hpp"
+#include "ui/pages.hpp"
 #include "ui/ui_settings.hpp"
 
 namespace ember::actors {
@@ -87,6 +88,7 @@ void driver_runtime::start_ui() {
   ui_server_ = std::make_unique<ui::http_server>(std::move(settings));
   ui::mount_rest_api(*ui_server_, ui_app_);
   ui::mount_driver_metrics(*ui_server_, ui_app_);
+  ui::mount_pages(*ui_server_, ui::page_layout::driver);
   ui_server_->start();
   log::get("ui")->info("Ember UI at {}", ui_server_->url());
 }

@@ -10,6 +10,7 @@
 #include "config/log.hpp"
 #include "ui/app_routes.hpp"
 #include "ui/history.hpp"
+#include "ui/pages.hpp"
 #include "ui/ui_settings.hpp"
 
 namespace ember::cli {
@@ -39,6 +40,7 @@ int run_history_server(const config::config& c, const history_command_options& o
     log::get("history")->warn("{}", w);
   ui::http_server server{std::move(settings)};
   ui::mount_rest_api(server, apps);
+  ui::mount_pages(server, ui::page_layout::history);
   try {
     server.start();
   } catch (const std::exception& e) {

@@ -151,7 +151,8 @@ TEST_CASE("REST and Prometheus agree with the event log; the history server answ
   CHECK(app.wait() == 0);
   auto log = events / (app_id + ".jsonl");
   REQUIRE(fs::exists(log));
-  auto check = sh("python3 " + quoted(std::string(EMBER_SOURCE_DIR) + "/tests/integration/ui_rest_reference.py") +
+  // Debian's python3, which has python3-prometheus-client (not whatever else is first on PATH).
+  auto check = sh("/usr/bin/python3 " + quoted(std::string(EMBER_SOURCE_DIR) + "/tests/integration/ui_rest_reference.py") +
                     " " + quoted(log.string()) + " " + quoted(live.string()),
                   dir.path);
   INFO(check.out << check.err);
@@ -177,6 +178,7 @@ TEST_CASE("REST and Prometheus agree with the event log; the history server answ
   REQUIRE(apps.size() == 1);
   CHECK(apps[0]["id"] == app_id);
   CHECK(apps[0]["attempts"][0]["completed"] == true);
+  fs::create_directories(dir.path / "history");
   auto replayed = fetch_all(h, app_id, dir.path / "history");
   for (const auto& [name, body] : answers) {
     CAPTURE(name);
