@@ -230,6 +230,8 @@ caf::behavior listener_bus_actor(bus_actor* self, listener_bus_config cfg, std::
         }
         if (st.progress)
           feed_progress(self, ev, cfg.progress_interval);
+        for (const auto& sink : cfg.sinks)
+          sink(ev);
       } catch (const kj::Exception& e) {
         st.log->warn("dropped a malformed {} event: {}", event_kind(ev), e.getDescription().cStr());
       }

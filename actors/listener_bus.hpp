@@ -6,14 +6,17 @@
 //   runtime ──ApplicationStart/End──┐
 //   dag_scheduler ──Job*/Stage*─────┼──► listener_bus ──► <eventLog.dir>/<app id>.jsonl
 //   task_scheduler ──Task*/Executor*┘          ├────────► progress bar on stderr (timer)
+//                                              ├────────► sinks: the web UI's store, in place
 //                                              └────────► subscribers: wire<ListenerEvent>
 #pragma once
 
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
@@ -33,6 +36,11 @@ struct listener_bus_config {
   bool console_progress = false;   // ember.ui.showConsoleProgress, and stderr is a terminal
   std::size_t console_width = 80;  // terminal columns
   std::chrono::milliseconds progress_interval{150};
+  // Called on the bus's thread with every event, in order, before subscribers hear of it: the
+  // web UI's store (ui/app_source.hpp live_app), which applies an event in a microsecond under its
+  // own lock. A message to a listener actor instead cost each task as much as building its
+  // events did (docs/monitoring.md).
+  std::vector<std::function<void(proto::ListenerEvent::Reader)>> sinks;
 };
 
 /// <dir>/<app id>.jsonl

@@ -22,7 +22,6 @@
 #include "security/secret.hpp"
 #include "actors/settings_wiring.hpp"
 #include "actors/task_scheduler_actor.hpp"
-#include "actors/ui_listener.hpp"
 #include "config/log.hpp"
 #include "config/secure_fs.hpp"
 #include "deploy/binary_cache.hpp"
@@ -73,7 +72,7 @@ caf::behavior local_driver_services(caf::event_based_actor* self, caf::actor tra
 } // namespace
 
 // The web UI binds before any actor exists: a port it cannot take fails the start with nothing
-// to tear down. Its listener subscribes to the bus before the first event.
+// to tear down. The listener bus feeds its store from the first event on.
 void driver_runtime::start_ui() {
   ui::retention limits;
   limits.jobs = static_cast<std::size_t>(conf_.get(config::keys::ui_retained_jobs));
@@ -128,9 +127,11 @@ void driver_runtime::start_schedulers(bool remoting) {
   bc.console_progress = conf_.get(config::keys::ui_show_console_progress) && ::isatty(STDERR_FILENO) == 1;
   if (bc.console_progress)
     bc.console_width = terminal_width();
-  bus_ = spawn_listener_bus(*sys_, bc); // first: ApplicationStart precedes every other event
   if (ui_app_)
-    caf::anon_send(bus_, caf::subscribe_atom::value, spawn_ui_listener(*sys_, ui_app_));
+    bc.sinks.emplace_back([app = ui_app_](proto::ListenerEvent::Reader ev) {
+      app->update([&](ui::app_store& store) { store.apply(ev); });
+    });
+  bus_ = spawn_listener_bus(*sys_, bc); // first: ApplicationStart precedes every other event
 
   tc.settings = sched;
   if (remoting) {
@@ -156,7 +157,7 @@ void driver_runtime::start_schedulers(bool remoting) {
   block_master_ = spawn_block_manager_master(*sys_, mc);
   tc.listener_bus = bus_;
   tc.block_manager_master = block_master_;
-  tc.task_events = bc.event_log || bc.console_progress || ui_app_ != nullptr;
+  tc.task_events = bc.event_log || bc.console_progress || !bc.sinks.empty();
   tasks_ = spawn_task_scheduler(*sys_, tc);
   caf::anon_send(bus_, caf::join_atom::value, tasks_);
   dag_scheduler_config dc;

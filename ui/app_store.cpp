@@ -29,6 +29,7 @@ uint64_t now_ms() {
 }
 
 std::string text(capnp::Text::Reader t) { return {t.cStr(), t.size()}; }
+std::string_view view(capnp::Text::Reader t) { return {t.cStr(), t.size()}; }
 
 std::vector<uint32_t> ids(capnp::List<uint32_t>::Reader list) {
   std::vector<uint32_t> out;
@@ -135,6 +136,30 @@ void metric_totals::add(proto::TaskMetrics::Reader m) {
   disk_spilled += m.getDiskBytesSpilled();
 }
 
+metric_totals& metric_totals::operator+=(const metric_totals& o) {
+  run_time_ms += o.run_time_ms;
+  cpu_time_ns += o.cpu_time_ns;
+  deserialize_ms += o.deserialize_ms;
+  result_size += o.result_size;
+  input_bytes += o.input_bytes;
+  input_records += o.input_records;
+  output_bytes += o.output_bytes;
+  output_records += o.output_records;
+  shuffle_read_bytes += o.shuffle_read_bytes;
+  shuffle_read_records += o.shuffle_read_records;
+  shuffle_remote_bytes += o.shuffle_remote_bytes;
+  shuffle_local_bytes += o.shuffle_local_bytes;
+  shuffle_remote_blocks += o.shuffle_remote_blocks;
+  shuffle_local_blocks += o.shuffle_local_blocks;
+  shuffle_fetch_wait_ms += o.shuffle_fetch_wait_ms;
+  shuffle_write_bytes += o.shuffle_write_bytes;
+  shuffle_write_records += o.shuffle_write_records;
+  shuffle_write_time_ns += o.shuffle_write_time_ns;
+  memory_spilled += o.memory_spilled;
+  disk_spilled += o.disk_spilled;
+  return *this;
+}
+
 // -- applying events ---------------------------------------------------------------------------
 
 void app_store::apply(proto::ListenerEvent::Reader ev) {
@@ -184,20 +209,21 @@ void app_store::apply(proto::ListenerEvent::Reader ev) {
   }
 }
 
-uint32_t app_store::intern(const std::string& name) {
-  auto [it, inserted] = name_index_.try_emplace(name, static_cast<uint32_t>(names_.size()));
-  if (inserted)
-    names_.push_back(name);
-  return it->second;
+uint32_t app_store::intern(std::string_view name) {
+  if (auto it = name_index_.find(name); it != name_index_.end())
+    return it->second;
+  auto index = static_cast<uint32_t>(names_.size());
+  names_.emplace_back(name);
+  name_index_.emplace(names_.back(), index);
+  return index;
 }
 
-std::vector<app_store::job_rec*> app_store::jobs_of_stage(uint32_t stage_id) {
-  std::vector<job_rec*> out;
+template <class F>
+void app_store::for_each_job_of_stage(uint32_t stage_id, F&& f) {
   auto [from, to] = stage_jobs_.equal_range(stage_id);
   for (auto it = from; it != to; ++it)
     if (auto j = jobs_.find(it->second); j != jobs_.end())
-      out.push_back(&j->second);
-  return out;
+      f(j->second);
 }
 
 void app_store::on_job_start(proto::JobStartEvent::Reader e) {
@@ -278,10 +304,10 @@ void app_store::on_stage_submitted(proto::StageSubmittedEvent::Reader e) {
     s.operators.push_back(std::move(r));
   }
   ++totals_.stages_active;
-  for (auto* j : jobs_of_stage(s.id)) {
-    j->tasks += s.num_tasks;
-    ++j->stages_active;
-  }
+  for_each_job_of_stage(s.id, [&](job_rec& j) {
+    j.tasks += s.num_tasks;
+    ++j.stages_active;
+  });
 }
 
 void app_store::on_stage_completed(proto::StageCompletedEvent::Reader e) {
@@ -297,22 +323,21 @@ void app_store::on_stage_completed(proto::StageCompletedEvent::Reader e) {
   if (totals_.stages_active > 0)
     --totals_.stages_active;
   ++(ok ? totals_.stages_completed : totals_.stages_failed);
-  for (auto* j : jobs_of_stage(s.id)) {
-    if (j->stages_active > 0)
-      --j->stages_active;
-    ++(ok ? j->stages_done : j->stages_failed);
-  }
+  for_each_job_of_stage(s.id, [&](job_rec& j) {
+    if (j.stages_active > 0)
+      --j.stages_active;
+    ++(ok ? j.stages_done : j.stages_failed);
+  });
   evict_stages();
 }
 
 void app_store::on_task_start(proto::TaskStartEvent::Reader e) {
   last_updated_ = std::max(last_updated_, e.getLaunchTime());
   ++totals_.tasks_active;
-  auto exec_id = text(e.getExecutorId());
+  auto exec_id = view(e.getExecutorId());
   if (auto x = executors_.find(exec_id); x != executors_.end())
     ++x->second.active;
-  for (auto* j : jobs_of_stage(e.getStageId()))
-    ++j->active;
+  for_each_job_of_stage(e.getStageId(), [](job_rec& j) { ++j.active; });
   auto it = stages_.find({e.getStageId(), e.getStageAttempt()});
   if (it == stages_.end())
     return;
@@ -325,7 +350,7 @@ void app_store::on_task_start(proto::TaskStartEvent::Reader e) {
   t.attempt = e.getAttempt();
   t.partition = e.getPartition();
   t.executor = intern(exec_id);
-  t.host = intern(text(e.getHost()));
+  t.host = intern(view(e.getHost()));
   t.locality = e.getLocality();
   t.speculative = e.getSpeculative();
   t.launch = e.getLaunchTime();
@@ -344,13 +369,10 @@ void app_store::on_task_end(proto::TaskEndEvent::Reader e) {
   bool ok = state == proto::TaskState::FINISHED;
   bool killed = state == proto::TaskState::KILLED;
   uint64_t duration = e.getFinishTime() > e.getLaunchTime() ? e.getFinishTime() - e.getLaunchTime() : 0;
+  // Read once: this runs on the listener bus for every task (docs/monitoring.md, the cost).
   metric_totals m;
   if (e.hasMetrics())
     m.add(e.getMetrics());
-  auto add_metrics = [&](metric_totals& to) {
-    if (e.hasMetrics())
-      to.add(e.getMetrics());
-  };
 
   if (totals_.tasks_active > 0)
     --totals_.tasks_active;
@@ -366,20 +388,20 @@ void app_store::on_task_end(proto::TaskEndEvent::Reader e) {
   totals_.memory_spilled += m.memory_spilled;
   totals_.disk_spilled += m.disk_spilled;
 
-  auto exec_id = text(e.getExecutorId());
+  auto exec_id = view(e.getExecutorId());
   if (auto x = executors_.find(exec_id); x != executors_.end()) {
     auto& ex = x->second;
     if (ex.active > 0)
       --ex.active;
     ++(ok ? ex.completed : ex.failed);
     ex.duration_ms += duration;
-    add_metrics(ex.metrics);
+    ex.metrics += m;
   }
-  for (auto* j : jobs_of_stage(e.getStageId())) {
-    if (j->active > 0)
-      --j->active;
-    ++(ok ? j->done : killed ? j->killed : j->failed);
-  }
+  for_each_job_of_stage(e.getStageId(), [&](job_rec& j) {
+    if (j.active > 0)
+      --j.active;
+    ++(ok ? j.done : killed ? j.killed : j.failed);
+  });
   auto it = stages_.find({e.getStageId(), e.getStageAttempt()});
   if (it == stages_.end())
     return;
@@ -387,11 +409,14 @@ void app_store::on_task_end(proto::TaskEndEvent::Reader e) {
   if (s.active > 0)
     --s.active;
   ++(ok ? s.done : killed ? s.killed : s.failed);
-  add_metrics(s.metrics);
-  auto& es = s.by_executor[exec_id];
+  s.metrics += m;
+  auto es_it = s.by_executor.find(exec_id);
+  if (es_it == s.by_executor.end())
+    es_it = s.by_executor.emplace(std::string(exec_id), executor_summary{}).first;
+  auto& es = es_it->second;
   es.task_time += duration;
   ++(ok ? es.succeeded : killed ? es.killed : es.failed);
-  add_metrics(es.metrics);
+  es.metrics += m;
   if (auto i = s.index.find(task_key(e.getTaskId(), e.getAttempt())); i != s.index.end()) {
     auto& t = s.tasks[i->second - s.dropped];
     t.state = state;
@@ -445,7 +470,7 @@ void app_store::on_executor_removed(proto::ExecutorRemovedEvent::Reader e) {
 
 void app_store::on_metrics_update(proto::ExecutorMetricsUpdateEvent::Reader e) {
   last_updated_ = std::max(last_updated_, e.getTime());
-  if (auto it = executors_.find(text(e.getExecutorId())); it != executors_.end())
+  if (auto it = executors_.find(view(e.getExecutorId())); it != executors_.end())
     it->second.last_heartbeat = e.getTime();
 }
 
@@ -762,58 +787,65 @@ std::optional<json> app_store::task_summary(uint32_t id, uint32_t attempt, const
   auto it = stages_.find({id, attempt});
   if (it == stages_.end())
     return std::nullopt;
-  std::vector<const task_rec*> ok;
+  using T = const task_rec&;
+  struct column {
+    const char* group;  // nested object, or nullptr
+    const char* name;
+    uint64_t (*value)(T);
+  };
+  static const column columns[] = {
+    {nullptr, "duration", [](T t) -> uint64_t { return t.finish - std::min(t.launch, t.finish); }},
+    {nullptr, "executorDeserializeTime", [](T t) { return t.metrics.deserialize_ms; }},
+    {nullptr, "executorRunTime", [](T t) { return t.metrics.run_time_ms; }},
+    {nullptr, "executorCpuTime", [](T t) { return t.metrics.cpu_time_ns; }},
+    {nullptr, "resultSize", [](T t) { return t.metrics.result_size; }},
+    {nullptr, "jvmGcTime", [](T) -> uint64_t { return 0; }},
+    {nullptr, "memoryBytesSpilled", [](T t) { return t.metrics.memory_spilled; }},
+    {nullptr, "diskBytesSpilled", [](T t) { return t.metrics.disk_spilled; }},
+    {"inputMetrics", "bytesRead", [](T t) { return t.metrics.input_bytes; }},
+    {"inputMetrics", "recordsRead", [](T t) { return t.metrics.input_records; }},
+    {"outputMetrics", "bytesWritten", [](T t) { return t.metrics.output_bytes; }},
+    {"outputMetrics", "recordsWritten", [](T t) { return t.metrics.output_records; }},
+    {"shuffleReadMetrics", "readBytes", [](T t) { return t.metrics.shuffle_read_bytes; }},
+    {"shuffleReadMetrics", "readRecords", [](T t) { return t.metrics.shuffle_read_records; }},
+    {"shuffleReadMetrics", "remoteBytesRead", [](T t) { return t.metrics.shuffle_remote_bytes; }},
+    {"shuffleReadMetrics", "remoteBlocksFetched", [](T t) { return t.metrics.shuffle_remote_blocks; }},
+    {"shuffleReadMetrics", "localBlocksFetched", [](T t) { return t.metrics.shuffle_local_blocks; }},
+    {"shuffleReadMetrics", "fetchWaitTime", [](T t) { return t.metrics.shuffle_fetch_wait_ms; }},
+    {"shuffleWriteMetrics", "writeBytes", [](T t) { return t.metrics.shuffle_write_bytes; }},
+    {"shuffleWriteMetrics", "writeRecords", [](T t) { return t.metrics.shuffle_write_records; }},
+    {"shuffleWriteMetrics", "writeTime", [](T t) { return t.metrics.shuffle_write_time_ns; }},
+  };
+  constexpr std::size_t n_columns = std::size(columns);
+  // One pass over the tasks (100,000 of them are 25 MB: a pass per metric cost 80 ms).
+  std::vector<std::vector<double>> values(n_columns);
+  for (auto& v : values)
+    v.reserve(it->second.tasks.size());
   for (const auto& t : it->second.tasks)
     if (t.state == proto::TaskState::FINISHED)
-      ok.push_back(&t);
-  // Nearest rank: the value at index round(q * (n - 1)) of the sorted values (q = 0 is the
-  // minimum, q = 1 the maximum).
-  auto dist = [&](auto value) {
-    std::vector<double> v;
-    v.reserve(ok.size());
-    for (auto* t : ok)
-      v.push_back(static_cast<double>(value(*t)));
-    std::sort(v.begin(), v.end());
-    json out = json::array();
+      for (std::size_t c = 0; c < n_columns; ++c)
+        values[c].push_back(static_cast<double>(columns[c].value(t)));
+  json out = {{"quantiles", quantiles}};
+  for (std::size_t c = 0; c < n_columns; ++c) {
+    auto& v = values[c];
+    json dist = json::array();
+    // Nearest rank: the value at index round(q * (n - 1)) of the sorted values (q = 0 is the
+    // minimum, q = 1 the maximum); found by selection, not by sorting.
     for (double q : quantiles) {
       if (v.empty()) {
-        out.push_back(0.0);
+        dist.push_back(0.0);
         continue;
       }
-      auto k = static_cast<std::size_t>(std::llround(q * static_cast<double>(v.size() - 1)));
-      out.push_back(v[std::min(k, v.size() - 1)]);
+      auto k = std::min(static_cast<std::size_t>(std::llround(q * static_cast<double>(v.size() - 1))), v.size() - 1);
+      std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
+      dist.push_back(v[k]);
     }
-    return out;
-  };
-  using T = const task_rec&;
-  return json{
-    {"quantiles", quantiles},
-    {"duration", dist([](T t) { return t.finish - std::min(t.launch, t.finish); })},
-    {"executorDeserializeTime", dist([](T t) { return t.metrics.deserialize_ms; })},
-    {"executorRunTime", dist([](T t) { return t.metrics.run_time_ms; })},
-    {"executorCpuTime", dist([](T t) { return t.metrics.cpu_time_ns; })},
-    {"resultSize", dist([](T t) { return t.metrics.result_size; })},
-    {"jvmGcTime", dist([](T) { return 0; })},
-    {"memoryBytesSpilled", dist([](T t) { return t.metrics.memory_spilled; })},
-    {"diskBytesSpilled", dist([](T t) { return t.metrics.disk_spilled; })},
-    {"inputMetrics",
-     {{"bytesRead", dist([](T t) { return t.metrics.input_bytes; })},
-      {"recordsRead", dist([](T t) { return t.metrics.input_records; })}}},
-    {"outputMetrics",
-     {{"bytesWritten", dist([](T t) { return t.metrics.output_bytes; })},
-      {"recordsWritten", dist([](T t) { return t.metrics.output_records; })}}},
-    {"shuffleReadMetrics",
-     {{"readBytes", dist([](T t) { return t.metrics.shuffle_read_bytes; })},
-      {"readRecords", dist([](T t) { return t.metrics.shuffle_read_records; })},
-      {"remoteBytesRead", dist([](T t) { return t.metrics.shuffle_remote_bytes; })},
-      {"remoteBlocksFetched", dist([](T t) { return t.metrics.shuffle_remote_blocks; })},
-      {"localBlocksFetched", dist([](T t) { return t.metrics.shuffle_local_blocks; })},
-      {"fetchWaitTime", dist([](T t) { return t.metrics.shuffle_fetch_wait_ms; })}}},
-    {"shuffleWriteMetrics",
-     {{"writeBytes", dist([](T t) { return t.metrics.shuffle_write_bytes; })},
-      {"writeRecords", dist([](T t) { return t.metrics.shuffle_write_records; })},
-      {"writeTime", dist([](T t) { return t.metrics.shuffle_write_time_ns; })}}},
-  };
+    if (columns[c].group != nullptr)
+      out[columns[c].group][columns[c].name] = std::move(dist);
+    else
+      out[columns[c].name] = std::move(dist);
+  }
+  return out;
 }
 
 json app_store::executor_json(const executor_rec& x) const {

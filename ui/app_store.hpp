@@ -14,6 +14,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -40,6 +41,7 @@ struct metric_totals {
   uint64_t memory_spilled = 0, disk_spilled = 0;
 
   void add(proto::TaskMetrics::Reader m);
+  metric_totals& operator+=(const metric_totals& o);
 };
 
 // Which task list order a REST client asked for (Spark's taskList sortBy).
@@ -147,7 +149,7 @@ private:
     uint64_t submitted = 0, first_launch = 0, completed = 0;
     uint64_t active = 0, done = 0, failed = 0, killed = 0;
     metric_totals metrics;
-    std::map<std::string, executor_summary> by_executor;
+    std::map<std::string, executor_summary, std::less<>> by_executor;
     std::deque<task_rec> tasks;  // launch order; the oldest are dropped past retention.tasks
     uint64_t dropped = 0;        // tasks dropped from the front
     std::unordered_map<uint64_t, uint64_t> index;  // (task id, attempt) key -> position + dropped
@@ -189,8 +191,9 @@ private:
   void on_metrics_update(proto::ExecutorMetricsUpdateEvent::Reader e);
   void on_block_updated(proto::BlockUpdatedEvent::Reader e);
 
-  uint32_t intern(const std::string& name);
-  std::vector<job_rec*> jobs_of_stage(uint32_t stage_id);
+  uint32_t intern(std::string_view name);
+  template <class F>
+  void for_each_job_of_stage(uint32_t stage_id, F&& f);
   void evict_jobs();
   void evict_stages();
   nlohmann::json job_json(const job_rec& j) const;
@@ -204,9 +207,13 @@ private:
   std::map<uint32_t, job_rec> jobs_;
   std::map<stage_key, stage_rec> stages_;
   std::multimap<uint32_t, uint32_t> stage_jobs_;  // stage id -> active job ids that need it
-  std::map<std::string, executor_rec> executors_;
+  struct string_hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::map<std::string, executor_rec, std::less<>> executors_;
   std::vector<std::string> names_;  // interned executor ids and hosts (tasks store indices)
-  std::unordered_map<std::string, uint32_t> name_index_;
+  std::unordered_map<std::string, uint32_t, string_hash, std::equal_to<>> name_index_;
   std::map<uint32_t, rdd_rec> rdds_;
   std::unordered_map<uint32_t, rdd_name> rdd_names_;  // every dataset a stage listed
   std::vector<std::pair<std::string, std::string>> properties_, system_;

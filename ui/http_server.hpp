@@ -24,7 +24,7 @@ struct http_settings {
   std::string host = "0.0.0.0";
   int port = 4040;      // 0: any free port
   int max_retries = 16; // ember.port.maxRetries: further ports tried when one is taken
-  std::size_t threads = 4;
+  std::size_t threads = 16;
   int timeout_seconds = 5;
   std::string certificate, key;  // both set: HTTPS
   std::string ca_file;           // set with them: clients must present a certificate it signed
