@@ -96,7 +96,7 @@ page look(browser& b, const std::string& url, const std::string& shot, const std
       p = b.load(url, shot);
       return loaded(p) && missing(p, needles).empty();
     },
-    30s, 0ms);
+    15s, 0ms);
   INFO("page ", url, " (screenshot ", p.screenshot.string(), ")");
   CHECK_MESSAGE(loaded(p), p.dom);
   for (auto& n : missing(p, needles))
@@ -120,6 +120,9 @@ struct history {
   std::map<int, std::vector<std::string>> started;     // stageId -> taskIds launched
   std::map<int, std::vector<std::string>> finished;    // stageId -> taskIds finished
   std::set<int> jobs_ended;
+  std::map<int, std::vector<int>> operators;             // stageId -> the ids of its DAG's operators
+  std::map<int, std::set<int>> cached;                   // rddId -> partitions in a block manager
+  std::map<std::string, std::string> properties;         // key -> "<value></td><td><origin>"
 
   explicit history(const fs::path& dir) {
     for (auto& e : ember_test::read_events(dir, true)) {
@@ -129,8 +132,18 @@ struct history {
         job_stages[e["jobStart"]["jobId"].get<int>()] = e["jobStart"]["stageIds"].get<std::vector<int>>();
       if (e.contains("jobEnd"))
         jobs_ended.insert(e["jobEnd"]["jobId"].get<int>());
-      if (e.contains("stageSubmitted"))
-        stage_tasks[e["stageSubmitted"]["stageId"].get<int>()] = e["stageSubmitted"]["numTasks"].get<int>();
+      if (e.contains("stageSubmitted")) {
+        auto& s = e["stageSubmitted"];
+        stage_tasks[s["stageId"].get<int>()] = s["numTasks"].get<int>();
+        for (auto& op : s["operators"])
+          operators[s["stageId"].get<int>()].push_back(op["id"].get<int>());
+      }
+      if (e.contains("blockUpdated") && e["blockUpdated"]["memSize"] != "0")
+        cached[e["blockUpdated"]["rddId"].get<int>()].insert(e["blockUpdated"]["partition"].get<int>());
+      if (e.contains("environmentUpdate"))
+        for (auto& p : e["environmentUpdate"]["properties"])
+          properties[p["name"].get<std::string>()] =
+            p["value"].get<std::string>() + "</td><td>" + p["origin"].get<std::string>();
       if (e.contains("taskStart"))
         started[e["taskStart"]["stageId"].get<int>()].push_back(e["taskStart"]["taskId"].get<std::string>());
       if (e.contains("taskEnd") && e["taskEnd"]["state"] == "finished")
@@ -215,13 +228,22 @@ TEST_CASE("every tab of the driver UI in headless Chromium, while a job runs and
           attr("data-succeeded", 0) + " " + attr("data-total", 4) + " " + attr("data-failed", 0) + " " +
             attr("data-active", 4)});
     std::vector<std::string> stage_needles{"id=\"stage-status\">ACTIVE<", "id=\"stage-dag-svg\"",
-                                           "data-operator-id=", "id=\"stage-task-count\">4<"};
+                                           "data-operator-id=", "id=\"stage-task-count\">4<",
+                                           "id=\"stage-metrics-empty\""};
     for (auto& task : h.started[running_stage])
       stage_needles.push_back(attr("data-task-id", task) + " ");
+    for (int op : h.operators[running_stage])
+      stage_needles.push_back(attr("data-operator-id", op));
     look(b, base + "/stages/stage/?id=" + std::to_string(running_stage) + "&attempt=0", "running-stage", stage_needles);
-    look(b, base + "/storage/", "running-storage", {"data-rdd-id=", "<td>4/4</td>"});
-    look(b, base + "/environment/", "running-environment",
-         {attr("data-key", "ember.master"), "<td>local[4]</td>", attr("data-key", "ember.eventLog.buffer")});
+    REQUIRE(h.cached.size() == 1); // job 0's dataset, all 4 partitions in memory
+    REQUIRE(h.cached.begin()->second.size() == 4);
+    look(b, base + "/storage/", "running-storage", {attr("data-rdd-id", h.cached.begin()->first), "<td>4/4</td>"});
+    // Each property's row: its name, then value and origin as the environmentUpdate event has them.
+    REQUIRE(h.properties["ember.master"] == "local[4]</td><td>--master");
+    std::vector<std::string> env_needles;
+    for (auto key : {"ember.master", "ember.app.name", "ember.eventLog.buffer", "ember.ui.port"})
+      env_needles.push_back(std::string{key} + "</td><td>" + h.properties.at(key) + "</td>");
+    look(b, base + "/environment/", "running-environment", env_needles);
     look(b, base + "/executors/", "running-executors",
          {attr("data-executor-id", "driver") + " " + attr("data-executor-active", "true") + " " +
           attr("data-active-tasks", 4)});
@@ -286,11 +308,14 @@ TEST_CASE("every tab of the driver UI in headless Chromium, while a job runs and
                                        "id=\"stage-executors-table\"", attr("data-executor-id", "driver")};
       for (auto& task : h.finished[stage])
         needles.push_back(attr("data-task-id", task) + " ");
+      for (int op : h.operators[stage])
+        needles.push_back(attr("data-operator-id", op));
       look(b, base + "/stages/stage/?id=" + std::to_string(stage) + "&attempt=0", "ended-stage-" + std::to_string(stage),
            needles);
     }
-    look(b, base + "/storage/", "ended-storage", {"data-rdd-id=", "<td>4/4</td>"});
-    look(b, base + "/environment/", "ended-environment", {attr("data-key", "ember.master"), "<td>local[4]</td>"});
+    look(b, base + "/storage/", "ended-storage", {attr("data-rdd-id", h.cached.begin()->first), "<td>4/4</td>"});
+    look(b, base + "/environment/", "ended-environment",
+         {"ember.master</td><td>" + h.properties.at("ember.master") + "</td>"});
     look(b, base + "/executors/", "ended-executors",
          {attr("data-executor-id", "driver") + " " + attr("data-executor-active", "true") + " " +
           attr("data-active-tasks", 0) + " " + attr("data-completed-tasks", int64_t(h.all_finished()))});
