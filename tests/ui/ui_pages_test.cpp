@@ -1,9 +1,10 @@
-// The driver's web UI in a real browser: headless Chromium loads every tab of a real application's
-// UI while its job runs and after it has ended, and the test checks that the DOM the pages' scripts
-// built holds the values the test knows independently (from the application's event log: job,
-// stage, task and executor ids, task counts), that the page reported no JavaScript error on its
-// console, and takes a screenshot of each (in the test's temp dir; EMBER_UI_SCREENSHOTS=<dir> keeps
-// them there instead).
+// The web UI in a real browser: headless Chromium loads every tab of a real application's driver
+// UI while its job runs and after it has ended, then every tab of `ember history-server` on that
+// application's event log, and the test checks that the DOM the pages' scripts built holds the
+// values it knows independently (from the event log: job, stage, task, operator, dataset and
+// executor ids, task counts, properties with their origin), that no page wrote to its console
+// (messages, uncaught errors) or failed to load its data, and takes a screenshot of each (in the
+// test's temp dir; EMBER_UI_SCREENSHOTS=<dir> keeps them there instead).
 #include <doctest/doctest.h>
 
 #include <chrono>
@@ -96,7 +97,7 @@ page look(browser& b, const std::string& url, const std::string& shot, const std
       p = b.load(url, shot);
       return loaded(p) && missing(p, needles).empty();
     },
-    30s, 0ms);
+    15s, 0ms);
   INFO("page ", url, " (screenshot ", p.screenshot.string(), ")");
   CHECK_MESSAGE(loaded(p), p.dom);
   for (auto& n : missing(p, needles))
@@ -114,23 +115,39 @@ std::string attr(const std::string& name, int64_t value) { return attr(name, std
 
 // What the event log says about the application so far.
 struct history {
+  std::string app_id;
   std::vector<std::string> executors;
   std::map<int, std::vector<int>> job_stages;          // jobId -> stageIds
   std::map<int, int> stage_tasks;                      // submitted stageId -> numTasks
   std::map<int, std::vector<std::string>> started;     // stageId -> taskIds launched
   std::map<int, std::vector<std::string>> finished;    // stageId -> taskIds finished
   std::set<int> jobs_ended;
+  std::map<int, std::vector<int>> operators;             // stageId -> the ids of its DAG's operators
+  std::map<int, std::set<int>> cached;                   // rddId -> partitions in a block manager
+  std::map<std::string, std::string> properties;         // key -> "<value></td><td><origin>"
 
   explicit history(const fs::path& dir) {
     for (auto& e : ember_test::read_events(dir, true)) {
+      if (e.contains("applicationStart"))
+        app_id = e["applicationStart"]["appId"].get<std::string>();
       if (e.contains("executorAdded"))
         executors.push_back(e["executorAdded"]["executorId"].get<std::string>());
       if (e.contains("jobStart"))
         job_stages[e["jobStart"]["jobId"].get<int>()] = e["jobStart"]["stageIds"].get<std::vector<int>>();
       if (e.contains("jobEnd"))
         jobs_ended.insert(e["jobEnd"]["jobId"].get<int>());
-      if (e.contains("stageSubmitted"))
-        stage_tasks[e["stageSubmitted"]["stageId"].get<int>()] = e["stageSubmitted"]["numTasks"].get<int>();
+      if (e.contains("stageSubmitted")) {
+        auto& s = e["stageSubmitted"];
+        stage_tasks[s["stageId"].get<int>()] = s["numTasks"].get<int>();
+        for (auto& op : s["operators"])
+          operators[s["stageId"].get<int>()].push_back(op["id"].get<int>());
+      }
+      if (e.contains("blockUpdated") && e["blockUpdated"]["memSize"] != "0")
+        cached[e["blockUpdated"]["rddId"].get<int>()].insert(e["blockUpdated"]["partition"].get<int>());
+      if (e.contains("environmentUpdate"))
+        for (auto& p : e["environmentUpdate"]["properties"])
+          properties[p["name"].get<std::string>()] =
+            p["value"].get<std::string>() + "</td><td>" + p["origin"].get<std::string>();
       if (e.contains("taskStart"))
         started[e["taskStart"]["stageId"].get<int>()].push_back(e["taskStart"]["taskId"].get<std::string>());
       if (e.contains("taskEnd") && e["taskEnd"]["state"] == "finished")
@@ -145,6 +162,53 @@ struct history {
     return n;
   }
 };
+
+// Every tab once both jobs have ended, under `root` (the driver's http://host:port, or a history
+// server's .../history/<appId>): the values of the event log `h` on each.
+void look_at_finished_jobs(browser& b, history& h, const std::string& root, const std::string& shot) {
+  const int running_job = 1;
+  std::vector<std::string> jobs_needles{"id=\"jobs-active-count\">0<", "id=\"jobs-completed-count\">2<"};
+  for (int job : {0, 1})
+    jobs_needles.push_back(attr("data-job-id", job) + " " + attr("data-job-status", "SUCCEEDED"));
+  jobs_needles.push_back(attr("data-succeeded", 7) + " " + attr("data-total", 7) + " " + attr("data-failed", 0) +
+                         " " + attr("data-active", 0));
+  look(b, root + "/jobs/", shot + "jobs", jobs_needles);
+
+  std::vector<std::string> job_needles{"id=\"job-status\">SUCCEEDED<"};
+  for (int s : h.job_stages[running_job])
+    job_needles.push_back(attr("data-stage-id", s));
+  look(b, root + "/jobs/job/?id=" + std::to_string(running_job), shot + "job", job_needles);
+
+  std::vector<std::string> stages_needles;
+  for (auto& [stage, tasks] : h.stage_tasks) {
+    stages_needles.push_back(attr("data-stage-id", stage) + " " + attr("data-stage-attempt", 0));
+    stages_needles.push_back(attr("data-succeeded", tasks) + " " + attr("data-total", tasks) + " " +
+                             attr("data-failed", 0) + " " + attr("data-active", 0));
+  }
+  look(b, root + "/stages/", shot + "stages", stages_needles);
+
+  for (auto& [stage, tasks] : h.stage_tasks) {
+    REQUIRE(h.finished[stage].size() == size_t(tasks));
+    std::vector<std::string> needles{"id=\"stage-status\">COMPLETE<", "id=\"stage-dag-svg\"",
+                                     "id=\"stage-task-count\">" + std::to_string(tasks) + "<",
+                                     "id=\"stage-metrics-table\"", attr("data-metric", "Duration"),
+                                     attr("data-metric", "Executor CPU Time"),
+                                     attr("data-metric", "Shuffle Write Size / Records"),
+                                     "id=\"stage-executors-table\"", attr("data-executor-id", "driver")};
+    for (auto& task : h.finished[stage])
+      needles.push_back(attr("data-task-id", task) + " ");
+    for (int op : h.operators[stage])
+      needles.push_back(attr("data-operator-id", op));
+    look(b, root + "/stages/stage/?id=" + std::to_string(stage) + "&attempt=0", shot + "stage-" + std::to_string(stage),
+         needles);
+  }
+  look(b, root + "/storage/", shot + "storage", {attr("data-rdd-id", h.cached.begin()->first), "<td>4/4</td>"});
+  look(b, root + "/environment/", shot + "environment",
+       {"ember.master</td><td>" + h.properties.at("ember.master") + "</td>"});
+  look(b, root + "/executors/", shot + "executors",
+       {attr("data-executor-id", "driver"), attr("data-active-tasks", 0),
+        attr("data-completed-tasks", int64_t(h.all_finished()))});
+}
 
 } // namespace
 
@@ -215,13 +279,22 @@ TEST_CASE("every tab of the driver UI in headless Chromium, while a job runs and
           attr("data-succeeded", 0) + " " + attr("data-total", 4) + " " + attr("data-failed", 0) + " " +
             attr("data-active", 4)});
     std::vector<std::string> stage_needles{"id=\"stage-status\">ACTIVE<", "id=\"stage-dag-svg\"",
-                                           "data-operator-id=", "id=\"stage-task-count\">4<"};
+                                           "data-operator-id=", "id=\"stage-task-count\">4<",
+                                           "id=\"stage-metrics-empty\""};
     for (auto& task : h.started[running_stage])
       stage_needles.push_back(attr("data-task-id", task) + " ");
+    for (int op : h.operators[running_stage])
+      stage_needles.push_back(attr("data-operator-id", op));
     look(b, base + "/stages/stage/?id=" + std::to_string(running_stage) + "&attempt=0", "running-stage", stage_needles);
-    look(b, base + "/storage/", "running-storage", {"data-rdd-id=", "<td>4/4</td>"});
-    look(b, base + "/environment/", "running-environment",
-         {attr("data-key", "ember.master"), "<td>local[4]</td>", attr("data-key", "ember.eventLog.buffer")});
+    REQUIRE(h.cached.size() == 1); // job 0's dataset, all 4 partitions in memory
+    REQUIRE(h.cached.begin()->second.size() == 4);
+    look(b, base + "/storage/", "running-storage", {attr("data-rdd-id", h.cached.begin()->first), "<td>4/4</td>"});
+    // Each property's row: its name, then value and origin as the environmentUpdate event has them.
+    REQUIRE(h.properties["ember.master"] == "local[4]</td><td>--master");
+    std::vector<std::string> env_needles;
+    for (auto key : {"ember.master", "ember.app.name", "ember.eventLog.buffer", "ember.ui.port"})
+      env_needles.push_back(std::string{key} + "</td><td>" + h.properties.at(key) + "</td>");
+    look(b, base + "/environment/", "running-environment", env_needles);
     look(b, base + "/executors/", "running-executors",
          {attr("data-executor-id", "driver") + " " + attr("data-executor-active", "true") + " " +
           attr("data-active-tasks", 4)});
@@ -256,48 +329,31 @@ TEST_CASE("every tab of the driver UI in headless Chromium, while a job runs and
     REQUIRE(job_tasks(0) == 4);
     REQUIRE(job_tasks(1) == 4 + 3);
 
-    std::vector<std::string> jobs_needles{"id=\"jobs-active-count\">0<", "id=\"jobs-completed-count\">2<"};
-    for (int job : {0, 1})
-      jobs_needles.push_back(attr("data-job-id", job) + " " + attr("data-job-status", "SUCCEEDED"));
-    jobs_needles.push_back(attr("data-succeeded", 7) + " " + attr("data-total", 7) + " " + attr("data-failed", 0) +
-                           " " + attr("data-active", 0));
-    look(b, base + "/jobs/", "ended-jobs", jobs_needles);
-
-    std::vector<std::string> job_needles{"id=\"job-status\">SUCCEEDED<"};
-    for (int s : h.job_stages[running_job])
-      job_needles.push_back(attr("data-stage-id", s));
-    look(b, base + "/jobs/job/?id=" + std::to_string(running_job), "ended-job", job_needles);
-
-    std::vector<std::string> stages_needles;
-    for (auto& [stage, tasks] : h.stage_tasks) {
-      stages_needles.push_back(attr("data-stage-id", stage) + " " + attr("data-stage-attempt", 0));
-      stages_needles.push_back(attr("data-succeeded", tasks) + " " + attr("data-total", tasks) + " " +
-                               attr("data-failed", 0) + " " + attr("data-active", 0));
-    }
-    look(b, base + "/stages/", "ended-stages", stages_needles);
-
-    for (auto& [stage, tasks] : h.stage_tasks) {
-      REQUIRE(h.finished[stage].size() == size_t(tasks));
-      std::vector<std::string> needles{"id=\"stage-status\">COMPLETE<", "id=\"stage-dag-svg\"",
-                                       "id=\"stage-task-count\">" + std::to_string(tasks) + "<",
-                                       "id=\"stage-metrics-table\"", attr("data-metric", "Duration"),
-                                       attr("data-metric", "Executor CPU Time"),
-                                       attr("data-metric", "Shuffle Write Size / Records"),
-                                       "id=\"stage-executors-table\"", attr("data-executor-id", "driver")};
-      for (auto& task : h.finished[stage])
-        needles.push_back(attr("data-task-id", task) + " ");
-      look(b, base + "/stages/stage/?id=" + std::to_string(stage) + "&attempt=0", "ended-stage-" + std::to_string(stage),
-           needles);
-    }
-    look(b, base + "/storage/", "ended-storage", {"data-rdd-id=", "<td>4/4</td>"});
-    look(b, base + "/environment/", "ended-environment", {attr("data-key", "ember.master"), "<td>local[4]</td>"});
-    look(b, base + "/executors/", "ended-executors",
-         {attr("data-executor-id", "driver") + " " + attr("data-executor-active", "true") + " " +
-          attr("data-active-tasks", 0) + " " + attr("data-completed-tasks", int64_t(h.all_finished()))});
+    look_at_finished_jobs(b, h, base, "ended-");
   }
 
   ember_test::write_file(end, "");
   auto status = app.wait_for(60s);
   REQUIRE(status.has_value());
   CHECK(ember_test::exit_code(*status) == 0);
+
+  // -- the history server on the finished application's event log ------------------------------
+  history h{events};
+  REQUIRE(!h.app_id.empty());
+  ember_test::spawn_options hoptions;
+  hoptions.pipe_stdout = true;
+  hoptions.log = dir.path / "history.err";
+  child server{{ember_test::bin_dir + "/ember", "history-server", "--dir", events.string(), "--port", "0"}, hoptions};
+  auto first = server.line(30s);
+  static const std::regex url_line{R"(history server at (http://[^\s/]+))"};
+  std::smatch m;
+  REQUIRE_MESSAGE((first && std::regex_search(*first, m, url_line)), ember_test::slurp(hoptions.log));
+  std::string hbase = m[1];
+  look(b, hbase + "/", "history-applications", {attr("data-app-id", h.app_id)});
+  auto root = hbase + "/history/" + h.app_id;
+  auto jobs = look(b, root + "/jobs/", "history-jobs", {attr("data-job-id", 1)});
+  // Links stay under the application's prefix.
+  CHECK(contains(jobs.dom, "href=\"/history/" + h.app_id + "/stages/\""));
+  CHECK(contains(jobs.dom, "href=\"/history/" + h.app_id + "/jobs/job/?id=1\""));
+  look_at_finished_jobs(b, h, root, "history-");
 }

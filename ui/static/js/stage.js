@@ -295,7 +295,8 @@
           el.innerHTML = reason ? '<div class="alert alert-warning ember-error-text">' + E.escape(reason) + '</div>' : '';
         });
         E.renderIfChanged('stage-dag', stage.operators || [], renderDag);
-        E.renderIfChanged('stage-metrics', r[2], renderMetrics);
+        // Quantiles of completed tasks only: none yet, none shown (not a row of zeros).
+        E.renderIfChanged('stage-metrics', stage.numCompleteTasks ? r[2] : null, renderMetrics);
         E.renderIfChanged('stage-executors', [stage.executorSummary || {}, r[1]], function (el) {
           renderExecutors(el, { summary: stage.executorSummary, executors: r[1] });
         });
