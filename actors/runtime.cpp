@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <iostream>
 #include <thread>
 
 #include <caf/all.hpp>
@@ -28,7 +29,9 @@
 #include "protocol/deploy.capnp.h"
 #include "protocol/register_types.hpp"
 #include "ui/app_routes.hpp"
+#include "ui/metrics_sinks.hpp"
 #include "ui/pages.hpp"
+#include "ui/prometheus.hpp"
 #include "ui/ui_settings.hpp"
 
 namespace ember::actors {
@@ -92,6 +95,28 @@ void driver_runtime::start_ui() {
   log::get("ui")->info("Ember UI at {}", ui_server_->url());
 }
 
+// Sinks read the same store as the UI (which may be off): created before the bus, so they see
+// the whole application, started once it runs.
+void driver_runtime::start_metrics_sinks() {
+  auto file = conf_.get(config::keys::metrics_conf);
+  if (file.empty())
+    return;
+  auto sinks = ui::load_metrics_conf(file, "driver");  // throws with the file and line
+  if (!ui_app_) {
+    ui::retention limits;
+    limits.jobs = static_cast<std::size_t>(conf_.get(config::keys::ui_retained_jobs));
+    limits.stages = static_cast<std::size_t>(conf_.get(config::keys::ui_retained_stages));
+    limits.tasks = static_cast<std::size_t>(conf_.get(config::keys::ui_retained_tasks));
+    ui_app_ = std::make_shared<ui::live_app>(limits);
+  }
+  metrics_ = std::make_unique<ui::metrics_reporter>(
+    std::move(sinks), app_id_,
+    [app = ui_app_](ui::prometheus_writer& w) {
+      app->for_each([&](const ui::app_store& store) { ui::write_driver_metrics(w, store); });
+    },
+    std::cout);
+}
+
 void driver_runtime::start_schedulers(bool remoting) {
   log::configure(conf_);
   auto sched = task_scheduler_settings_from(conf_);
@@ -109,6 +134,7 @@ void driver_runtime::start_schedulers(bool remoting) {
     tc.allocation = allocation_settings_from(conf_); // throws when Spark would refuse them
   if (conf_.get(config::keys::ui_enabled))
     start_ui();
+  start_metrics_sinks();
   cfg_ = std::make_unique<caf::actor_system_config>();
   if (remoting) {
     configure_remoting(*cfg_, conf_, "driver");
@@ -132,6 +158,8 @@ void driver_runtime::start_schedulers(bool remoting) {
       app->update([&](ui::app_store& store) { store.apply(ev); });
     });
   bus_ = spawn_listener_bus(*sys_, bc); // first: ApplicationStart precedes every other event
+  if (metrics_)
+    metrics_->start();
 
   tc.settings = sched;
   if (remoting) {
@@ -402,6 +430,8 @@ void driver_runtime::stop() {
   }
   if (ui_server_)
     ui_server_->stop();
+  if (metrics_)
+    metrics_->stop();  // a last report, with the application's end in it
   sys_.reset(); // waits for every actor (and the executor's task threads) to finish
   if (!app_dir_.empty()) {
     std::error_code ec;

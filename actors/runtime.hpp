@@ -27,6 +27,7 @@ class broadcast_control;
 namespace ember::ui {
 class http_server;
 class live_app;
+class metrics_reporter;
 }
 
 namespace ember::actors {
@@ -66,6 +67,7 @@ public:
 private:
   void start_schedulers(bool remoting);
   void start_ui();
+  void start_metrics_sinks();
   void post_application_start();
   std::string app_name() const;
 
@@ -84,6 +86,7 @@ private:
   std::shared_ptr<data_file_catalog> data_files_;
   std::shared_ptr<ui::live_app> ui_app_;      // the web UI's store (ember.ui.enabled)
   std::unique_ptr<ui::http_server> ui_server_;
+  std::unique_ptr<ui::metrics_reporter> metrics_;  // ember.metrics.conf sinks
   std::atomic<uint32_t> next_job_{0};
   bool stopped_ = false;
 };

@@ -46,6 +46,7 @@ void prometheus_writer::family(std::string_view name, kind k, std::string_view h
 }
 
 void prometheus_writer::sample(std::string_view name, double value, const metric_labels& labels) {
+  samples_.push_back({std::string(name), labels, value});
   out_ += name;
   if (!labels.empty()) {
     out_ += '{';

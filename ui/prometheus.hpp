@@ -23,8 +23,17 @@ public:
   void sample(std::string_view name, double value, const metric_labels& labels = {});
   const std::string& text() const { return out_; }
 
+  // The same samples as values, for the metrics sinks (ui/metrics_sinks.hpp).
+  struct recorded {
+    std::string name;
+    metric_labels labels;
+    double value = 0;
+  };
+  const std::vector<recorded>& samples() const { return samples_; }
+
 private:
   std::string out_;
+  std::vector<recorded> samples_;
 };
 
 // The driver's metrics, from its application's store.

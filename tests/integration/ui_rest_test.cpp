@@ -79,12 +79,18 @@ TEST_CASE("REST and Prometheus agree with the event log; the history server answ
   auto live = dir.path / "live";
   fs::create_directories(events);
   fs::create_directories(live);
+  // Metrics sinks too (ember.metrics.conf): CSV files, and the console at the end.
+  write_file(dir.path / "metrics.properties",
+             "*.sink.csv.class=org.apache.spark.metrics.sink.CsvSink\n*.sink.csv.period=200\n*.sink.csv.unit=milliseconds\n"
+             "*.sink.csv.directory=" + dir.file("csv") + "\n"
+             "driver.sink.console.class=ConsoleSink\ndriver.sink.console.period=10\ndriver.sink.console.unit=minutes\n");
   spawn_options opts;
   opts.log = dir.path / "driver.err";
   opts.pipe_stdout = true;
   child app({bin_dir + "/ui_probe", "--master", "local[2]", "--conf", "ember.ui.port=0", "--conf",
              "ember.eventLog.enabled=true", "--conf", "ember.eventLog.dir=" + events.string(), "--conf",
-             "ember.eventLog.buffer=0", "--conf", "ember.ui.showConsoleProgress=false", dir.file("go"), dir.file("end")},
+             "ember.eventLog.buffer=0", "--conf", "ember.ui.showConsoleProgress=false", "--conf",
+             "ember.metrics.conf=" + dir.file("metrics.properties"), dir.file("go"), dir.file("end")},
             opts);
   std::optional<int> port;
   REQUIRE(eventually([&] { return (port = ui_port(slurp(opts.log), "Ember UI at")).has_value(); }));
@@ -147,8 +153,24 @@ TEST_CASE("REST and Prometheus agree with the event log; the history server answ
   CHECK(metrics->get_header_value("Content-Type").starts_with("text/plain; version=0.0.4"));
   write_file(live / "metrics.txt", metrics->body);
 
+  int completed = 0;
+  for (const auto& st : answers["stages.json"])
+    completed += st["numCompleteTasks"].get<int>();
   write_file(dir.file("end"), "");
+  std::string rest_of_stdout;
+  while ((line = app.line()))
+    rest_of_stdout += *line + "\n";
   CHECK(app.wait() == 0);
+  // The sinks' last report, made as the context stopped.
+  std::string tasks_metric = "ember_driver_tasks_total{app_id=\"";
+  tasks_metric.append(app_id).append("\",state=\"succeeded\"} ").append(std::to_string(completed)).append("\n");
+  CHECK_MESSAGE(rest_of_stdout.find(tasks_metric) != std::string::npos, rest_of_stdout);
+  auto csv = read_lines(dir.path / "csv" / (app_id + ".ember_driver_tasks_total.state=succeeded.csv"));
+  REQUIRE(csv.size() >= 2);
+  CHECK(csv.front() == "t,value");
+  std::string last_value = ",";
+  last_value.append(std::to_string(completed));
+  CHECK(csv.back().ends_with(last_value));
   auto log = events / (app_id + ".jsonl");
   REQUIRE(fs::exists(log));
   // Debian's python3, which has python3-prometheus-client (not whatever else is first on PATH).
