@@ -208,3 +208,42 @@ TEST_CASE("REST and Prometheus agree with the event log; the history server answ
   }
   CHECK(h.raw("/api/v1/applications/" + app_id + "/jobs/7")->status == 404);  // the unfinished line
 }
+
+TEST_CASE("on a cluster secured by a secret, the UI wants it, listens on loopback and applies the view ACLs") {
+  temp_dir dir{"ui-auth"};
+  std::string secret = "ui-test-secret-0123456789abcdef";
+  write_file(dir.path / "secret", secret);
+  fs::permissions(dir.path / "secret", fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::replace);
+  spawn_options opts;
+  opts.log = dir.path / "driver.err";
+  opts.pipe_stdout = true;
+  child app({bin_dir + "/ui_probe", "--master", "local[2]", "--conf", "ember.ui.port=0", "--conf",
+             "ember.authenticate=true", "--conf", "ember.authenticate.secret.file=" + dir.file("secret"), "--conf",
+             "ember.acls.enable=true", "--conf", "ember.ui.view.acls=carol", "--conf",
+             "ember.ui.showConsoleProgress=false", dir.file("go"), dir.file("end")},
+            opts);
+  std::optional<int> port;
+  REQUIRE(eventually([&] { return (port = ui_port(slurp(opts.log), "Ember UI at")).has_value(); }));
+  CHECK(slurp(opts.log).find("Ember UI at http://127.0.0.1:") != std::string::npos);
+  auto status = [&](const std::string& user, const std::string& password, const std::string& path) {
+    httplib::Client c("127.0.0.1", *port);
+    if (!user.empty())
+      c.set_basic_auth(user.c_str(), password.c_str());
+    auto r = c.Get(path.c_str());
+    REQUIRE(r);
+    if (r->status != 200)
+      CHECK(json::parse(r->body).contains("error"));
+    return r->status;
+  };
+  CHECK(status("", "", "/api/v1/applications") == 401);
+  CHECK(status("", "", "/static/vendor/jquery/jquery.min.js") == 401);  // the vendor files too
+  CHECK(status("carol", "not-the-secret", "/jobs/") == 401);
+  CHECK(status("mallory", secret, "/api/v1/applications") == 403);
+  CHECK(status("carol", secret, "/api/v1/applications") == 200);
+  auto owner = run({"/usr/bin/id", "-un"}).out;
+  owner.erase(owner.find_last_not_of('\n') + 1);
+  CHECK(status(owner, secret, "/metrics/prometheus") == 200);
+  write_file(dir.file("go"), "");
+  write_file(dir.file("end"), "");
+  CHECK(app.wait() == 0);
+}
