@@ -136,7 +136,18 @@ private:
     job.final_stage = plan.final_stage_id;
     job.stage_ids = plan.stage_ids;
     announce_shuffles(plan);
-    post([&] { return job_start_event(job_id, plan.stage_ids, job.call_site); });
+    post([&] {
+      std::vector<stage_info> stages;
+      for (auto id : plan.stage_ids) {
+        stage_info info{id, {}, 0};
+        if (auto v = planner_->stage(id)) {
+          info.name = v->name;
+          info.num_tasks = id == plan.final_stage_id ? static_cast<uint32_t>(job.partitions.size()) : v->num_partitions;
+        }
+        stages.push_back(std::move(info));
+      }
+      return job_start_event(job_id, stages, job.call_site);
+    });
     result_stage_job_[plan.final_stage_id] = job_id;
     log_->debug("job {} ({}): {} stages, {} skipped", job_id, job.call_site, plan.stage_ids.size(),
                 plan.skipped_stage_ids.size());

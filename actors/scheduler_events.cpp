@@ -6,15 +6,20 @@ namespace ember::actors {
 
 // -- dag_scheduler -------------------------------------------------------------------------------
 
-wire<proto::ListenerEvent> job_start_event(uint32_t job_id, const std::vector<uint32_t>& stage_ids,
+wire<proto::ListenerEvent> job_start_event(uint32_t job_id, const std::vector<stage_info>& stages,
                                            const std::string& description) {
   return make_wire<proto::ListenerEvent>([&](proto::ListenerEvent::Builder e) {
     auto b = e.initJobStart();
     b.setJobId(job_id);
-    if (!stage_ids.empty()) {
-      auto ids = b.initStageIds(static_cast<unsigned>(stage_ids.size()));
-      for (unsigned k = 0; k < stage_ids.size(); ++k)
-        ids.set(k, stage_ids[k]);
+    if (!stages.empty()) {
+      auto ids = b.initStageIds(static_cast<unsigned>(stages.size()));
+      auto infos = b.initStageInfos(static_cast<unsigned>(stages.size()));
+      for (unsigned k = 0; k < stages.size(); ++k) {
+        ids.set(k, stages[k].id);
+        infos[k].setStageId(stages[k].id);
+        infos[k].setName(stages[k].name);
+        infos[k].setNumTasks(stages[k].num_tasks);
+      }
     }
     b.setTime(epoch_ms());
     b.setDescription(description);

@@ -16,8 +16,14 @@ namespace ember::actors {
 
 // -- dag_scheduler -------------------------------------------------------------------------------
 
-// `stage_ids` empty: a job rejected before it was planned (the event has no stage list).
-wire<proto::ListenerEvent> job_start_event(uint32_t job_id, const std::vector<uint32_t>& stage_ids,
+// A planned stage of a job, as its JobStart lists it.
+struct stage_info {
+  uint32_t id = 0;
+  std::string name;
+  uint32_t num_tasks = 0;
+};
+// `stages` empty: a job rejected before it was planned (the event has no stage list).
+wire<proto::ListenerEvent> job_start_event(uint32_t job_id, const std::vector<stage_info>& stages,
                                            const std::string& description);
 // `error` empty: the job succeeded.
 wire<proto::ListenerEvent> job_end_event(uint32_t job_id, bool succeeded, const std::string& error);

@@ -28,6 +28,13 @@ struct JobStartEvent {
   stageIds @1 :List(UInt32);
   time @2 :UInt64;
   description @3 :Text;   # call site, e.g. "count at wordcount.cpp:42"
+  stageInfos @4 :List(StageInfo);  # each of stageIds, as planned (Spark's StageInfo)
+}
+
+struct StageInfo {
+  stageId @0 :UInt32;
+  name @1 :Text;
+  numTasks @2 :UInt32;    # its partitions (the final stage: the partitions the action asked for)
 }
 
 struct JobEndEvent {

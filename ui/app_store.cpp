@@ -232,9 +232,17 @@ void app_store::on_job_start(proto::JobStartEvent::Reader e) {
   j.description = text(e.getDescription());
   j.submitted = e.getTime();
   last_updated_ = std::max(last_updated_, j.submitted);
+  std::unordered_map<uint32_t, proto::StageInfo::Reader> infos;
+  for (auto info : e.getStageInfos())
+    infos.emplace(info.getStageId(), info);
+  // Spark's job counts every task of its stages from the start, skipped ones included.
+  j.planned = infos.size() > 0;
   for (auto id : e.getStageIds()) {
     j.stage_ids.push_back(id);
     stage_jobs_.emplace(id, j.id);
+    auto info = infos.find(id);
+    if (info != infos.end())
+      j.tasks += info->second.getNumTasks();
     // Spark lists a job's stages as PENDING until they run, SKIPPED if they never need to.
     bool known = false;
     for (auto it = stages_.lower_bound({id, 0}); it != stages_.end() && it->first.first == id; ++it)
@@ -242,6 +250,10 @@ void app_store::on_job_start(proto::JobStartEvent::Reader e) {
     if (!known) {
       auto& s = stages_[{id, 0}];
       s.id = id;
+      if (info != infos.end()) {
+        s.name = text(info->second.getName());
+        s.num_tasks = info->second.getNumTasks();
+      }
     }
   }
   ++totals_.jobs_active;
@@ -272,6 +284,7 @@ void app_store::on_job_end(proto::JobEndEvent::Reader e) {
     if (only_pending) {
       s->second.status = stage_rec::state::skipped;
       ++j.stages_skipped;
+      j.skipped_tasks += s->second.num_tasks;
     }
     auto [from, to] = stage_jobs_.equal_range(id);
     for (auto k = from; k != to;)
@@ -305,7 +318,8 @@ void app_store::on_stage_submitted(proto::StageSubmittedEvent::Reader e) {
   }
   ++totals_.stages_active;
   for_each_job_of_stage(s.id, [&](job_rec& j) {
-    j.tasks += s.num_tasks;
+    if (!j.planned)
+      j.tasks += s.num_tasks;
     ++j.stages_active;
   });
 }
@@ -563,7 +577,7 @@ json app_store::job_json(const job_rec& j) const {
     {"numSkippedTasks", j.skipped_tasks},
     {"numFailedTasks", j.failed},
     {"numKilledTasks", j.killed},
-    {"numCompletedIndices", std::min(j.done, j.tasks)},
+    {"numCompletedIndices", std::min(j.done, j.tasks - std::min(j.tasks, j.skipped_tasks))},
     {"numActiveStages", j.stages_active},
     {"numCompletedStages", j.stages_done},
     {"numSkippedStages", j.stages_skipped},

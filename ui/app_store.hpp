@@ -117,6 +117,7 @@ private:
     enum class state { running, succeeded, failed } status = state::running;
     std::string error;
     uint64_t tasks = 0, active = 0, done = 0, failed = 0, killed = 0, skipped_tasks = 0;
+    bool planned = false;  // its JobStart listed its stages' task counts (older logs do not)
     uint64_t stages_active = 0, stages_done = 0, stages_failed = 0, stages_skipped = 0;
   };
   struct task_rec {

@@ -42,6 +42,7 @@ def n(v):
 stage_tasks = defaultdict(list)  # (stage, attempt) -> taskEnd bodies
 submitted = {}
 job_stages = {}
+job_infos = {}
 blocks = {}
 for e in events:
     (kind, body), = e.items()
@@ -51,6 +52,7 @@ for e in events:
         submitted[(body.get("stageId", 0), body.get("attempt", 0))] = body
     elif kind == "jobStart":
         job_stages[body.get("jobId", 0)] = body.get("stageIds", [])
+        job_infos[body.get("jobId", 0)] = body.get("stageInfos", [])
     elif kind == "blockUpdated":
         key = (body.get("rddId", 0), body.get("partition", 0), body["executorId"])
         blocks[key] = (n(body.get("memSize")), n(body.get("diskSize")))
@@ -124,6 +126,10 @@ for job, stage_ids in job_stages.items():
     same(f"job {job} numCompletedTasks", j.get("numCompletedTasks"), ok)
     same(f"job {job} stageIds", j.get("stageIds"), stage_ids)
     same(f"job {job} status", j.get("status"), "SUCCEEDED")
+    same(f"job {job} numTasks", j.get("numTasks"), sum(i.get("numTasks", 0) for i in job_infos[job]))
+    ran = {k[0] for k in submitted}
+    same(f"job {job} numSkippedTasks", j.get("numSkippedTasks"),
+         sum(i.get("numTasks", 0) for i in job_infos[job] if i.get("stageId", 0) not in ran))
 
 # Executors: tasks and shuffle bytes per executor.
 all_tasks = [t for ts in stage_tasks.values() for t in ts]

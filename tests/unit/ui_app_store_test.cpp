@@ -30,13 +30,23 @@ void app_start(ui::app_store& s, const char* id = "app-1") {
   });
 }
 
-void job_start(ui::app_store& s, uint32_t job, std::vector<uint32_t> stages, uint64_t t) {
+// `tasks` given: the JobStart lists each stage's task count (stageInfos), as the driver's do.
+void job_start(ui::app_store& s, uint32_t job, std::vector<uint32_t> stages, uint64_t t,
+               std::vector<uint32_t> tasks = {}) {
   feed(s, [&](proto::ListenerEvent::Builder e) {
     auto b = e.initJobStart();
     b.setJobId(job);
     auto ids = b.initStageIds(static_cast<unsigned>(stages.size()));
     for (unsigned i = 0; i < stages.size(); ++i)
       ids.set(i, stages[i]);
+    if (!tasks.empty()) {
+      auto infos = b.initStageInfos(static_cast<unsigned>(stages.size()));
+      for (unsigned i = 0; i < stages.size(); ++i) {
+        infos[i].setStageId(stages[i]);
+        infos[i].setName("stage " + std::to_string(stages[i]));
+        infos[i].setNumTasks(tasks[i]);
+      }
+    }
     b.setTime(t);
     b.setDescription("count at test.cpp:1");
   });
@@ -196,6 +206,25 @@ TEST_CASE("a job's counters, stages and tasks as Spark's REST API shows them") {
   CHECK(exec[0]["failedTasks"] == 1);
   CHECK(exec[0]["totalShuffleWrite"] == 10000);
   CHECK(exec[0]["maxMemory"] == 1 << 30);
+}
+
+TEST_CASE("a planned job counts its stages' tasks from the start, skipped ones included") {
+  ui::app_store s;
+  app_start(s);
+  job_start(s, 0, {0, 1}, 2'000, {4, 3});
+  auto j = *s.job(0);
+  CHECK(j["numTasks"] == 7);
+  auto pending = *s.stage(1);
+  CHECK(pending[0]["status"] == "PENDING");
+  CHECK(pending[0]["numTasks"] == 3);
+  CHECK(pending[0]["name"] == "stage 1");
+  stage_submitted(s, 0, 0, 4, 2'010);
+  CHECK((*s.job(0))["numTasks"] == 7);  // not counted twice
+  stage_completed(s, 0, 0, 2'500);
+  job_end(s, 0, 3'000);
+  j = *s.job(0);
+  CHECK(j["numSkippedStages"] == 1);
+  CHECK(j["numSkippedTasks"] == 3);
 }
 
 TEST_CASE("task lists page and sort; summaries are nearest-rank quantiles of successful tasks") {
