@@ -160,7 +160,9 @@ TEST_CASE("master UI: /json and metrics agree with ember status, kill buttons wo
   REQUIRE(metrics->status == 200);
   CHECK(metrics->get_header_value("Content-Type").starts_with("text/plain; version=0.0.4"));
   write_file(tmp.path / "metrics.txt", metrics->body);
-  auto parsed = sh("python3 -c 'import json, sys\n"
+  // Debian's interpreter: python3-prometheus-client is a Debian package (scripts/setup), which a
+  // python3 earlier in PATH (pyenv, a venv) does not see.
+  auto parsed = sh("/usr/bin/python3 -c 'import json, sys\n"
                    "from prometheus_client.parser import text_string_to_metric_families\n"
                    "out = {}\n"
                    "for f in text_string_to_metric_families(open(sys.argv[1]).read()):\n"
