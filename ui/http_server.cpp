@@ -150,6 +150,13 @@ void http_server::start() {
   srv.set_write_timeout(s.timeout_seconds, 0);
   srv.set_keep_alive_timeout(s.timeout_seconds);
   srv.set_payload_max_length(64 << 10);  // the UI takes no uploads; a kill request is tiny
+  // httplib's default sets SO_REUSEPORT: a second UI of the same user (two drivers on 4040, two
+  // masters on 8080) would then share the port, the kernel spreading connections over both,
+  // instead of moving to the next one. SO_REUSEADDR alone still allows a quick restart.
+  srv.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
 
   // Who may talk to it, before any route (mount points included).
   srv.set_pre_routing_handler([this, tls](const httplib::Request& req, httplib::Response& res) {
