@@ -122,7 +122,7 @@
   function kill(kind, id) {
     var what = kind === 'app' ? 'application' : 'driver';
     if (!window.confirm('Kill ' + what + ' ' + id + '?')) return;
-    fetch('/' + kind + '/kill/?id=' + encodeURIComponent(id), { method: 'POST', cache: 'no-store' })
+    fetch('/' + kind + '/kill/?id=' + encodeURIComponent(id), { method: 'POST', body: '', cache: 'no-store' })
       .then(function (response) {
         return response.json().catch(function () { return {}; }).then(function (data) {
           if (!response.ok) throw new Error((data && data.error) || response.statusText);
