@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <map>
 #include <cstring>
 #include <stdexcept>
@@ -230,7 +232,15 @@ void http_server::start() {
                                std::to_string(s.port + s.max_retries) +
                                " (all taken? see ember.port.maxRetries)");
   }
-  thread_ = std::thread([this] { impl_->server->listen_after_bind(); });
+  auto listening = std::make_shared<std::atomic<bool>>(false);  // listen_after_bind returned
+  thread_ = std::thread([this, listening] {
+    impl_->server->listen_after_bind();
+    *listening = true;
+  });
+  // httplib's stop() does nothing until the loop runs (is_running): a stop() right after start()
+  // would leave the loop running and join it forever. Return only once it runs (or failed).
+  while (!impl_->server->is_running() && !*listening)
+    std::this_thread::sleep_for(std::chrono::milliseconds{1});
 }
 
 void http_server::stop() {
