@@ -133,6 +133,7 @@ void send_registration(app_client_actor* self, const deploy::app_description& ap
       conf[i].setValue(app.conf[i].second);
     }
     b.setDriverHost(app.driver_host);
+    b.setAppUiUrl(app.ui_url);
     b.setDriverPort(app.driver_port);
     b.setInitialExecutors(app.initial_executors);
     b.setAppId(self->state.app_id);

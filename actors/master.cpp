@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <ctime>
 #include <map>
@@ -143,6 +144,9 @@ struct master_state {
   std::shared_ptr<filesystem_persistence> persistence;
   bool workers_contacted = false;  // MasterChanged sent to the recovered workers
   deploy::acls acls;
+  // For the web UI (wall clock, ms): when applications ended and drivers were submitted. Kept
+  // only while master_logic still lists them (pruned in enact).
+  std::map<std::string, std::uint64_t> app_end_ms, driver_submit_ms;
   caf::actor binary_store;  // actors/binary_store.hpp
   std::shared_ptr<spdlog::logger> log = ember::log::get("master");
   static inline const char* name = "ember.master";
@@ -229,6 +233,11 @@ void enact(master_actor* self, const decisions& ds) {
                    }));
       forget_driver(self, x->app_id);
     } else if (auto* x = std::get_if<application_finished>(&d)) {
+      st.app_end_ms[x->app_id] = now_wall_ms();
+      std::erase_if(st.app_end_ms, [&](const auto& kv) {
+        const auto& done = st.logic->finished_apps();
+        return std::none_of(done.begin(), done.end(), [&](const app_record& a) { return a.id == kv.first; });
+      });
       auto msg = make_wire<proto::ApplicationFinished>(
           [&](proto::ApplicationFinished::Builder b) { b.setAppId(x->app_id); });
       for (auto& [id, w] : st.workers)
@@ -403,6 +412,10 @@ wire<proto::MasterState> master_state_message(master_actor* self, bool include_f
       x.setExecutorMemory(a.desc.executor_memory);
       x.setRequestedExecutors(a.executor_limit.value_or(0));
       x.setSubmitTimeMs(a.submit_time_ms);
+      x.setUser(a.desc.user);
+      x.setAppUiUrl(a.desc.ui_url);
+      if (auto end = st.app_end_ms.find(a.id); end != st.app_end_ms.end())
+        x.setEndTimeMs(end->second);
       auto eb = x.initExecutors(static_cast<unsigned>(a.executors.size()));
       unsigned j = 0;
       for (auto& [eid, e] : a.executors) {
@@ -437,6 +450,12 @@ wire<proto::MasterState> master_state_message(master_actor* self, bool include_f
       x.setSupervise(d.desc.supervise);
       x.setRestarts(d.restarts);
       x.setPid(d.pid);
+      x.setCores(d.desc.cores);
+      x.setMemoryBytes(d.desc.memory);
+      x.setBinaryPath(d.desc.binary.path);
+      x.setUser(d.desc.user);
+      if (auto t = st.driver_submit_ms.find(d.id); t != st.driver_submit_ms.end())
+        x.setSubmitTimeMs(t->second);
     }
   });
 }
@@ -634,6 +653,7 @@ caf::behavior master(master_actor* self, master_options options) {
         d.driver_host = str(r.getDriverHost());
         d.driver_port = r.getDriverPort();
         d.initial_executors = r.getInitialExecutors();
+        d.ui_url = str(r.getAppUiUrl());
         if (auto old_id = str(r.getAppId()); !old_id.empty()) {
           // A driver that lost its master registers again under its id.
           if (!st.logic->application_reconnected(old_id)) {
@@ -730,6 +750,8 @@ caf::behavior master(master_actor* self, master_options options) {
                 auto& st = self->state;
                 auto id = make_id("driver", st.next_driver++);
                 st.log->info("driver {} submitted by '{}' ({}, stored as {})", id, d.user, d.binary.path, stored);
+                std::erase_if(st.driver_submit_ms, [&](const auto& kv) { return st.logic->driver(kv.first) == nullptr; });
+                st.driver_submit_ms[id] = now_wall_ms();
                 enact(self, st.logic->submit_driver(id, std::move(d)));
                 rp.deliver(make_wire<proto::SubmitDriverResponse>([&](proto::SubmitDriverResponse::Builder b) {
                   b.setSuccess(true);
@@ -771,6 +793,7 @@ caf::behavior master(master_actor* self, master_options options) {
         return make_wire<proto::KillDriverResponse>([&](proto::KillDriverResponse::Builder b) {
           b.setDriverId(id);
           b.setSuccess(false);
+          b.setDenied(true);
           b.setMessage("user '" + user + "' may not kill driver " + id + " (ember.modify.acls)");
         });
       }
@@ -781,6 +804,31 @@ caf::behavior master(master_actor* self, master_options options) {
         b.setSuccess(found);
         b.setMessage(found ? "Kill request for " + id + " submitted" : "Driver " + id + " not found or already finished");
       });
+    },
+    [self](const wire<proto::RequestKillApplication>& msg) {
+      auto& st = self->state;
+      auto id = str(msg.reader().getAppId());
+      auto user = str(msg.reader().getUser());
+      auto reply = [&](bool success, bool denied, const std::string& message) {
+        return make_wire<proto::KillApplicationResponse>([&](proto::KillApplicationResponse::Builder b) {
+          b.setAppId(id);
+          b.setSuccess(success);
+          b.setDenied(denied);
+          b.setMessage(message);
+        });
+      };
+      auto* a = st.logic->app(id);
+      // One that may not view it learns nothing about it, as with RequestDriverStatus.
+      if (a == nullptr || !st.acls.can_view(user, a->desc.user))
+        return reply(false, false, "application " + id + " not found or already finished");
+      if (!st.acls.can_modify(user, a->desc.user)) {
+        st.log->warn("user '{}' may not kill application {} of '{}' (ember.modify.acls)", user, id, a->desc.user);
+        return reply(false, true, "user '" + user + "' may not kill application " + id + " (ember.modify.acls)");
+      }
+      st.log->info("application {} killed by '{}'", id, user);
+      auto [found, out] = st.logic->kill_application(id, "killed by user '" + user + "' from the master web UI");
+      enact(self, out);
+      return reply(found, false, found ? "application " + id + " killed" : "application " + id + " not found");
     },
     [self](const wire<proto::RequestDriverStatus>& msg) {
       auto id = str(msg.reader().getDriverId());

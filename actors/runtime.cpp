@@ -349,6 +349,7 @@ driver_runtime::driver_runtime(config::config conf, std::vector<std::string> app
     app.conf = explicit_settings(conf_);
     app.driver_host = host;
     app.driver_port = port;
+    app.ui_url = ui_server_ ? ui_server_->url() : std::string{};  // the master UI links to it
     app.initial_executors = static_cast<uint32_t>(conf_.get(config::keys::executor_instances));
     if (conf_.get(config::keys::dynamic_allocation_enabled))
       app.initial_executors = allocation_settings_from(conf_).initial_executors;

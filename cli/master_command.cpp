@@ -15,6 +15,7 @@
 #include <caf/scoped_actor.hpp>
 
 #include "actors/master.hpp"
+#include "actors/master_ui.hpp"
 #include "actors/remoting.hpp"
 #include "config/config.hpp"
 #include "config/log.hpp"
@@ -97,8 +98,18 @@ int run_master(const config::config& c, const master_command_options& options) {
   std::cout << "ember master listening on " << started->url << std::endl;
   actors::warn_if_open(sys, "ember master", options.host, started->port);
   auto master = started->actor;
+  std::unique_ptr<ui::http_server> web_ui;
+  try {
+    web_ui = actors::start_master_ui(sys, master, c, c.get(config::keys::ui_host));
+  } catch (const std::exception& e) {
+    std::cerr << "ember master: " << e.what() << '\n';
+    caf::anon_send_exit(master, caf::exit_reason::user_shutdown);
+    return 1;
+  }
+  std::cout << "ember master UI at " << web_ui->url() << std::endl;
   int code = serve_until_down(sys, master, signals,
                               [master] { caf::anon_send_exit(master, caf::exit_reason::user_shutdown); }, "master");
+  web_ui->stop();  // its threads ask the master's actor system, which goes next
   if (opts.binary_dir_is_scratch) {  // this process's own store: nothing else will read it
     std::error_code ec;
     std::filesystem::remove_all(opts.binary_dir.parent_path(), ec);

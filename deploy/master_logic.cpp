@@ -309,6 +309,16 @@ decisions master_logic::finish_application(const std::string& app_id, app_state 
   return out;
 }
 
+std::pair<bool, decisions> master_logic::kill_application(const std::string& app_id, const std::string& reason) {
+  if (apps_.count(app_id) == 0)
+    return {false, {}};
+  // The driver first, so it hears why before its executors disappear.
+  decisions out{application_removed{app_id, reason}};
+  auto rest = finish_application(app_id, app_state::killed, reason);
+  out.insert(out.end(), rest.begin(), rest.end());
+  return {true, std::move(out)};
+}
+
 decisions master_logic::executor_state_changed(const std::string& app_id, const std::string& executor_id,
                                                executor_state state, int exit_code, int signal,
                                                const std::string& message, std::uint32_t pid,

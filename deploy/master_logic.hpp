@@ -101,6 +101,7 @@ struct app_description {
   std::string driver_host;
   std::uint16_t driver_port = 0;
   std::uint32_t initial_executors = 0;  // 0 = as many as fit
+  std::string ui_url;                   // the driver's web UI; empty when it has none
 };
 
 struct executor_record {
@@ -282,6 +283,10 @@ public:
   decisions register_application(const std::string& app_id, app_description desc, std::uint64_t now_ms);
   /// The driver finished (UnregisterApplication or its actor died): kill its executors.
   decisions finish_application(const std::string& app_id, app_state final_state, const std::string& reason);
+  /// Someone (the master web UI's kill button) removes a live application: its driver hears
+  /// ApplicationRemoved with `reason`, its executors are killed, it ends as killed. found = false
+  /// when the id is unknown or already finished.
+  std::pair<bool, decisions> kill_application(const std::string& app_id, const std::string& reason);
   /// `cause` (the worker's) is relayed to the driver with the update.
   decisions executor_state_changed(const std::string& app_id, const std::string& executor_id, executor_state state,
                                    int exit_code, int signal, const std::string& message, std::uint32_t pid,

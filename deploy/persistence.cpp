@@ -97,6 +97,7 @@ app_record app_from(const json& j) {
   a.desc.driver_host = d.at("driverHost").get<std::string>();
   a.desc.driver_port = d.at("driverPort").get<std::uint16_t>();
   a.desc.initial_executors = d.at("initialExecutors").get<std::uint32_t>();
+  a.desc.ui_url = d.value("uiUrl", std::string{});  // absent in records of older masters
   return a;
 }
 
@@ -201,7 +202,8 @@ void filesystem_persistence::persist_app(const app_record& a) {
                {"conf", to_json(d.conf)},
                {"driverHost", d.driver_host},
                {"driverPort", d.driver_port},
-               {"initialExecutors", d.initial_executors}};
+               {"initialExecutors", d.initial_executors},
+               {"uiUrl", d.ui_url}};
   json j = {{"id", a.id}, {"submitTimeMs", a.submit_time_ms}, {"nextExecutorId", a.next_executor_id}, {"desc", desc}};
   if (a.executor_limit)
     j["executorLimit"] = *a.executor_limit;

@@ -95,6 +95,7 @@ struct RegisterApplication {
   driverPort @9 :UInt16;
   initialExecutors @10 :UInt32; # dynamic allocation: how many to start with (0 = as many as fit)
   appId @11 :Text;              # set when the driver registers again after losing its master
+  appUiUrl @12 :Text;           # the driver's web UI (http://host:4040), empty when ember.ui.enabled=false
 }
 
 struct RegisteredApplication {
@@ -265,6 +266,7 @@ struct KillDriverResponse {
   driverId @0 :Text;
   success @1 :Bool;
   message @2 :Text;
+  denied @3 :Bool;        # ember.modify.acls refused the user
 }
 
 struct RequestDriverStatus {
@@ -302,6 +304,20 @@ struct DriverStateChanged {
   signal @3 :Int32;
   message @4 :Text;
   pid @5 :UInt32;          # the driver process (running), so `ember status` shows it
+}
+
+struct RequestKillApplication {
+  # master web UI (a kill button) -> master: remove this application, as Spark's "kill" link.
+  appId @0 :Text $Common.required;
+  user @1 :Text;          # who asks (ember.modify.acls)
+}
+
+struct KillApplicationResponse {
+  # master -> requester. Neither success nor denied: no running application of this id.
+  appId @0 :Text;
+  success @1 :Bool;
+  denied @2 :Bool;        # ember.modify.acls refused the user
+  message @3 :Text;
 }
 
 # -- cluster state (`ember status`, `scripts/ember-cluster status`, tests) --------------------
@@ -354,6 +370,9 @@ struct ApplicationInfo {
   requestedExecutors @7 :UInt32;  # the driver's current total request (dynamic allocation)
   executors @8 :List(ExecutorInfo);
   submitTimeMs @9 :UInt64;
+  user @10 :Text;                 # who runs it (its owner for ember.acls.enable)
+  appUiUrl @11 :Text;             # the driver's web UI; empty when it has none
+  endTimeMs @12 :UInt64;          # finished applications: when this master saw it end (0: unknown)
 }
 
 struct DriverInfo {
@@ -364,6 +383,11 @@ struct DriverInfo {
   supervise @4 :Bool;
   restarts @5 :UInt32;
   pid @6 :UInt32;
+  cores @7 :UInt32;
+  memoryBytes @8 :UInt64;
+  binaryPath @9 :Text;            # what it runs (Spark's "main class")
+  user @10 :Text;                 # who submitted it
+  submitTimeMs @11 :UInt64;       # when this master accepted it (0: before a master restart)
 }
 
 struct MasterState {

@@ -36,7 +36,8 @@
   X(FetchBinary) X(BinaryChunk) X(RequestSubmitDriver) X(SubmitDriverResponse)                   \
   X(RequestKillDriver) X(KillDriverResponse) X(RequestDriverStatus) X(DriverStatusResponse)      \
   X(LaunchDriver) X(KillDriver) X(DriverStateChanged) X(RequestMasterState) X(ExecutorInfo)     \
-  X(WorkerInfo) X(ApplicationInfo) X(DriverInfo) X(MasterState)                                  \
+  X(WorkerInfo) X(ApplicationInfo) X(DriverInfo) X(MasterState) X(RequestKillApplication)         \
+  X(KillApplicationResponse)                                                                     \
   /* driver.capnp: between the driver's own actors */                                            \
   X(SubmitJob) X(JobResult) X(SubmitTaskSet) X(TaskSetFailed) X(CancelStage)      \
   /* scheduler.capnp: batches between the driver's schedulers */                                 \

@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <map>
 #include <cstring>
 #include <stdexcept>
@@ -150,6 +152,13 @@ void http_server::start() {
   srv.set_write_timeout(s.timeout_seconds, 0);
   srv.set_keep_alive_timeout(s.timeout_seconds);
   srv.set_payload_max_length(64 << 10);  // the UI takes no uploads; a kill request is tiny
+  // httplib's default sets SO_REUSEPORT: a second UI of the same user (two drivers on 4040, two
+  // masters on 8080) would then share the port, the kernel spreading connections over both,
+  // instead of moving to the next one. SO_REUSEADDR alone still allows a quick restart.
+  srv.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
 
   // Who may talk to it, before any route (mount points included).
   srv.set_pre_routing_handler([this, tls](const httplib::Request& req, httplib::Response& res) {
@@ -223,7 +232,15 @@ void http_server::start() {
                                std::to_string(s.port + s.max_retries) +
                                " (all taken? see ember.port.maxRetries)");
   }
-  thread_ = std::thread([this] { impl_->server->listen_after_bind(); });
+  auto listening = std::make_shared<std::atomic<bool>>(false);  // listen_after_bind returned
+  thread_ = std::thread([this, listening] {
+    impl_->server->listen_after_bind();
+    *listening = true;
+  });
+  // httplib's stop() does nothing until the loop runs (is_running): a stop() right after start()
+  // would leave the loop running and join it forever. Return only once it runs (or failed).
+  while (!impl_->server->is_running() && !*listening)
+    std::this_thread::sleep_for(std::chrono::milliseconds{1});
 }
 
 void http_server::stop() {

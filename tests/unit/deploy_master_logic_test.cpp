@@ -138,6 +138,27 @@ TEST_CASE("two applications FIFO: the first takes what it may, the second gets t
   CHECK(m.apps()[0]->id == "app-2");
 }
 
+TEST_CASE("killing an application tells its driver first, kills its executors, frees its cores") {
+  auto m = two_workers(true);
+  CHECK(launches(m.register_application("app-1", app(1, 8), 0)).size() == 8);
+  CHECK(launches(m.register_application("app-2", app(1), 0)).empty());  // app-1 holds every core
+  auto [found, ds] = m.kill_application("app-1", "killed from the UI");
+  CHECK(found);
+  REQUIRE_FALSE(ds.empty());
+  auto* removed = std::get_if<application_removed>(&ds.front());
+  REQUIRE(removed != nullptr);
+  CHECK(removed->app_id == "app-1");
+  CHECK(removed->reason == "killed from the UI");
+  CHECK(only<kill_executor>(ds).size() == 8);
+  CHECK(only<application_finished>(ds).size() == 1);
+  CHECK(launches(ds).size() == 8);  // app-2 gets them
+  CHECK(m.app("app-1")->state == app_state::killed);
+  // Already finished, or never known: nothing to do.
+  CHECK_FALSE(m.kill_application("app-1", "again").first);
+  CHECK(m.kill_application("app-1", "again").second.empty());
+  CHECK_FALSE(m.kill_application("app-9", "unknown").first);
+}
+
 TEST_CASE("an application waits for workers, then gets executors on registration") {
   master_logic m{master_settings{}};
   CHECK(m.register_application("a", app(2), 0).empty());
