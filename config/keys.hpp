@@ -190,8 +190,7 @@ struct key_ref {
   X(worker_local_dir, string, "ember.worker.localDir") \
   X(worker_port, integer, "ember.worker.port") \
   X(worker_registration_retry_interval, duration, "ember.worker.registrationRetryInterval") \
-  X(worker_timeout, duration, "ember.worker.timeout") \
-  X(worker_ui_port, integer, "ember.worker.ui.port")
+  X(worker_timeout, duration, "ember.worker.timeout")
 
 namespace keys {
 

@@ -392,8 +392,6 @@ std::vector<key_spec> make_registry() {
               "Let the master UI kill applications and drivers (a POST; with ember.acls.enable only for users ember.modify.acls admits)."),
       integer(keys::master_ui_port, "8080", 0, 65535,
               "Port of the master's web UI (and its /json); when taken, the next ones are tried; 0 = any free port."),
-      integer(keys::worker_ui_port, "8081", 0, 65535,
-              "Port of a worker's web UI (and its executors' logs); when taken, the next ones are tried; 0 = any free port."),
       integer(keys::history_ui_port, "18080", 0, 65535, "Port of `ember history-server`; 0 = any free port."),
       text(keys::history_fs_log_directory, "$TMPDIR/ember-$USER/events",
            "Directory of event logs the history server shows (ember.eventLog.dir of the applications).", check_not_empty),
@@ -402,7 +400,7 @@ std::vector<key_spec> make_registry() {
       text(keys::metrics_conf, "",
            "File configuring metrics sinks (Spark's metrics.properties: `*.sink.csv.class`, `*.sink.console.period`, ...); empty = none."),
       duration(keys::ui_timeout, "5s", ms, 100, dur_max,
-               "Longest a UI waits for a request's bytes, or keeps an idle connection open."),
+               "Longest a UI waits for a request's bytes, keeps an idle connection open, or waits for the master's answer (master UI)."),
       boolean(keys::event_log_enabled, "false", "Record scheduler events to ember.eventLog.dir for later replay."),
       text(keys::event_log_dir, "$TMPDIR/ember-$USER/events",
            "Directory of the event logs (files 0600, opened without following symlinks); below $TMPDIR/ember-$USER "
