@@ -8,7 +8,7 @@
 #include <capnp/schema.h>
 
 #include "ui/app_routes.hpp"
-#include "ui/assets.hpp"
+#include "ui/pages.hpp"
 
 namespace ember::ui {
 
@@ -106,16 +106,6 @@ http_reply json_reply(const json& j) {
   http_reply r;
   // Names come from clients and need not be UTF-8: a bad byte becomes U+FFFD.
   r.body = j.dump(-1, ' ', false, json::error_handler_t::replace);
-  return r;
-}
-
-http_reply serve_asset(const std::string& name) {
-  const asset* a = find_asset(name);
-  if (a == nullptr)
-    return json_error(404, "no file " + name);
-  http_reply r;
-  r.body.assign(a->bytes);
-  r.content_type.assign(a->content_type);
   return r;
 }
 
@@ -287,7 +277,7 @@ void mount_master_ui(http_server& server, std::shared_ptr<master_source> master,
       return r;
     });
   }
-  server.get("/static/ember/", [](const http_request& req) { return serve_asset(req.path.substr(14)); });
+  mount_static(server);
   server.get("/", [](const http_request& req) {
     if (req.path == "/" || req.path == "/index.html")
       return serve_asset("master.html");

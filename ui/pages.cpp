@@ -6,8 +6,6 @@
 
 namespace ember::ui {
 
-namespace {
-
 http_reply serve_asset(const std::string& name) {
   const asset* a = find_asset(name);
   if (a == nullptr)
@@ -17,6 +15,8 @@ http_reply serve_asset(const std::string& name) {
   r.content_type.assign(a->content_type);
   return r;
 }
+
+namespace {
 
 http_reply redirect(const std::string& to) {
   http_reply r;
@@ -42,8 +42,12 @@ const char* page_for(std::string_view path) {
   return nullptr;
 }
 
-void mount_pages(http_server& server, page_layout layout) {
+void mount_static(http_server& server) {
   server.get("/static/ember/", [](const http_request& req) { return serve_asset(req.path.substr(14)); });
+}
+
+void mount_pages(http_server& server, page_layout layout) {
+  mount_static(server);
   server.get("/", [layout](const http_request& req) {
     std::string_view path = req.path;
     std::string prefix;

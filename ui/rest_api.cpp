@@ -10,7 +10,7 @@ using nlohmann::json;
 http_reply json_error(int status, const std::string& message) {
   http_reply r;
   r.status = status;
-  r.body = json{{"error", message}}.dump();
+  r.body = json{{"error", message}}.dump(-1, ' ', false, json::error_handler_t::replace);  // ids from URLs
   return r;
 }
 
@@ -46,7 +46,9 @@ std::string param(const query_params& q, const std::string& name, std::string fa
 
 http_reply ok(json body) {
   http_reply r;
-  r.body = body.dump();
+  // Names and descriptions come from users and need not be UTF-8: a bad byte becomes U+FFFD
+  // rather than an exception.
+  r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
   return r;
 }
 

@@ -7,7 +7,6 @@
 #include <doctest/doctest.h>
 
 #include <filesystem>
-#include <regex>
 #include <string>
 
 #include <httplib.h>
@@ -24,16 +23,6 @@ using nlohmann::json;
 namespace fs = std::filesystem;
 
 namespace {
-
-// The port of a "<marker> http://host:port" line of `text` (the host may not resolve here: the
-// tests talk to 127.0.0.1).
-std::optional<int> url_port(const std::string& text, const std::string& marker) {
-  std::smatch m;
-  std::regex re(marker + "\\s*https?://[^:\\s/]+:([0-9]+)");
-  if (!std::regex_search(text, m, re))
-    return std::nullopt;
-  return std::stoi(m[1]);
-}
 
 struct web {
   web(int port, std::string user = {}, std::string password = {}) : http("127.0.0.1", port) {

@@ -6,7 +6,6 @@
 
 #include <filesystem>
 #include <fstream>
-#include <regex>
 
 #include <httplib.h>
 #include <nlohmann/json.hpp>
@@ -21,16 +20,6 @@ using nlohmann::json;
 namespace fs = std::filesystem;
 
 namespace {
-
-// host:port from a "... at http://host:port" line of `text`; 127.0.0.1 stands for the host
-// (the UI listens on every interface, the name may not resolve here).
-std::optional<int> ui_port(const std::string& text, const std::string& marker) {
-  std::smatch m;
-  std::regex re(marker + " https?://[^:\\s]+:([0-9]+)");
-  if (!std::regex_search(text, m, re))
-    return std::nullopt;
-  return std::stoi(m[1]);
-}
 
 struct rest_client {
   explicit rest_client(int port) : http("127.0.0.1", port) { http.set_read_timeout(30, 0); }
@@ -93,7 +82,7 @@ TEST_CASE("REST and Prometheus agree with the event log; the history server answ
              "ember.metrics.conf=" + dir.file("metrics.properties"), dir.file("go"), dir.file("end")},
             opts);
   std::optional<int> port;
-  REQUIRE(eventually([&] { return (port = ui_port(slurp(opts.log), "Ember UI at")).has_value(); }));
+  REQUIRE(eventually([&] { return (port = url_port(slurp(opts.log), "Ember UI at")).has_value(); }));
   rest_client c{*port};
 
   std::string app_id;
@@ -193,7 +182,7 @@ TEST_CASE("REST and Prometheus agree with the event log; the history server answ
                 hopts);
   auto first = history.line();
   REQUIRE(first);
-  auto hport = ui_port(*first, "ember history server at");
+  auto hport = url_port(*first, "ember history server at");
   REQUIRE(hport);
   rest_client h{*hport};
   auto apps = h.get("/api/v1/applications");
@@ -223,7 +212,7 @@ TEST_CASE("on a cluster secured by a secret, the UI wants it, listens on loopbac
              "ember.ui.showConsoleProgress=false", dir.file("go"), dir.file("end")},
             opts);
   std::optional<int> port;
-  REQUIRE(eventually([&] { return (port = ui_port(slurp(opts.log), "Ember UI at")).has_value(); }));
+  REQUIRE(eventually([&] { return (port = url_port(slurp(opts.log), "Ember UI at")).has_value(); }));
   CHECK(slurp(opts.log).find("Ember UI at http://127.0.0.1:") != std::string::npos);
   auto status = [&](const std::string& user, const std::string& password, const std::string& path) {
     httplib::Client c("127.0.0.1", *port);

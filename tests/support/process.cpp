@@ -12,6 +12,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <regex>
 #include <stdexcept>
 #include <thread>
 
@@ -247,6 +248,14 @@ int free_port() {
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
   ::close(fd);
   return ntohs(addr.sin_port);
+}
+
+std::optional<int> url_port(const std::string& text, const std::string& marker) {
+  std::smatch m;
+  std::regex re(marker + "\\s*https?://[^:\\s/]+:([0-9]+)");
+  if (!std::regex_search(text, m, re))
+    return std::nullopt;
+  return std::stoi(m[1]);
 }
 
 } // namespace ember_test

@@ -87,6 +87,11 @@ run_result sh(const std::string& cmd, const std::filesystem::path& dir);
 // 'text' for a shell command line (single quotes inside escaped).
 std::string quoted(const std::string& text);
 
+// The port of a "<marker> http(s)://host:port" line in `text` (a server announcing where it
+// listens: the UIs, the history server); nullopt if there is none yet. Tests talk to 127.0.0.1:
+// the host named may not resolve here.
+std::optional<int> url_port(const std::string& text, const std::string& marker);
+
 // A loopback TCP port nobody listens on right now (the kernel's next ephemeral one).
 int free_port();
 

@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <regex>
 #include <string>
 
 #include <httplib.h>
@@ -34,13 +33,9 @@ TEST_CASE("the master page lists workers, the running application with its link 
   REQUIRE_MESSAGE(fs::exists(chromium), "the browser tests need Debian's chromium (scripts/setup)");
   temp_dir tmp{"ui-master-page"};
   local_cluster cluster{tmp.path, {worker_spec{"127.0.0.1", 2, "2g"}}};
-  std::smatch m;
-  std::string master_log;
-  REQUIRE(eventually([&] {
-    master_log = slurp(tmp.path / "master.log");
-    return std::regex_search(master_log, m, std::regex{"ember master UI at https?://[^:\\s]+:([0-9]+)"});
-  }));
-  int port = std::stoi(m[1]);
+  std::optional<int> found;
+  REQUIRE(eventually([&] { return (found = url_port(slurp(tmp.path / "master.log"), "ember master UI at")).has_value(); }));
+  int port = *found;
   spawn_options o;
   o.log = tmp.path / "probe.log";
   child probe({bin_dir + "/ui_probe", "--master", cluster.url(), "--conf", "ember.app.name=page-probe", "--conf",
