@@ -77,11 +77,7 @@ caf::behavior local_driver_services(caf::event_based_actor* self, caf::actor tra
 // The web UI binds before any actor exists: a port it cannot take fails the start with nothing
 // to tear down. The listener bus feeds its store from the first event on.
 void driver_runtime::start_ui() {
-  ui::retention limits;
-  limits.jobs = static_cast<std::size_t>(conf_.get(config::keys::ui_retained_jobs));
-  limits.stages = static_cast<std::size_t>(conf_.get(config::keys::ui_retained_stages));
-  limits.tasks = static_cast<std::size_t>(conf_.get(config::keys::ui_retained_tasks));
-  ui_app_ = std::make_shared<ui::live_app>(limits);
+  ui_app_ = std::make_shared<ui::live_app>(ui::retention_from(conf_));
   std::vector<std::string> warnings;
   auto settings = ui::settings_from(conf_, "ember.ui", static_cast<int>(conf_.get(config::keys::ui_port)),
                                     conf_.get(config::keys::ui_host), security::os_user(), warnings);
@@ -102,13 +98,8 @@ void driver_runtime::start_metrics_sinks() {
   if (file.empty())
     return;
   auto sinks = ui::load_metrics_conf(file, "driver");  // throws with the file and line
-  if (!ui_app_) {
-    ui::retention limits;
-    limits.jobs = static_cast<std::size_t>(conf_.get(config::keys::ui_retained_jobs));
-    limits.stages = static_cast<std::size_t>(conf_.get(config::keys::ui_retained_stages));
-    limits.tasks = static_cast<std::size_t>(conf_.get(config::keys::ui_retained_tasks));
-    ui_app_ = std::make_shared<ui::live_app>(limits);
-  }
+  if (!ui_app_)
+    ui_app_ = std::make_shared<ui::live_app>(ui::retention_from(conf_));
   metrics_ = std::make_unique<ui::metrics_reporter>(
     std::move(sinks), app_id_,
     [app = ui_app_](ui::prometheus_writer& w) {

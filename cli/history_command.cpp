@@ -21,9 +21,7 @@ int run_history_server(const config::config& c, const history_command_options& o
   ui::history_settings hs;
   hs.log_directory = options.dir.empty() ? c.get(config::keys::history_fs_log_directory) : options.dir;
   hs.update_interval = c.get(config::keys::history_fs_update_interval);
-  hs.limits.jobs = static_cast<std::size_t>(c.get(config::keys::ui_retained_jobs));
-  hs.limits.stages = static_cast<std::size_t>(c.get(config::keys::ui_retained_stages));
-  hs.limits.tasks = static_cast<std::size_t>(c.get(config::keys::ui_retained_tasks));
+  hs.limits = ui::retention_from(c);
   std::error_code ec;
   if (!std::filesystem::is_directory(hs.log_directory, ec)) {
     std::cerr << "ember history-server: ember.history.fs.logDirectory '" << hs.log_directory

@@ -100,19 +100,6 @@ std::size_t history_provider::read_new(log_file& f) {
   return applied;
 }
 
-std::size_t history_provider::scan() {
-  std::lock_guard guard{mutex_};
-  scanned_ = false;
-  std::size_t before = 0;
-  for (auto& [name, f] : logs_)
-    before += f.offset;
-  maybe_scan();
-  std::size_t after = 0;
-  for (auto& [name, f] : logs_)
-    after += f.offset;
-  return after - std::min(before, after);
-}
-
 void history_provider::for_each(const std::function<void(const app_store&)>& fn) {
   std::lock_guard guard{mutex_};
   maybe_scan();

@@ -31,10 +31,6 @@ public:
   void for_each(const std::function<void(const app_store&)>& fn) override;
   bool with(const std::string& id, const std::function<void(const app_store&)>& fn) override;
 
-  // Reads what is new in the directory now (the queries above do so at most once per
-  // update_interval). Returns the number of bytes of complete lines read.
-  std::size_t scan();
-
 private:
   struct log_file {
     std::string path;
@@ -42,6 +38,7 @@ private:
     std::unique_ptr<app_store> store;
     std::size_t bad_lines = 0;
   };
+  // Reads what the directory's logs gained, at most once per update_interval.
   void maybe_scan();
   std::size_t read_new(log_file& f);
 

@@ -5,6 +5,14 @@
 
 namespace ember::ui {
 
+retention retention_from(const config::config& c) {
+  retention r;
+  r.jobs = static_cast<std::size_t>(c.get(config::keys::ui_retained_jobs));
+  r.stages = static_cast<std::size_t>(c.get(config::keys::ui_retained_stages));
+  r.tasks = static_cast<std::size_t>(c.get(config::keys::ui_retained_tasks));
+  return r;
+}
+
 http_settings settings_from(const config::config& c, std::string what, int port, const std::string& host,
                             const std::string& owner, std::vector<std::string>& warnings) {
   http_settings s;

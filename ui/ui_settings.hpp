@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "ui/app_store.hpp"
 #include "ui/http_server.hpp"
 
 namespace ember::ui {
@@ -14,6 +15,9 @@ namespace ember::ui {
 // `what` names the UI in errors ("ember.ui"); `owner` is whose application or cluster it shows
 // (ACLs let the owner in). Warnings (a secret in the configuration, a host narrowed to loopback)
 // go to `warnings`. Throws config::config_error as security::resolve does.
+// ember.ui.retainedJobs, retainedStages, retainedTasks.
+retention retention_from(const config::config& c);
+
 http_settings settings_from(const config::config& c, std::string what, int port, const std::string& host,
                             const std::string& owner, std::vector<std::string>& warnings);
 
